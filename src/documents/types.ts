@@ -1,0 +1,47 @@
+/**
+ * Contracts of the documents layer: PDFs (certificate and filled e-form), seals, signing, PKI.
+ */
+
+/** A key that signs: key files in development, an HSM (PKCS#11) or a registered e-seal in production. */
+export interface Signer {
+  /** DER of the signer certificate first, then intermediates up to (not necessarily including) the root. */
+  readonly chain: Uint8Array[];
+  /** Signs `data` (the DER of the CMS signed attributes) with SHA-256; returns the raw signature. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+  /** 'rsa' → sha256WithRSAEncryption, 'ec' → ecdsa-with-SHA256. */
+  readonly keyType: 'rsa' | 'ec';
+}
+
+export interface Party {
+  name: string;
+  /** 统一社会信用代码 or 公民身份号码. */
+  code: string;
+}
+
+export interface CertificateContent {
+  /** e.g. 粮食收购企业备案回执 */
+  title: string;
+  /** 备案编号 / 证照编号 printed on the page. */
+  number: string;
+  /** 证照标识 (GB/T 36904) printed on the page. */
+  licenseId: string;
+  holder: Party;
+  issuer: Party;
+  /** Label/value lines printed in order (the filing's key data). Values may be long and wrap. */
+  lines: Array<{ label: string; value: string }>;
+  issuedOn: string; // YYYY-MM-DD
+  validUntil: string | null; // YYYY-MM-DD, null = 长期
+  /** Full URL encoded in the QR code and printed below it. */
+  verifyUrl: string;
+}
+
+export interface FormContent {
+  /** e.g. 粮食收购企业备案表 */
+  title: string;
+  applicant: Party;
+  submittedAt: string;
+  /** Rows printed in order; `prefilled` rows are marked as taken from shared data (免填) with their source name. */
+  rows: Array<{ label: string; value: string; prefilled?: { sourceName: string } }>;
+  /** Statements printed at the end (consent, seal authorisation, commitments). */
+  statements: string[];
+}

@@ -1,0 +1,65 @@
+/**
+ * Pure domain types shared by every layer. No I/O, no framework imports (lint-enforced).
+ */
+
+/** Three-valued result of one rule: UNKNOWN never turns into a rejection. */
+export type RuleResult = 'PASS' | 'FAIL' | 'UNKNOWN';
+
+export type Outcome = 'APPROVE' | 'REJECT' | 'MANUAL';
+
+export type ApplicationStatus = 'queued' | 'processing' | 'approved' | 'rejected' | 'manual_review' | 'failed';
+
+export interface Reason {
+  rule: string;
+  message: string;
+  basis: string;
+  result: RuleResult;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  /** Rules that did not PASS (FAIL or UNKNOWN), in rule order. Empty on APPROVE. */
+  reasons: Reason[];
+}
+
+/** Outcome of one read from a data source (数源). */
+export type SourceReadStatus = 'found' | 'not_found' | 'unknown';
+
+export interface SourceRead {
+  source: string;
+  key: string;
+  status: SourceReadStatus;
+  record: Record<string, unknown> | null;
+  /** sha256 hex of the raw response body ('' when no answer). */
+  responseHash: string;
+  fetchedAt: string;
+  /** Why the read is UNKNOWN (timeout, HTTP 503, connection refused…); never shown to applicants. */
+  error?: string;
+}
+
+export interface RuleEvaluation {
+  id: string;
+  result: RuleResult;
+  message: string;
+  basis: string;
+  onFail: 'REJECT' | 'MANUAL';
+}
+
+/** Everything needed to re-run a decision and to explain it (DESIGN.md §2). */
+export interface DecisionReceipt {
+  matter: string;
+  /** sha256 of the matter definition that decided (rule-set version). */
+  rulesetVersion: string;
+  situation: string;
+  evaluatedAt: string;
+  /** The facts given to the rules engine, exactly as evaluated. */
+  facts: Record<string, unknown>;
+  sources: Array<Omit<SourceRead, 'record'>>;
+  rules: RuleEvaluation[];
+  decision: Decision;
+}
+
+export interface Consent {
+  dataSharing: boolean;
+  sealAuthorization: boolean;
+}
