@@ -1,0 +1,68 @@
+import { Kysely, Migrator, type Dialect } from 'kysely';
+import { kyselyStore } from './kysely-store.js';
+import { migrationProvider } from './migrations/index.js';
+import { ensureSchema, parsePostgresUrl, postgresDialect } from './postgres.js';
+import type { Database } from './schema.js';
+import { sqliteDialect } from './sqlite.js';
+import type { Store } from './types.js';
+
+export type * from './types.js';
+
+/** The part of a pino logger the store uses. */
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+}
+
+/** How to reach the database. */
+export interface CreateStoreOptions {
+  /** PostgreSQL URL (`postgres://…`, optionally `?schema=NAME`). Null/undefined selects SQLite. */
+  databaseUrl?: string | null;
+  /** SQLite file used when there is no `databaseUrl`; its parent directory is created. */
+  sqlitePath: string;
+  /** PostgreSQL schema to work in (created if missing); overrides `?schema=` in the URL. */
+  schema?: string | null;
+  logger?: StoreLogger;
+}
+
+/**
+ * Opens the store and brings the schema up to date (versioned migrations, safe when the API and the worker
+ * start at the same time: PostgreSQL takes an advisory lock, SQLite a `BEGIN IMMEDIATE` write lock).
+ */
+export async function createStore(opts: CreateStoreOptions): Promise<Store> {
+  const logger = opts.logger;
+  let dialect: Dialect;
+  let kind: Store['dialect'];
+  let schema: string | null = null;
+  if (opts.databaseUrl) {
+    const parsed = parsePostgresUrl(opts.databaseUrl, opts.schema);
+    schema = parsed.schema;
+    kind = 'postgres';
+    dialect = postgresDialect(parsed.connectionString, schema, (err) => {
+      logger?.info({ err: err.message }, 'postgres idle client error');
+    });
+  } else {
+    kind = 'sqlite';
+    dialect = sqliteDialect(opts.sqlitePath);
+  }
+
+  const db = new Kysely<Database>({ dialect });
+  try {
+    // Kysely's migrator finds its own tables by name across all schemas unless told which schema to use.
+    const migrationTableSchema = kind === 'postgres' ? await ensureSchema(db as Kysely<unknown>, schema) : undefined;
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider({ dialect: kind }),
+      ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    for (const r of results ?? []) {
+      logger?.info({ migration: r.migrationName, status: r.status }, 'store migration');
+    }
+    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+    logger?.info({ dialect: kind, ...(schema === null ? {} : { schema }) }, 'store ready');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return kyselyStore(db, kind);
+}

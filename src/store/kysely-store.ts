@@ -1,0 +1,401 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
+import type { ApplicationsTable, CertificatesTable, Database, DataAccessLogTable } from './schema.js';
+import type {
+  ApplicationRow,
+  CertificateRow,
+  CreateResult,
+  DataAccessEntry,
+  DocumentKind,
+  NewApplication,
+  NewCertificate,
+  OutboxEntry,
+  Store,
+  StoredDocument,
+} from './types.js';
+
+/** Statuses after which an application never changes again. */
+export const TERMINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'manual_review', 'failed'];
+const UNFINISHED_STATUSES: readonly ApplicationStatus[] = ['queued', 'processing'];
+
+/** Insert a Uint8Array as a Buffer: pg and better-sqlite3 both bind Buffers as binary. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Return a plain Uint8Array copy, so callers get the same type from both drivers. */
+function fromBuffer(bytes: Buffer): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+function toApplication(row: Selectable<ApplicationsTable>): ApplicationRow {
+  return {
+    id: row.id,
+    matter: row.matter,
+    matterVersion: row.matter_version,
+    applicant: row.applicant,
+    status: row.status,
+    answers: parseJson<Record<string, unknown>>(row.answers),
+    form: parseJson<Record<string, unknown>>(row.form),
+    consent: parseJson<Consent>(row.consent),
+    bodyHash: row.body_hash,
+    decision: row.decision === null ? null : parseJson<Decision>(row.decision),
+    receipt: row.receipt === null ? null : parseJson<DecisionReceipt>(row.receipt),
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    decidedAt: row.decided_at,
+  };
+}
+
+const CERTIFICATE_COLUMNS = [
+  'id',
+  'application_id',
+  'matter',
+  'number',
+  'license_id',
+  'holder_code',
+  'holder_name',
+  'issuer_code',
+  'issuer_name',
+  'subject_key',
+  'issued_at',
+  'valid_until',
+  'verify_code',
+  'sha256',
+  'status',
+] as const;
+
+type CertificateSelection = Pick<Selectable<CertificatesTable>, (typeof CERTIFICATE_COLUMNS)[number]>;
+
+function toCertificate(row: CertificateSelection): CertificateRow {
+  return {
+    id: row.id,
+    applicationId: row.application_id,
+    matter: row.matter,
+    number: row.number,
+    licenseId: row.license_id,
+    holderCode: row.holder_code,
+    holderName: row.holder_name,
+    issuerCode: row.issuer_code,
+    issuerName: row.issuer_name,
+    subjectKey: row.subject_key,
+    issuedAt: row.issued_at,
+    validUntil: row.valid_until,
+    verifyCode: row.verify_code,
+    sha256: row.sha256,
+    status: row.status,
+  };
+}
+
+function toDataAccess(row: Selectable<DataAccessLogTable>): DataAccessEntry {
+  return {
+    requester: row.requester,
+    applicationId: row.application_id,
+    source: row.source,
+    key: row.key,
+    purpose: row.purpose,
+    status: row.status,
+    responseHash: row.response_hash,
+    at: row.at,
+  };
+}
+
+/**
+ * The one Store implementation; the SQL is portable between SQLite (≥3.35: RETURNING, upsert) and PostgreSQL.
+ * Connection setup and migrations are done by `createStore` in ./index.ts.
+ */
+export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
+  const applications: Store['applications'] = {
+    async create(app: NewApplication): Promise<CreateResult> {
+      return db.transaction().execute(async (trx): Promise<CreateResult> => {
+        if (app.idempotencyKey !== null) {
+          // Claim the key first. On PostgreSQL a concurrent duplicate blocks here until the winner commits,
+          // then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers.
+          const claimed = await trx
+            .insertInto('idempotency_keys')
+            .values({
+              applicant: app.applicant,
+              key: app.idempotencyKey,
+              application_id: app.id,
+              body_hash: app.bodyHash,
+              created_at: app.createdAt,
+            })
+            .onConflict((oc) => oc.columns(['applicant', 'key']).doNothing())
+            .returning('application_id')
+            .executeTakeFirst();
+          if (claimed === undefined) {
+            const existing = await trx
+              .selectFrom('idempotency_keys')
+              .select(['application_id', 'body_hash'])
+              .where('applicant', '=', app.applicant)
+              .where('key', '=', app.idempotencyKey)
+              .executeTakeFirstOrThrow();
+            return { created: false, applicationId: existing.application_id, bodyHash: existing.body_hash };
+          }
+        }
+        await trx
+          .insertInto('applications')
+          .values({
+            id: app.id,
+            matter: app.matter,
+            matter_version: app.matterVersion,
+            applicant: app.applicant,
+            status: 'queued',
+            answers: JSON.stringify(app.answers),
+            form: JSON.stringify(app.form),
+            consent: JSON.stringify(app.consent),
+            body_hash: app.bodyHash,
+            decision: null,
+            receipt: null,
+            attempts: 0,
+            last_error: null,
+            created_at: app.createdAt,
+            updated_at: app.createdAt,
+            decided_at: null,
+          })
+          .execute();
+        await trx.insertInto('outbox').values({ application_id: app.id, created_at: app.createdAt, enqueued_at: null }).execute();
+        return { created: true, applicationId: app.id };
+      });
+    },
+
+    async get(id: string): Promise<ApplicationRow | null> {
+      const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toApplication(row);
+    },
+
+    async startProcessing(id: string, at: string): Promise<ApplicationRow | null> {
+      const row = await db
+        .updateTable('applications')
+        .set((eb) => ({ status: 'processing', attempts: eb('attempts', '+', 1), updated_at: at }))
+        .where('id', '=', id)
+        .where('status', 'in', UNFINISHED_STATUSES)
+        .returningAll()
+        .executeTakeFirst();
+      return row === undefined ? null : toApplication(row);
+    },
+
+    async complete(id, result): Promise<boolean> {
+      if (!TERMINAL_STATUSES.includes(result.status)) {
+        throw new Error(`complete() needs a terminal status, got ${result.status}`);
+      }
+      const row = await db
+        .updateTable('applications')
+        .set({
+          status: result.status,
+          decision: JSON.stringify(result.decision),
+          receipt: JSON.stringify(result.receipt),
+          updated_at: result.at,
+          decided_at: result.at,
+        })
+        .where('id', '=', id)
+        .where('status', 'not in', TERMINAL_STATUSES)
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async recordError(id: string, error: string, at: string, terminal: boolean): Promise<void> {
+      // A late retry must not touch a row another attempt already finished.
+      await db
+        .updateTable('applications')
+        .set({ last_error: error, updated_at: at, ...(terminal ? { status: 'failed' as const } : {}) })
+        .where('id', '=', id)
+        .where('status', 'not in', TERMINAL_STATUSES)
+        .execute();
+    },
+
+    async listUnfinished(before: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .selectFrom('applications')
+        .select('id')
+        .where('status', 'in', UNFINISHED_STATUSES)
+        .where('updated_at', '<', before)
+        .orderBy('updated_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+  };
+
+  const outbox: Store['outbox'] = {
+    async pending(limit: number): Promise<OutboxEntry[]> {
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['id', 'application_id'])
+        .where('enqueued_at', 'is', null)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ id: Number(r.id), applicationId: r.application_id }));
+    },
+
+    async markEnqueued(ids: number[], at: string): Promise<void> {
+      if (ids.length === 0) return;
+      await db.updateTable('outbox').set({ enqueued_at: at }).where('id', 'in', ids).where('enqueued_at', 'is', null).execute();
+    },
+  };
+
+  const documents: Store['documents'] = {
+    async put(doc: StoredDocument): Promise<void> {
+      await db
+        .insertInto('documents')
+        .values({
+          application_id: doc.applicationId,
+          kind: doc.kind,
+          sha256: doc.sha256,
+          bytes: toBuffer(doc.bytes),
+          created_at: doc.createdAt,
+        })
+        .onConflict((oc) => oc.columns(['application_id', 'kind']).doNothing())
+        .execute();
+    },
+
+    async get(applicationId: string, kind: DocumentKind): Promise<StoredDocument | null> {
+      const row = await db
+        .selectFrom('documents')
+        .selectAll()
+        .where('application_id', '=', applicationId)
+        .where('kind', '=', kind)
+        .executeTakeFirst();
+      if (row === undefined) return null;
+      return {
+        applicationId: row.application_id,
+        kind: row.kind as DocumentKind,
+        sha256: row.sha256,
+        bytes: fromBuffer(row.bytes),
+        createdAt: row.created_at,
+      };
+    },
+  };
+
+  const certificates: Store['certificates'] = {
+    async insert(cert: NewCertificate): Promise<CertificateRow> {
+      // Conflict target is application_id only: a clash on number, license_id or id is a real error.
+      await db
+        .insertInto('certificates')
+        .values({
+          id: cert.id,
+          application_id: cert.applicationId,
+          matter: cert.matter,
+          number: cert.number,
+          license_id: cert.licenseId,
+          holder_code: cert.holderCode,
+          holder_name: cert.holderName,
+          issuer_code: cert.issuerCode,
+          issuer_name: cert.issuerName,
+          subject_key: cert.subjectKey,
+          issued_at: cert.issuedAt,
+          valid_until: cert.validUntil,
+          verify_code: cert.verifyCode,
+          sha256: cert.sha256,
+          pdf: toBuffer(cert.pdf),
+        })
+        .onConflict((oc) => oc.column('application_id').doNothing())
+        .execute();
+      const row = await db
+        .selectFrom('certificates')
+        .select(CERTIFICATE_COLUMNS)
+        .where('application_id', '=', cert.applicationId)
+        .executeTakeFirstOrThrow();
+      return toCertificate(row);
+    },
+
+    async get(id: string): Promise<CertificateRow | null> {
+      const row = await db.selectFrom('certificates').select(CERTIFICATE_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toCertificate(row);
+    },
+
+    async getPdf(id: string): Promise<Uint8Array | null> {
+      const row = await db.selectFrom('certificates').select('pdf').where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : fromBuffer(row.pdf);
+    },
+
+    async byApplication(applicationId: string): Promise<CertificateRow | null> {
+      const row = await db
+        .selectFrom('certificates')
+        .select(CERTIFICATE_COLUMNS)
+        .where('application_id', '=', applicationId)
+        .executeTakeFirst();
+      return row === undefined ? null : toCertificate(row);
+    },
+
+    async findValid(matter: string, subjectKey: string): Promise<CertificateRow | null> {
+      const row = await db
+        .selectFrom('certificates')
+        .select(CERTIFICATE_COLUMNS)
+        .where('matter', '=', matter)
+        .where('subject_key', '=', subjectKey)
+        .where('status', '=', 'valid')
+        .orderBy('issued_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? null : toCertificate(row);
+    },
+
+    async nextSerial(name: string): Promise<number> {
+      // One statement, atomic on both engines; no read-modify-write race.
+      const row = await db
+        .insertInto('serials')
+        .values({ name, value: 1 })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql<number>`serials.value + 1` }))
+        .returning('value')
+        .executeTakeFirstOrThrow();
+      return Number(row.value);
+    },
+  };
+
+  const dataAccess: Store['dataAccess'] = {
+    async record(entries: DataAccessEntry[]): Promise<void> {
+      if (entries.length === 0) return;
+      await db
+        .insertInto('data_access_log')
+        .values(
+          entries.map((e) => ({
+            requester: e.requester,
+            application_id: e.applicationId,
+            source: e.source,
+            key: e.key,
+            purpose: e.purpose,
+            status: e.status,
+            response_hash: e.responseHash,
+            at: e.at,
+          })),
+        )
+        .execute();
+    },
+
+    async forApplication(applicationId: string): Promise<DataAccessEntry[]> {
+      const rows = await db
+        .selectFrom('data_access_log')
+        .selectAll()
+        .where('application_id', '=', applicationId)
+        .orderBy('id')
+        .execute();
+      return rows.map(toDataAccess);
+    },
+  };
+
+  return {
+    dialect,
+    applications,
+    outbox,
+    documents,
+    certificates,
+    dataAccess,
+    async ping(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+    async close(): Promise<void> {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
+
+/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Starts every transaction with `BEGIN IMMEDIATE`. A plain (deferred) `BEGIN` that reads and then writes
+ * fails at once with SQLITE_BUSY when another process (API vs worker) wrote in between: WAL cannot upgrade a
+ * stale read snapshot, and busy_timeout does not apply. Taking the write lock up front makes the
+ * transaction wait (busy_timeout) instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/**
+ * SQLite does have transactional DDL; Kysely's adapter says no, which makes its Migrator run without a
+ * transaction (and its migration lock is a no-op on SQLite). Saying yes puts the whole migration run in one
+ * `BEGIN IMMEDIATE` transaction: two processes starting at once serialise, the second sees the first's work.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class MultiProcessSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/**
+ * Opens (creating the parent directory) the SQLite file shared by the API and worker processes.
+ * Within one process, use one Store per file: better-sqlite3 is synchronous, so a second in-process
+ * connection waiting on busy_timeout would block the event loop that the lock holder needs to commit.
+ */
+export function sqliteDialect(path: string): SqliteDialect {
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+  // busy_timeout first: switching to WAL itself takes a lock another process may hold.
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  return new MultiProcessSqliteDialect({ database });
+}
