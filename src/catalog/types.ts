@@ -1,0 +1,135 @@
+/**
+ * A matter (事项) as authored in rules/matters/*.yaml, after loading. See rules/schema/matter.schema.json.
+ */
+import type { Outcome } from '../domain/types.js';
+
+export type MaterialType = '政府核发' | '申请人自备' | '第三方出具';
+export type Acquisition = '系统生成' | '证照共享' | '数据核验' | '材料复用' | '业务协同' | '告知承诺' | 'upload';
+
+export interface Question {
+  id: string;
+  text: string;
+  options: string[];
+}
+
+export interface Situation {
+  id: string;
+  name: string;
+  /** Answers that select this situation; a question not listed may have any answer. */
+  when: Record<string, string>;
+}
+
+export interface Material {
+  id: string;
+  name: string;
+  type: MaterialType;
+  acquisition: Acquisition[];
+  /** Lookup whose successful read exempts this material (免交). */
+  lookup?: string;
+  /** Text the applicant commits to under 告知承诺; printed on the filled form. */
+  commitment?: string;
+  note?: string;
+  /** Situations that need it; absent = every situation. */
+  situations?: string[];
+}
+
+export interface Lookup {
+  id: string;
+  source: string;
+  /** Path into the facts (or into each item with forEach) giving the key. */
+  key: string;
+  forEach?: string;
+  where?: Record<string, unknown>;
+}
+
+export interface FieldDef {
+  id: string;
+  label: string;
+  prefill?: { lookup: string; path: string };
+  from?: string;
+  format?: 'region' | 'list' | 'facilities';
+  /** Personal data: masked where the reader is not entitled to it. */
+  personal?: boolean;
+}
+
+export interface Condition {
+  fact: string;
+  path?: string;
+  operator: string;
+  value: unknown;
+}
+
+export interface ConditionTree {
+  all?: Array<Condition | ConditionTree>;
+  any?: Array<Condition | ConditionTree>;
+  not?: Condition | ConditionTree;
+}
+
+export interface RuleDef {
+  id: string;
+  message: string;
+  basis: string;
+  onFail: 'REJECT' | 'MANUAL';
+  /** Lookups whose UNKNOWN makes this rule UNKNOWN. */
+  requires?: string[];
+  /** Only in these situations; absent = every situation. */
+  situations?: string[];
+  /** Evaluate once per item (facts `item` and `lookup`); PASS when every selected item passes. */
+  forEach?: { items: string; where?: Record<string, unknown> };
+  conditions: ConditionTree;
+}
+
+export interface OutputLine {
+  label: string;
+  from: string;
+  format?: FieldDef['format'];
+}
+
+export interface TestCase {
+  name: string;
+  applicant: string;
+  answers: Record<string, string>;
+  form: Record<string, unknown>;
+  expect: { outcome: Outcome; failing: string[] };
+}
+
+export interface MatterDef {
+  code: string;
+  name: string;
+  kind: string;
+  department: { name: string; code: string };
+  legalBasis: string[];
+  nationalCodes: Record<string, string>;
+  autoApprove: boolean;
+  applicantTypes: Array<'organisation' | 'person'>;
+  consent: { dataSharing: boolean; sealAuthorization: boolean; purpose: string };
+  questions: Question[];
+  situations: Situation[];
+  materials: Material[];
+  lookups: Lookup[];
+  form: Record<string, unknown>;
+  fields: FieldDef[];
+  rules: RuleDef[];
+  /** Path of the holder's name (`fields.<id>` or a fact path); defaults to the applicant code. */
+  holderName?: string;
+  subjectKey: string[];
+  output: {
+    form: { title: string };
+    certificate: {
+      title: string;
+      numberPrefix: string;
+      licenseTypeCode: string;
+      /** Validity in days from issue; null = 长期. */
+      validity: number | null;
+      lines: OutputLine[];
+      note?: string;
+    };
+  };
+  tests: TestCase[];
+}
+
+export interface DataSourceInfo {
+  id: string;
+  name: string;
+  owner: string;
+}

@@ -1,0 +1,53 @@
+/**
+ * The one registry of error codes. Codes are public API: never rename or reuse one.
+ * Every message is Chinese first, then English, and says what to fix.
+ */
+export interface ErrorDef {
+  status: number;
+  message: string;
+}
+
+export const ERRORS = {
+  AUTH_TOKEN_MISSING: { status: 401, message: '缺少访问令牌 Missing bearer token: send Authorization: Bearer <JWT>' },
+  AUTH_TOKEN_INVALID: { status: 401, message: '访问令牌无效或已过期 Invalid or expired token' },
+  AUTH_ROLE_FORBIDDEN: { status: 403, message: '当前角色无权执行此操作 This role may not perform this operation' },
+  REQUEST_VALIDATION: { status: 400, message: '请求内容不符合要求 The request does not match the schema; see errors[]' },
+  REQUEST_MALFORMED_JSON: { status: 400, message: '请求体不是有效的 JSON The request body is not valid JSON' },
+  REQUEST_BODY_TOO_LARGE: { status: 413, message: '请求体过大 The request body exceeds the size limit' },
+  REQUEST_MEDIA_TYPE: { status: 415, message: '不支持的内容类型 Unsupported Content-Type: send application/json' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'Idempotency-Key 格式无效 Idempotency-Key must be 1–255 visible ASCII characters' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: '该 Idempotency-Key 已用于不同的请求内容 This Idempotency-Key was used with a different body' },
+  CONSENT_REQUIRED: { status: 400, message: '须同意数据共享核验和电子印章授权 Consent to data sharing and seal authorisation is required for this matter' },
+  APPLICANT_NOT_ACCEPTED: { status: 422, message: '该事项不受理此类申请主体 This matter does not accept filings from this kind of applicant' },
+  MATTER_NOT_FOUND: { status: 404, message: '事项不存在 No such matter' },
+  APPLICATION_NOT_FOUND: { status: 404, message: '申请不存在 No such application' },
+  FORM_NOT_READY: { status: 409, message: '申请表尚未生成，请稍后再试 The filled form is not generated yet; retry shortly' },
+  CERTIFICATE_NOT_FOUND: { status: 404, message: '证照不存在 No such certificate' },
+  ROUTE_NOT_FOUND: { status: 404, message: '接口不存在 No such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, message: '不支持该请求方法 Method not allowed' },
+  SERVICE_UNAVAILABLE: { status: 503, message: '服务暂不可用，请稍后重试 Service temporarily unavailable; retry later' },
+  INTERNAL: { status: 500, message: '服务内部错误 Internal error' },
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  /** JSON Pointer into the request body, e.g. /form/responsiblePerson/idNumber */
+  path: string;
+  message: string;
+}
+
+/** An error the HTTP layer turns into `{code, message, requestId, errors?}`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, opts: { message?: string; errors?: FieldError[] } = {}) {
+    super(opts.message ?? ERRORS[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.errors = opts.errors;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Evaluates a matter's rules with json-rules-engine and turns the results into a Decision.
+ * PASS/FAIL come from the engine; UNKNOWN comes from a required lookup that could not be read, and a
+ * rule that is UNKNOWN never rejects (DESIGN.md §2).
+ */
+import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
+import type { LoadedMatter } from '../catalog/load-catalog.js';
+import type { RuleDef } from '../catalog/types.js';
+import { operators } from '../domain/operators.js';
+import { getPath, matchesWhere } from '../domain/paths.js';
+import type { Decision, Reason, RuleEvaluation, RuleResult, SourceReadStatus } from '../domain/types.js';
+
+export interface LookupFact {
+  status: SourceReadStatus;
+  key: string | null;
+  record: Record<string, unknown> | null;
+}
+
+/**
+ * Everything the rules see. Top-level lookups are facts by their id; per-item lookups (forEach) live in
+ * `itemLookups[lookupId][index]`, aligned with the array they iterate.
+ */
+export interface Facts {
+  applicant: { code: string; kind: 'organisation' | 'person' };
+  answers: Record<string, unknown>;
+  form: Record<string, unknown>;
+  today: string;
+  register: { activeFiling: boolean };
+  itemLookups: Record<string, Array<LookupFact | null>>;
+  [lookupId: string]: unknown;
+}
+
+export interface Evaluation {
+  rules: RuleEvaluation[];
+  decision: Decision;
+}
+
+interface CompiledMatter {
+  main: Engine;
+  perItem: Map<string, Engine>;
+}
+
+const compiled = new WeakMap<LoadedMatter, CompiledMatter>();
+
+function newEngine(): Engine {
+  // allowUndefinedFacts: false — a fact the rule names but the pipeline did not provide is a fault, not a PASS.
+  const engine = new Engine([], { allowUndefinedFacts: false, pathResolver: (value, path) => getPath(value, path) });
+  for (const [name, fn] of Object.entries(operators)) engine.addOperator(name, fn);
+  return engine;
+}
+
+function ruleProps(r: RuleDef): RuleProperties {
+  return { name: r.id, conditions: r.conditions as TopLevelCondition, event: { type: r.id } };
+}
+
+/** One engine per rule-set version (building one costs ~70 µs; MEASURED.md). */
+function compile(matter: LoadedMatter): CompiledMatter {
+  let c = compiled.get(matter);
+  if (c) return c;
+  const main = newEngine();
+  const perItem = new Map<string, Engine>();
+  for (const r of matter.def.rules) {
+    if (r.forEach) {
+      const e = newEngine();
+      e.addRule(ruleProps(r));
+      perItem.set(r.id, e);
+    } else {
+      main.addRule(ruleProps(r));
+    }
+  }
+  c = { main, perItem };
+  compiled.set(matter, c);
+  return c;
+}
+
+function applies(r: RuleDef, situation: string): boolean {
+  return !r.situations || r.situations.includes(situation);
+}
+
+function lookupStatus(facts: Facts, id: string): SourceReadStatus | undefined {
+  return (facts[id] as LookupFact | undefined)?.status;
+}
+
+/** Evaluates every rule that applies to the situation; the decision follows DESIGN.md §2. */
+export async function evaluateRules(matter: LoadedMatter, situation: string, facts: Facts): Promise<Evaluation> {
+  const { main, perItem } = compile(matter);
+  const forEachLookups = new Map(matter.def.lookups.filter((l) => l.forEach).map((l) => [l.id, l.forEach!]));
+
+  const mainRun = await main.run(facts);
+  const mainResult = new Map<string, boolean>();
+  for (const r of mainRun.results) mainResult.set(r.name, true);
+  for (const r of mainRun.failureResults) mainResult.set(r.name, false);
+
+  const evaluations: RuleEvaluation[] = [];
+  for (const rule of matter.def.rules) {
+    if (!applies(rule, situation)) continue;
+    let result: RuleResult;
+    if (!rule.forEach) {
+      const unknown = (rule.requires ?? []).some((id) =>
+        forEachLookups.has(id)
+          ? (facts.itemLookups[id] ?? []).some((l) => l?.status === 'unknown')
+          : lookupStatus(facts, id) === 'unknown',
+      );
+      result = unknown ? 'UNKNOWN' : mainResult.get(rule.id) ? 'PASS' : 'FAIL';
+    } else {
+      result = await evaluateForEach(rule, facts, perItem.get(rule.id)!, forEachLookups);
+    }
+    evaluations.push({ id: rule.id, result, message: rule.message, basis: rule.basis, onFail: rule.onFail });
+  }
+  return { rules: evaluations, decision: decide(evaluations, matter.def.autoApprove) };
+}
+
+async function evaluateForEach(
+  rule: RuleDef,
+  facts: Facts,
+  engine: Engine,
+  forEachLookups: Map<string, string>,
+): Promise<RuleResult> {
+  const itemsPath = rule.forEach!.items;
+  const items = getPath(facts, itemsPath);
+  if (!Array.isArray(items)) return 'FAIL';
+  const results: RuleResult[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    if (!matchesWhere(item, rule.forEach!.where)) continue;
+    const lookup: Record<string, LookupFact | null> = {};
+    for (const [id, path] of forEachLookups) {
+      if (path === itemsPath) lookup[id] = facts.itemLookups[id]?.[i] ?? null;
+    }
+    const unknown = (rule.requires ?? []).some((id) =>
+      forEachLookups.has(id) ? lookup[id]?.status === 'unknown' : lookupStatus(facts, id) === 'unknown',
+    );
+    if (unknown) {
+      results.push('UNKNOWN');
+      continue;
+    }
+    const run = await engine.run({ ...facts, item, lookup });
+    results.push(run.results.length > 0 ? 'PASS' : 'FAIL');
+  }
+  // A FAIL on data we hold is authoritative even if another item is UNKNOWN.
+  if (results.includes('FAIL')) return 'FAIL';
+  if (results.includes('UNKNOWN')) return 'UNKNOWN';
+  return 'PASS';
+}
+
+/**
+ * Any UNKNOWN → MANUAL (never auto-reject on missing knowledge); else a FAIL whose onFail is REJECT → REJECT;
+ * else any other FAIL → MANUAL; else APPROVE (MANUAL when the matter is not auto-approvable).
+ */
+export function decide(evaluations: RuleEvaluation[], autoApprove: boolean): Decision {
+  const notPassed = evaluations.filter((e) => e.result !== 'PASS');
+  const reasons: Reason[] = notPassed.map((e) => ({ rule: e.id, message: e.message, basis: e.basis, result: e.result }));
+  if (notPassed.some((e) => e.result === 'UNKNOWN')) {
+    return { outcome: 'MANUAL', reasons };
+  }
+  if (notPassed.some((e) => e.onFail === 'REJECT')) {
+    return { outcome: 'REJECT', reasons: reasons.filter((r) => notPassed.find((e) => e.id === r.rule)?.onFail === 'REJECT') };
+  }
+  if (notPassed.length > 0) return { outcome: 'MANUAL', reasons };
+  if (!autoApprove) {
+    return {
+      outcome: 'MANUAL',
+      reasons: [{ rule: 'manual-matter', message: '本事项依法须人工审核', basis: '事项目录（非自动审批事项）', result: 'UNKNOWN' }],
+    };
+  }
+  return { outcome: 'APPROVE', reasons: [] };
+}

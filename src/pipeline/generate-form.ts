@@ -1,0 +1,53 @@
+/**
+ * The filled e-form (申请表): generated from the answers, the typed fields and the pre-filled ones, sealed on the
+ * enterprise's behalf under its seal authorisation, and kept with the application whatever the decision.
+ */
+import { createHash } from 'node:crypto';
+import type { LoadedMatter } from '../catalog/load-catalog.js';
+import { renderForm } from '../documents/certificate-pdf.js';
+import { signPdf } from '../documents/sign-pdf.js';
+import type { Party, Signer } from '../documents/types.js';
+import type { Situation } from '../catalog/types.js';
+import type { ApplicationRow, StoredDocument } from '../store/types.js';
+import type { FieldValue } from './prefill-fields.js';
+
+export interface FormDeps {
+  enterpriseSigner(party: Party): Promise<Signer>;
+  sourceNames: ReadonlyMap<string, string>;
+}
+
+export async function generateForm(
+  deps: FormDeps,
+  matter: LoadedMatter,
+  app: ApplicationRow,
+  situation: Situation,
+  fields: FieldValue[],
+  applicant: Party,
+  at: Date,
+): Promise<StoredDocument> {
+  const def = matter.def;
+  const materials = def.materials.filter((m) => !m.situations || m.situations.includes(situation.id));
+  const statements = [
+    `办理情形：${situation.name}。`,
+    `申请人已同意本事项依法查询共享数据（用途：${def.consent.purpose}），并授权系统以本单位电子印章签章生成本表。`,
+    ...materials.filter((m) => m.commitment).map((m) => `告知承诺（${m.name}）：${m.commitment}`),
+  ];
+  const rows = fields.map((f) => ({
+    label: f.label,
+    value: f.value,
+    ...(f.prefilledFrom ? { prefilled: { sourceName: deps.sourceNames.get(f.prefilledFrom) ?? f.prefilledFrom } } : {}),
+  }));
+  const unsigned = await renderForm(
+    { title: def.output.form.title, applicant, submittedAt: app.createdAt, rows, statements },
+    { signerName: applicant.name, reason: `${def.name}申请表 企业电子印章签章`, location: '沈阳', signingTime: at },
+  );
+  const signer = await deps.enterpriseSigner(applicant);
+  const bytes = await signPdf(unsigned, signer);
+  return {
+    applicationId: app.id,
+    kind: 'form',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes,
+    createdAt: at.toISOString(),
+  };
+}
