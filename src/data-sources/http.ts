@@ -1,0 +1,144 @@
+import type { SourceRead } from '../domain/types.js';
+import { isJsonObject, sha256Hex } from './hash.js';
+import type { DataSource, ReadContext } from './types.js';
+
+/** Default cap on a response body: records are small; a huge body is a fault, not data. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Options of {@link createHttpSource}. */
+export interface HttpSourceOptions {
+  /** Source id, e.g. `market-entity`. */
+  id: string;
+  /** Base URL (from `DATASOURCE_<ID>_URL`); a trailing `/` is optional. */
+  baseUrl: string;
+  /** Whole-read deadline (connect + headers + body); slower answers are UNKNOWN. */
+  timeoutMs: number;
+  /** Largest accepted body in bytes (default 1 MiB); a larger body is UNKNOWN. */
+  maxBodyBytes?: number;
+  /** Clock for `fetchedAt` (tests). Defaults to the system clock. */
+  now?: () => Date;
+}
+
+/** Outcome of reading a body under the size cap. */
+type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
+
+/**
+ * HTTP backend of the data-source contract (DESIGN.md §4): `GET {baseUrl}/{encodeURIComponent(key)}`.
+ * 200 + JSON object → found; 404 → not_found; any other status, redirect (not followed), non-JSON or
+ * non-object body, oversize body, network error or timeout → unknown with an `error`. Never throws, because
+ * an unreachable source must route a filing to manual review, not crash the worker.
+ * @throws TypeError at creation only, when `baseUrl` is not an absolute http(s) URL or `timeoutMs` ≤ 0.
+ */
+export function createHttpSource(options: HttpSourceOptions): DataSource {
+  const { id, timeoutMs } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = options.now ?? (() => new Date());
+  const parsed = new URL(options.baseUrl); // throws TypeError on garbage: fail at start-up, not per read
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`data source ${id}: base URL must be http(s), got ${parsed.protocol}`);
+  }
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`data source ${id}: timeoutMs must be > 0, got ${timeoutMs}`);
+  }
+  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+
+  async function read(key: string, _ctx: ReadContext): Promise<SourceRead> {
+    const fetchedAt = now().toISOString();
+    const unknown = (error: string, responseHash = ''): SourceRead => ({
+      source: id,
+      key,
+      status: 'unknown',
+      record: null,
+      responseHash,
+      fetchedAt,
+      error,
+    });
+    // An empty key would GET the collection root: never a meaningful look-up.
+    if (key === '') return unknown('empty key');
+
+    const signal = AbortSignal.timeout(timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(base + encodeURIComponent(key), {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        redirect: 'manual',
+        signal,
+      });
+    } catch (err) {
+      return unknown(describeFetchError(err, timeoutMs));
+    }
+
+    const body = await readCapped(response, maxBodyBytes, timeoutMs);
+    if (!body.ok) return unknown(body.error);
+    const responseHash = sha256Hex(body.bytes);
+
+    if (response.status === 404) {
+      return { source: id, key, status: 'not_found', record: null, responseHash, fetchedAt };
+    }
+    if (response.status !== 200) {
+      const what = response.status >= 300 && response.status < 400 ? ' (redirect not followed)' : '';
+      return unknown(`HTTP ${response.status}${what}`, responseHash);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.bytes));
+    } catch {
+      return unknown('response body is not valid UTF-8 JSON', responseHash);
+    }
+    if (!isJsonObject(value)) {
+      return unknown(`response body is JSON ${Array.isArray(value) ? 'array' : typeof value}, not an object`, responseHash);
+    }
+    return { source: id, key, status: 'found', record: value, responseHash, fetchedAt };
+  }
+
+  return { id, backend: 'http', read };
+}
+
+/** Reads the body without ever holding more than `max` bytes (a misbehaving source must not exhaust memory). */
+async function readCapped(response: Response, max: number, timeoutMs: number): Promise<BodyResult> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel().catch(() => undefined);
+    return { ok: false, error: `response body too large (${declared} > ${max} bytes)` };
+  }
+  if (response.body === null) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        await reader.cancel().catch(() => undefined);
+        return { ok: false, error: `response body too large (> ${max} bytes)` };
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    return { ok: false, error: describeFetchError(err, timeoutMs) };
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return { ok: true, bytes };
+}
+
+/** A short, log-friendly reason; undici hides the useful code (ECONNREFUSED…) in `cause`. */
+function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof Error) {
+      const code = (cause as { code?: unknown }).code;
+      return typeof code === 'string' ? `${err.message}: ${code}` : `${err.message}: ${cause.message}`;
+    }
+    return err.message;
+  }
+  return String(err);
+}
