@@ -20,6 +20,7 @@ export const ERRORS = {
   CONSENT_REQUIRED: { status: 400, message: '须同意数据共享核验和电子印章授权 Consent to data sharing and seal authorisation is required for this matter' },
   APPLICANT_NOT_ACCEPTED: { status: 422, message: '该事项不受理此类申请主体 This matter does not accept filings from this kind of applicant' },
   MATTER_NOT_FOUND: { status: 404, message: '事项不存在 No such matter' },
+  MATTER_UNKNOWN: { status: 400, message: '请求中的事项不存在 The matter named in the body does not exist; see GET /v1/matters' },
   APPLICATION_NOT_FOUND: { status: 404, message: '申请不存在 No such application' },
   FORM_NOT_READY: { status: 409, message: '申请表尚未生成，请稍后再试 The filled form is not generated yet; retry shortly' },
   CERTIFICATE_NOT_FOUND: { status: 404, message: '证照不存在 No such certificate' },
@@ -51,3 +52,52 @@ export class AppError extends Error {
     this.errors = opts.errors;
   }
 }
+
+export interface ValidationItem {
+  instancePath?: string;
+  message?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+}
+
+/** ajv errors → `[{path, message}]`, paths as JSON Pointers from the body root (prefix given). */
+export function fieldErrors(items: ValidationItem[], prefix = ''): FieldError[] {
+  return items.map((e) => {
+    let path = `${prefix}${e.instancePath ?? ''}`;
+    let message = e.message ?? 'invalid';
+    const p = e.params ?? {};
+    switch (e.keyword) {
+      case 'additionalProperties':
+        path += `/${String(p.additionalProperty)}`;
+        message = '不允许的字段 Unknown property: remove it';
+        break;
+      case 'required':
+        path += `/${String(p.missingProperty)}`;
+        message = '缺少必填字段 Required property is missing';
+        break;
+      case 'format':
+        message =
+          p.format === 'id-number'
+            ? '公民身份号码无效（校验位或出生日期错误） Invalid 公民身份号码: check digit or birth date is wrong'
+            : p.format === 'uscc'
+              ? '统一社会信用代码无效（校验位错误） Invalid 统一社会信用代码: check character is wrong'
+              : p.format === 'date'
+                ? '日期格式应为 YYYY-MM-DD Date must be YYYY-MM-DD'
+                : `格式不正确 ${message}`;
+        break;
+      case 'type':
+        message = `类型错误 ${message}`;
+        break;
+      case 'enum':
+        message = `取值不在允许范围内 ${message}: ${JSON.stringify(p.allowedValues)}`;
+        break;
+      case 'pattern':
+        message = `格式不正确 ${message}`;
+        break;
+      default:
+        break;
+    }
+    return { path: path === '' ? '/' : path, message };
+  });
+}
+

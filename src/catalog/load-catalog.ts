@@ -48,7 +48,7 @@ function todayUtc(): string {
 
 /** The ajv used for matter form schemas: no coercion, no silent removal, identifier formats. */
 export function createFormAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
   addFormats(ajv);
   ajv.addFormat('uscc', { type: 'string', validate: (s: string) => isValidUscc(s) });
   ajv.addFormat('id-number', { type: 'string', validate: (s: string) => isValidIdNumber(s, todayUtc()) });

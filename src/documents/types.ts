@@ -26,7 +26,11 @@ export interface CertificateContent {
   /** 证照标识 (GB/T 36904) printed on the page. */
   licenseId: string;
   holder: Party;
+  /** Label printed before holder.code; default 统一社会信用代码 (use 公民身份号码 for a person). */
+  holderCodeLabel?: string;
   issuer: Party;
+  /** Line under the star of the issuer's seal; default 电子证照专用章. */
+  sealText?: string;
   /** Label/value lines printed in order (the filing's key data). Values may be long and wrap. */
   lines: Array<{ label: string; value: string }>;
   issuedOn: string; // YYYY-MM-DD
@@ -44,4 +48,12 @@ export interface FormContent {
   rows: Array<{ label: string; value: string; prefilled?: { sourceName: string } }>;
   /** Statements printed at the end (consent, seal authorisation, commitments). */
   statements: string[];
+}
+
+/** What the signature dictionary says about the signing (shown by viewers); `signingTime` becomes /M. */
+export interface SignatureMeta {
+  signerName: string;
+  reason: string;
+  location: string;
+  signingTime: Date;
 }

@@ -1,0 +1,266 @@
+/**
+ * The two PDFs the service issues: the e-certificate (证照 / 回执) and the filled e-form (申请表). Each is built in
+ * one pass with its signature placeholder already in place, ready for `signPdf`.
+ */
+import { deflateSync } from 'node:zlib';
+import { PDFDocument, rgb } from 'pdf-lib';
+import type { PDFPage } from 'pdf-lib';
+import { embedCjkFont } from './fonts.js';
+import type { EmbeddedFont } from './fonts.js';
+import { drawCentered, drawLine, formatChineseDate, wrapText } from './layout.js';
+import { drawQr } from './qr.js';
+import { drawSeal } from './seal.js';
+import { addSignaturePlaceholder } from './sign-pdf.js';
+import type { CertificateContent, FormContent, SignatureMeta } from './types.js';
+
+export type { SignatureMeta } from './types.js';
+
+const A4: [number, number] = [595.28, 841.89];
+const MARGIN = 56;
+const FRAME = rgb(0.62, 0.1, 0.1);
+const GREY = rgb(0.35, 0.35, 0.35);
+const PREFILL = rgb(0.1, 0.3, 0.65);
+const SEAL_RADIUS = 46;
+const PRODUCER = '秒批秒办 documents (pdf-lib)';
+
+/**
+ * pdf-lib compresses embedded streams (chiefly the ~70 KB font subset) with pure-JS pako; Node's zlib produces the
+ * same FlateDecode data several times faster.
+ */
+function useNativeDeflate(doc: PDFDocument): void {
+  const ctx = doc.context;
+  ctx.flateStream = (contents, dict = {}) =>
+    ctx.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), {
+      ...dict,
+      Filter: 'FlateDecode',
+    });
+}
+
+async function newDocument(meta: SignatureMeta, title: string, author: string) {
+  const doc = await PDFDocument.create();
+  useNativeDeflate(doc);
+  doc.setTitle(title);
+  doc.setAuthor(author);
+  doc.setCreator('秒批秒办');
+  doc.setProducer(PRODUCER);
+  doc.setCreationDate(meta.signingTime);
+  doc.setModificationDate(meta.signingTime);
+  const font = await embedCjkFont(doc);
+  return { doc, font };
+}
+
+async function save(doc: PDFDocument): Promise<Uint8Array> {
+  // Object streams would compress the signature dictionary and make the placeholder unpatchable.
+  return doc.save({ useObjectStreams: false });
+}
+
+interface Row {
+  label: string;
+  value: string;
+}
+
+/** Lays out label/value rows with a hanging indent; returns the y below the last line, or null if it would pass `minY`. */
+function drawRows(
+  page: PDFPage | null,
+  rows: Row[],
+  o: { x: number; y: number; width: number; size: number; font: EmbeddedFont; minY: number },
+): number | null {
+  const { font, size } = o;
+  const labelW = Math.min(o.width * 0.4, Math.max(...rows.map((r) => font.widthOf(`${r.label}：`, size))));
+  const lh = size * 1.75;
+  let y = o.y;
+  for (const r of rows) {
+    const lines = wrapText(r.value, o.width - labelW, size, font);
+    if (y - lh * (lines.length - 1) < o.minY) return null;
+    if (page) {
+      const label = `${r.label}：`;
+      drawLine(page, label, { x: o.x + labelW - font.widthOf(label, size), y, size, font, color: GREY });
+      lines.forEach((ln, i) => drawLine(page, ln, { x: o.x + labelW, y: y - i * lh, size, font }));
+    }
+    y -= lh * lines.length + size * 0.35;
+  }
+  return y;
+}
+
+/**
+ * Renders the e-certificate: one A4 page with title, 编号 and 证照标识, holder, the label/value lines (wrapped),
+ * issuer with its red seal, issue date, validity (有效期至 or 长期) and a QR code of `verifyUrl` (printed under it).
+ * The result carries a DocMDP certification placeholder for {@link signPdf}; the body shrinks its type size to stay
+ * on one page and throws when even the smallest size does not fit.
+ */
+export async function renderCertificate(content: CertificateContent, sig: SignatureMeta): Promise<Uint8Array> {
+  const { doc, font } = await newDocument(sig, content.title, content.issuer.name);
+  const page = doc.addPage(A4);
+  const [W, H] = A4;
+
+  page.drawRectangle({ x: 24, y: 24, width: W - 48, height: H - 48, borderColor: FRAME, borderWidth: 2.2 });
+  page.drawRectangle({ x: 31, y: 31, width: W - 62, height: H - 62, borderColor: FRAME, borderWidth: 0.6 });
+
+  drawCentered(page, content.title, W / 2, { y: H - 118, size: 26, font, bold: true });
+  page.drawLine({ start: { x: MARGIN, y: H - 138 }, end: { x: W - MARGIN, y: H - 138 }, thickness: 0.6, color: FRAME });
+
+  let y = H - 162;
+  drawLine(page, `编号：${content.number}`, { x: MARGIN, y, size: 11, font });
+  y -= 16;
+  for (const ln of wrapText(`证照标识：${content.licenseId}`, W - 2 * MARGIN, 9, font)) {
+    drawLine(page, ln, { x: MARGIN, y, size: 9, font, color: GREY });
+    y -= 12;
+  }
+
+  const rows: Row[] = [
+    { label: '持证主体', value: content.holder.name },
+    { label: content.holderCodeLabel ?? '统一社会信用代码', value: content.holder.code },
+    ...content.lines,
+  ];
+  // Issuer block, seal and QR occupy the bottom 300 pt.
+  const bodyTop = y - 30;
+  const bodyBottom = 330;
+  const box = { x: MARGIN + 10, y: bodyTop, width: W - 2 * MARGIN - 20, font, minY: bodyBottom };
+  let size = 13;
+  while (drawRows(null, rows, { ...box, size }) === null) {
+    size -= 0.5;
+    if (size < 7) throw new Error('certificate content does not fit on one A4 page');
+  }
+  drawRows(page, rows, { ...box, size });
+
+  // Issuer block, right-aligned; the seal sits over the issuer name as on a paper certificate.
+  const right = W - MARGIN - 10;
+  const issuerLines = [
+    `发证机关：${content.issuer.name}`,
+    `发证日期：${formatChineseDate(content.issuedOn)}`,
+    content.validUntil ? `有效期至：${formatChineseDate(content.validUntil)}` : '有效期：长期',
+  ];
+  const blockW = Math.max(...issuerLines.map((t) => font.widthOf(t, 12)));
+  const blockX = right - blockW;
+  const issuerY = 290;
+  issuerLines.forEach((t, i) => drawLine(page, t, { x: blockX, y: issuerY - i * 20, size: 12, font }));
+  const nameW = font.widthOf(content.issuer.name, 12);
+  const seal = { x: right - Math.max(nameW, blockW - font.widthOf('发证机关：', 12)) / 2, y: issuerY - 6 };
+  seal.x = Math.min(seal.x, right - SEAL_RADIUS + 6);
+  drawSeal({
+    page,
+    center: seal,
+    radius: SEAL_RADIUS,
+    name: content.issuer.name,
+    bottomText: content.sealText ?? '电子证照专用章',
+    font,
+  });
+
+  const qrSize = 104;
+  const qrX = right - qrSize + 8; // the quiet zone is white, let it overlap the margin slightly
+  const qrY = 74;
+  drawQr({ page, text: content.verifyUrl, x: qrX, y: qrY, size: qrSize });
+  const urlSize = 7;
+  const urlLines = wrapText(content.verifyUrl, W - 2 * MARGIN, urlSize, font);
+  urlLines.forEach((ln, i) =>
+    drawLine(page, ln, { x: right - font.widthOf(ln, urlSize), y: qrY - 4 - i * 9, size: urlSize, font, color: GREY }),
+  );
+  drawLine(page, '扫描二维码或访问下方地址核验本证照', { x: MARGIN + 10, y: qrY + 30, size: 9, font, color: GREY });
+  drawLine(page, '本证照由系统依法自动核发，加盖电子印章，与纸质证照具有同等效力。', {
+    x: MARGIN + 10,
+    y: qrY + 16,
+    size: 9,
+    font,
+    color: GREY,
+  });
+
+  addSignaturePlaceholder(doc, {
+    page,
+    meta: sig,
+    rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
+    fieldName: '电子印章',
+  });
+  return save(doc);
+}
+
+/**
+ * Renders the filled e-form (申请表): title, applicant, a ruled table whose prefilled rows are shaded and marked
+ * （免填：<sourceName>）, the statements, and the applicant's red seal (name = applicant.name) over the signature
+ * line. Flows onto further A4 pages when long; the signature field is on the last page.
+ */
+export async function renderForm(content: FormContent, sig: SignatureMeta): Promise<Uint8Array> {
+  const { doc, font } = await newDocument(sig, content.title, content.applicant.name);
+  const [W, H] = A4;
+  const left = MARGIN;
+  const width = W - 2 * MARGIN;
+  const bottom = MARGIN + 10;
+  let page = doc.addPage(A4);
+  let y = H - 90;
+
+  drawCentered(page, content.title, W / 2, { y, size: 22, font, bold: true });
+  y -= 40;
+  for (const t of [`申请人：${content.applicant.name}`, `统一社会信用代码/身份证号：${content.applicant.code}`, `提交时间：${content.submittedAt}`]) {
+    drawLine(page, t, { x: left, y, size: 11, font });
+    y -= 18;
+  }
+  y -= 6;
+
+  const size = 11;
+  const lh = size * 1.5;
+  const pad = 6;
+  const labelW = 130;
+  const valueW = width - labelW;
+  const newPage = () => {
+    page = doc.addPage(A4);
+    y = H - MARGIN;
+  };
+
+  for (const r of content.rows) {
+    const labelLines = wrapText(r.label, labelW - 2 * pad, size, font);
+    const valueLines = wrapText(r.value, valueW - 2 * pad, size, font);
+    const mark = r.prefilled ? wrapText(`（免填：${r.prefilled.sourceName}）`, valueW - 2 * pad, 9, font) : [];
+    const h = Math.max(labelLines.length, valueLines.length) * lh + mark.length * 13 + 2 * pad - (lh - size);
+    if (y - h < bottom) newPage();
+    const top = y;
+    if (r.prefilled) page.drawRectangle({ x: left, y: top - h, width, height: h, color: rgb(0.93, 0.95, 0.99) });
+    page.drawRectangle({ x: left, y: top - h, width: labelW, height: h, borderColor: GREY, borderWidth: 0.5 });
+    page.drawRectangle({ x: left + labelW, y: top - h, width: valueW, height: h, borderColor: GREY, borderWidth: 0.5 });
+    labelLines.forEach((ln, i) => drawLine(page, ln, { x: left + pad, y: top - pad - size * 0.88 - i * lh, size, font }));
+    valueLines.forEach((ln, i) =>
+      drawLine(page, ln, { x: left + labelW + pad, y: top - pad - size * 0.88 - i * lh, size, font }),
+    );
+    const markTop = top - pad - size * 0.88 - valueLines.length * lh;
+    mark.forEach((ln, i) => drawLine(page, ln, { x: left + labelW + pad, y: markTop - i * 13 + 2, size: 9, font, color: PREFILL }));
+    y = top - h;
+  }
+
+  y -= 24;
+  if (content.statements.length > 0) {
+    if (y - 40 < bottom) newPage();
+    drawLine(page, '申请人声明与承诺', { x: left, y, size: 12, font, bold: true });
+    y -= 20;
+    content.statements.forEach((s, i) => {
+      const lines = wrapText(`${i + 1}. ${s}`, width - 12, 10.5, font);
+      for (const ln of lines) {
+        if (y < bottom) newPage();
+        drawLine(page, ln, { x: left + 6, y, size: 10.5, font });
+        y -= 16;
+      }
+      y -= 2;
+    });
+  }
+
+  // Signature place: needs room for the seal.
+  y -= 30;
+  if (y - SEAL_RADIUS - 10 < bottom) {
+    newPage();
+    y -= 40;
+  }
+  const signLabel = '申请人（盖章）：';
+  const dateText = `日期：${content.submittedAt}`;
+  const nameX =
+    W - MARGIN - Math.max(font.widthOf(content.applicant.name, 12), font.widthOf(dateText, 11), 2 * SEAL_RADIUS);
+  drawLine(page, signLabel, { x: nameX - font.widthOf(signLabel, 12), y, size: 12, font });
+  drawLine(page, content.applicant.name, { x: nameX, y, size: 12, font });
+  drawLine(page, dateText, { x: nameX, y: y - 22, size: 11, font });
+  const seal = { x: nameX + Math.min(font.widthOf(content.applicant.name, 12), 2 * SEAL_RADIUS) / 2, y: y + 4 };
+  drawSeal({ page, center: seal, radius: SEAL_RADIUS, name: content.applicant.name, font });
+
+  addSignaturePlaceholder(doc, {
+    page,
+    meta: sig,
+    rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
+    fieldName: '申请人签章',
+  });
+  return save(doc);
+}

@@ -1,0 +1,230 @@
+/**
+ * PAdES signing in one pass: the renderer leaves a signature placeholder in the (single, non-incremental) file,
+ * `signPdf` patches /ByteRange in place and writes a detached CAdES CMS into /Contents, so the signature covers
+ * the entire file. The CMS is assembled with forge.asn1; only the private-key operation goes to the Signer.
+ */
+import { createHash } from 'node:crypto';
+import forge from 'node-forge';
+import { PDFArray, PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
+import type { PDFDocument, PDFPage, PDFRef } from 'pdf-lib';
+import type { SignatureMeta, Signer } from './types.js';
+
+const asn1 = forge.asn1;
+type Asn1 = forge.asn1.Asn1;
+// forge accepts an options object here; @types/node-forge only knows the legacy boolean.
+const fromDer = asn1.fromDer as unknown as (bytes: string, opts: { decodeBitStrings: boolean }) => Asn1;
+
+/** Bytes reserved for the CMS (hex doubles it): room for a longer chain and an RFC 3161 timestamp later. */
+export const SIGNATURE_CONTENTS_BYTES = 16384;
+
+// Fixed-width token so the real offsets can be written over it without moving any byte.
+const BR_TOKEN = '**********';
+// pdf-lib writes arrays as `[ a b ]`.
+const BR_PLACEHOLDER = `/ByteRange [ 0 /${BR_TOKEN} /${BR_TOKEN} /${BR_TOKEN} ]`;
+
+export interface PlaceholderOptions {
+  page: PDFPage;
+  meta: SignatureMeta;
+  /** Widget rectangle [x1, y1, x2, y2]; omit (or zero size) for an invisible signature field. */
+  rect?: [number, number, number, number];
+  /** Field name shown in viewers' signature panels. */
+  fieldName?: string;
+}
+
+/**
+ * Adds the one signature field of the document: a /Sig dictionary (PPKLite, ETSI.CAdES.detached, /M, DocMDP P=1
+ * certification referenced from /Perms) with a fixed-width /ByteRange and a zeroed /Contents, its widget on `page`,
+ * and /AcroForm with SigFlags 3. Save the document with `useObjectStreams: false` so the placeholder stays patchable.
+ */
+export function addSignaturePlaceholder(doc: PDFDocument, opts: PlaceholderOptions): PDFRef {
+  const ctx = doc.context;
+  const byteRange = PDFArray.withContext(ctx);
+  byteRange.push(PDFNumber.of(0));
+  for (let i = 0; i < 3; i++) byteRange.push(PDFName.of(BR_TOKEN));
+
+  const sigRef = ctx.register(
+    ctx.obj({
+      Type: 'Sig',
+      Filter: 'Adobe.PPKLite',
+      SubFilter: 'ETSI.CAdES.detached',
+      ByteRange: byteRange,
+      Contents: PDFHexString.of('0'.repeat(SIGNATURE_CONTENTS_BYTES * 2)),
+      M: PDFString.fromDate(opts.meta.signingTime),
+      Name: PDFHexString.fromText(opts.meta.signerName),
+      Reason: PDFHexString.fromText(opts.meta.reason),
+      Location: PDFHexString.fromText(opts.meta.location),
+      Reference: [
+        ctx.obj({
+          Type: 'SigRef',
+          TransformMethod: 'DocMDP',
+          TransformParams: ctx.obj({ Type: 'TransformParams', P: 1, V: '1.2' }),
+        }),
+      ],
+    }),
+  );
+
+  const rect = opts.rect ?? [0, 0, 0, 0];
+  const w = Math.max(0, rect[2] - rect[0]);
+  const h = Math.max(0, rect[3] - rect[1]);
+  const widget: Record<string, unknown> = {
+    Type: 'Annot',
+    Subtype: 'Widget',
+    FT: 'Sig',
+    Rect: rect,
+    V: sigRef,
+    T: PDFHexString.fromText(opts.fieldName ?? 'Signature1'),
+    F: 132, // Print + Locked
+    P: opts.page.ref,
+  };
+  if (w > 0 && h > 0) {
+    // The seal is page content; the widget only needs an (empty) appearance to be a well-formed visible field.
+    widget.AP = ctx.obj({ N: ctx.register(ctx.stream('', { Type: 'XObject', Subtype: 'Form', BBox: [0, 0, w, h] })) });
+  }
+  const widgetRef = ctx.register(ctx.obj(widget as Parameters<typeof ctx.obj>[0] & object));
+  opts.page.node.addAnnot(widgetRef);
+
+  doc.catalog.set(PDFName.of('AcroForm'), ctx.obj({ Fields: [widgetRef], SigFlags: 3 }));
+  doc.catalog.set(PDFName.of('Perms'), ctx.obj({ DocMDP: sigRef }));
+  return sigRef;
+}
+
+interface PreparedSigner {
+  certs: Asn1[];
+  issuer: Asn1;
+  serial: Asn1;
+  certHash: string;
+}
+const prepared = new WeakMap<Signer, PreparedSigner>();
+
+function bin(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('binary');
+}
+
+function prepare(signer: Signer): PreparedSigner {
+  const hit = prepared.get(signer);
+  if (hit) return hit;
+  const first = signer.chain[0];
+  if (!first) throw new Error('signer has an empty certificate chain');
+  // decodeBitStrings:false keeps every byte as issued, so re-encoding reproduces the original DER.
+  const certs = signer.chain.map((der) => fromDer(bin(der), { decodeBitStrings: false }));
+  const tbs = (certs[0] as Asn1).value[0] as Asn1;
+  const fields = tbs.value as Asn1[];
+  const hasVersion = fields[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC;
+  const serial = fields[hasVersion ? 1 : 0];
+  const issuer = fields[hasVersion ? 3 : 2];
+  if (!serial || !issuer) throw new Error('signer certificate is not a well-formed X.509 certificate');
+  const p: PreparedSigner = {
+    certs,
+    issuer,
+    serial,
+    certHash: createHash('sha256').update(first).digest().toString('binary'),
+  };
+  prepared.set(signer, p);
+  return p;
+}
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+};
+
+const U = asn1.Class.UNIVERSAL;
+const T = asn1.Type;
+const seq = (v: Asn1[]) => asn1.create(U, T.SEQUENCE, true, v);
+const set = (v: Asn1[]) => asn1.create(U, T.SET, true, v);
+const oid = (o: string) => asn1.create(U, T.OID, false, asn1.oidToDer(o).getBytes());
+const octets = (b: string) => asn1.create(U, T.OCTETSTRING, false, b);
+const int = (n: number) => asn1.create(U, T.INTEGER, false, asn1.integerToDer(n).getBytes());
+const nul = () => asn1.create(U, T.NULL, false, '');
+const der = (a: Asn1) => asn1.toDer(a).getBytes();
+const attribute = (type: string, value: Asn1) => seq([oid(type), set([value])]);
+
+/**
+ * Detached CMS SignedData (RFC 5652) over a precomputed SHA-256 `digest`, with exactly the signed attributes
+ * contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES puts the time in /M).
+ * Returns DER.
+ */
+export async function buildCms(digest: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  const p = prepare(signer);
+  const sha256Alg = seq([oid(OID.sha256)]);
+
+  // ESSCertIDv2 with hashAlgorithm omitted (DEFAULT sha256 must not be encoded in DER) and issuerSerial, whose
+  // issuer is GeneralNames { directoryName [4] EXPLICIT Name }.
+  const essCertId = seq([
+    octets(p.certHash),
+    seq([seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 4, true, [p.issuer])]), p.serial]),
+  ]);
+  const attrs = [
+    attribute(OID.contentType, oid(OID.data)),
+    attribute(OID.messageDigest, octets(bin(digest))),
+    attribute(OID.signingCertificateV2, seq([seq([essCertId])])),
+  ];
+  // DER SET OF: elements ordered by their encodings; binary strings compare bytewise.
+  const encoded = attrs.map((a) => ({ a, d: der(a) })).sort((x, y) => (x.d < y.d ? -1 : x.d > y.d ? 1 : 0));
+  const signedAttrsDer = der(set(encoded.map((e) => e.a)));
+  const signature = await signer.sign(Buffer.from(signedAttrsDer, 'binary'));
+
+  const sigAlg =
+    signer.keyType === 'rsa' ? seq([oid(OID.sha256WithRSA), nul()]) : seq([oid(OID.ecdsaWithSHA256)]);
+  const signerInfo = seq([
+    int(1),
+    seq([p.issuer, p.serial]),
+    sha256Alg,
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, encoded.map((e) => e.a)),
+    sigAlg,
+    octets(bin(signature)),
+  ]);
+  const signedData = seq([
+    int(1),
+    set([sha256Alg]),
+    seq([oid(OID.data)]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, p.certs),
+    set([signerInfo]),
+  ]);
+  const contentInfo = seq([oid(OID.signedData), asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [signedData])]);
+  return Buffer.from(der(contentInfo), 'binary');
+}
+
+function indexOfAll(buf: Buffer, needle: string): number[] {
+  const out: number[] = [];
+  for (let i = buf.indexOf(needle, 0, 'latin1'); i >= 0; i = buf.indexOf(needle, i + 1, 'latin1')) out.push(i);
+  return out;
+}
+
+/**
+ * Signs a PDF that carries the placeholder of {@link addSignaturePlaceholder}: patches /ByteRange (everything but
+ * the /Contents hex string), hashes those bytes, and writes the CMS into /Contents. Returns a new array; the input
+ * is not modified. Throws when the input does not hold exactly one unsigned placeholder or the CMS does not fit.
+ */
+export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  const buf = Buffer.from(pdfWithPlaceholder); // copy
+  const placeholders = indexOfAll(buf, BR_PLACEHOLDER);
+  if (placeholders.length !== 1 || indexOfAll(buf, '/ByteRange').length !== 1) {
+    throw new Error(`expected exactly one unsigned signature placeholder, found ${placeholders.length}`);
+  }
+  const brAt = placeholders[0] as number;
+  const contentsAt = buf.indexOf('/Contents <', brAt, 'latin1');
+  if (contentsAt < 0) throw new Error('signature placeholder has no /Contents hex string');
+  const start = contentsAt + '/Contents '.length; // at '<'
+  const end = buf.indexOf('>', start, 'latin1') + 1; // just after '>'
+  const capacity = (end - start - 2) / 2;
+  if (end <= 0 || capacity < 1024) throw new Error('signature /Contents placeholder is malformed');
+  for (let i = start + 1; i < end - 1; i++) {
+    if (buf[i] !== 0x30) throw new Error('signature /Contents placeholder is not zeroed (already signed?)');
+  }
+
+  const patched = `/ByteRange [ 0 ${start} ${end} ${buf.length - end}`;
+  buf.write(`${patched.padEnd(BR_PLACEHOLDER.length - 1, ' ')}]`, brAt, 'latin1');
+
+  const digest = createHash('sha256').update(buf.subarray(0, start)).update(buf.subarray(end)).digest();
+  const cms = await buildCms(digest, signer);
+  if (cms.length > capacity) throw new Error(`CMS of ${cms.length} bytes does not fit the ${capacity}-byte placeholder`);
+  buf.write(Buffer.from(cms).toString('hex'), start + 1, 'latin1');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

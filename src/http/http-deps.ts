@@ -1,0 +1,20 @@
+import type { Deps } from '../deps.js';
+import { createTokenVerifier } from './auth.js';
+import { createMetrics } from './metrics.js';
+import type { HttpDeps } from './types.js';
+
+/** The HTTP layer's view of the composition root. */
+export function httpDepsFrom(deps: Deps): HttpDeps {
+  return {
+    config: deps.config,
+    store: deps.store,
+    catalog: deps.catalog,
+    queue: deps.queue,
+    redis: deps.redis,
+    rootsPem: deps.pki.rootsPem,
+    verifyToken: createTokenVerifier(deps.config.auth),
+    metrics: createMetrics(),
+    clock: deps.clock,
+    newId: deps.newId,
+  };
+}

@@ -1,0 +1,37 @@
+/** Prometheus text exposition for the API process; per-matter figures come with issue "reform figures". */
+export interface Metrics {
+  accepted(matter: string): void;
+  requests(status: number): void;
+  render(extra: Record<string, number>): string;
+}
+
+export function createMetrics(): Metrics {
+  const accepted = new Map<string, number>();
+  const byStatus = new Map<string, number>();
+  return {
+    accepted(matter) {
+      accepted.set(matter, (accepted.get(matter) ?? 0) + 1);
+    },
+    requests(status) {
+      const k = `${Math.floor(status / 100)}xx`;
+      byStatus.set(k, (byStatus.get(k) ?? 0) + 1);
+    },
+    render(extra) {
+      const lines = [
+        '# HELP miaopi_applications_accepted_total Filings accepted by this API process.',
+        '# TYPE miaopi_applications_accepted_total counter',
+        ...[...accepted].map(([m, n]) => `miaopi_applications_accepted_total{matter="${m}"} ${n}`),
+        '# HELP miaopi_http_responses_total HTTP responses by status class.',
+        '# TYPE miaopi_http_responses_total counter',
+        ...[...byStatus].map(([s, n]) => `miaopi_http_responses_total{class="${s}"} ${n}`),
+        '# HELP miaopi_process_resident_memory_bytes Resident set size.',
+        '# TYPE miaopi_process_resident_memory_bytes gauge',
+        `miaopi_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+      ];
+      for (const [name, value] of Object.entries(extra)) {
+        lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
+      }
+      return `${lines.join('\n')}\n`;
+    },
+  };
+}

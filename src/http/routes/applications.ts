@@ -1,0 +1,167 @@
+/** Filing intake and status: POST /v1/applications, GET /v1/applications/{id}, GET /v1/applications/{id}/form. */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { canonicalJson } from '../../catalog/load-catalog.js';
+import { AppError } from '../../errors.js';
+import { validateFiling, type FilingBody } from '../../pipeline/validate-filing.js';
+import type { ApplicationRow } from '../../store/types.js';
+import { requireRole, type Principal } from '../auth.js';
+import type { HttpDeps } from '../types.js';
+import { ErrorResponse } from '../schemas.js';
+
+const FilingSchema = Type.Object(
+  {
+    matter: Type.String({ minLength: 1, maxLength: 64, description: '事项代码, e.g. grain-purchase-filing' }),
+    answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option)' }),
+    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
+    consent: Type.Object(
+      {
+        dataSharing: Type.Boolean({ description: '同意查询共享数据' }),
+        sealAuthorization: Type.Boolean({ description: '授权以企业电子印章签章生成申请表' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Accepted = Type.Object({ id: Type.String(), status: Type.String() });
+
+const ApplicationView = Type.Object({
+  id: Type.String(),
+  matter: Type.String(),
+  status: Type.String(),
+  createdAt: Type.String(),
+  decidedAt: Type.Union([Type.String(), Type.Null()]),
+  decision: Type.Union([
+    Type.Null(),
+    Type.Object({
+      outcome: Type.String(),
+      reasons: Type.Array(Type.Object({ rule: Type.String(), message: Type.String(), basis: Type.String(), result: Type.String() })),
+    }),
+  ]),
+  certificate: Type.Optional(Type.Object({ id: Type.String(), number: Type.String() })),
+});
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Its applicant, or an admin of the department that owns its matter; anyone else gets 404. */
+export function mayRead(deps: HttpDeps, p: Principal, app: ApplicationRow): boolean {
+  if (p.role === 'applicant') return p.sub === app.applicant;
+  if (p.role === 'admin') return deps.catalog.get(app.matter)?.def.department.code === p.dept;
+  return false;
+}
+
+export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const applicant = requireRole(deps.verifyToken, ['applicant']);
+  const reader = requireRole(deps.verifyToken, ['applicant', 'admin']);
+
+  app.post(
+    '/v1/applications',
+    {
+      preHandler: applicant,
+      schema: {
+        summary: '提交申请 Submit a filing',
+        tags: ['applications'],
+        security: [{ bearer: [] }],
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: FilingSchema,
+        response: { 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const p = request.principal!;
+      const body = request.body as FilingBody;
+      const key = request.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
+      const matter = deps.catalog.get(body.matter);
+      if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${body.matter}"` }] });
+      validateFiling(matter, body, p.sub);
+
+      const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+      const id = deps.newId();
+      const res = await deps.store.applications.create({
+        id,
+        matter: matter.def.code,
+        matterVersion: matter.version,
+        applicant: p.sub,
+        answers: body.answers,
+        form: body.form,
+        consent: body.consent,
+        bodyHash,
+        idempotencyKey: key ?? null,
+        createdAt: deps.clock().toISOString(),
+      });
+      if (!res.created) {
+        if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+        return accepted(reply, res.applicationId);
+      }
+      deps.metrics.accepted(matter.def.code);
+      // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
+      await deps.queue.enqueue([id]).catch((err: unknown) => request.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
+      return accepted(reply, id);
+    },
+  );
+
+  app.get(
+    '/v1/applications/:id',
+    {
+      preHandler: reader,
+      schema: {
+        summary: '查询申请状态 Application status and decision',
+        tags: ['applications'],
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 200: ApplicationView, 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const row = await deps.store.applications.get(id);
+      if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
+      const cert = row.status === 'approved' ? await deps.store.certificates.byApplication(row.id) : null;
+      return {
+        id: row.id,
+        matter: row.matter,
+        status: row.status,
+        createdAt: row.createdAt,
+        decidedAt: row.decidedAt,
+        decision: row.decision
+          ? { outcome: row.decision.outcome, reasons: row.decision.reasons.map((r) => ({ rule: r.rule, message: r.message, basis: r.basis, result: r.result })) }
+          : null,
+        ...(cert ? { certificate: { id: cert.id, number: cert.number } } : {}),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/applications/:id/form',
+    {
+      preHandler: reader,
+      schema: {
+        summary: '下载已签章的申请表 The filled e-form PDF, sealed for the enterprise',
+        tags: ['applications'],
+        security: [{ bearer: [] }],
+        params: IdParams,
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const row = await deps.store.applications.get(id);
+      if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
+      const doc = await deps.store.documents.get(id, 'form');
+      if (!doc) throw new AppError('FORM_NOT_READY');
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="form-${id}.pdf"`)
+        .header('x-content-sha256', doc.sha256)
+        .send(Buffer.from(doc.bytes));
+    },
+  );
+}
+
+function accepted(reply: FastifyReply, id: string) {
+  return reply.status(202).header('location', `/v1/applications/${id}`).send({ id, status: 'queued' });
+}

@@ -1,0 +1,44 @@
+/** The public catalog: GET /v1/matters, GET /v1/matters/{code}. */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { LoadedMatter } from '../../catalog/load-catalog.js';
+import { AppError } from '../../errors.js';
+import { ErrorResponse } from '../schemas.js';
+import type { HttpDeps } from '../types.js';
+
+function summary(m: LoadedMatter) {
+  const d = m.def;
+  return { code: d.code, name: d.name, kind: d.kind, department: d.department, autoApprove: d.autoApprove, version: m.version };
+}
+
+export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/v1/matters', { schema: { summary: '事项目录 Matters', tags: ['catalog'] } }, async () => ({
+    matters: [...deps.catalog.matters.values()].map(summary),
+  }));
+
+  app.get(
+    '/v1/matters/:code',
+    { schema: { summary: '事项定义 The public definition of a matter', tags: ['catalog'], params: Type.Object({ code: Type.String({ maxLength: 64 }) }), response: { 404: ErrorResponse } } },
+    async (request) => {
+      const { code } = request.params as { code: string };
+      const m = deps.catalog.get(code);
+      if (!m) throw new AppError('MATTER_NOT_FOUND');
+      const d = m.def;
+      return {
+        ...summary(m),
+        legalBasis: d.legalBasis,
+        nationalCodes: d.nationalCodes,
+        applicantTypes: d.applicantTypes,
+        consent: d.consent,
+        questions: d.questions,
+        situations: d.situations,
+        materials: d.materials,
+        lookups: d.lookups.map((l) => ({ id: l.id, source: l.source })),
+        fields: d.fields,
+        formSchema: d.form,
+        rules: d.rules.map((r) => ({ id: r.id, message: r.message, basis: r.basis, onFail: r.onFail, situations: r.situations ?? null })),
+        output: { form: d.output.form, certificate: { title: d.output.certificate.title, validity: d.output.certificate.validity } },
+      };
+    },
+  );
+}

@@ -1,0 +1,21 @@
+import type { Redis } from 'ioredis';
+import type { Catalog } from '../catalog/load-catalog.js';
+import type { Config } from '../config.js';
+import type { ApplicationQueue } from '../queue/application-queue.js';
+import type { Store } from '../store/types.js';
+import type { TokenVerifier } from './auth.js';
+import type { Metrics } from './metrics.js';
+
+/** What the HTTP layer needs; built in app.ts from the composition root's Deps. */
+export interface HttpDeps {
+  config: Readonly<Config>;
+  store: Store;
+  catalog: Catalog;
+  queue: Pick<ApplicationQueue, 'enqueue'>;
+  redis: Pick<Redis, 'ping'>;
+  rootsPem: string;
+  verifyToken: TokenVerifier;
+  metrics: Metrics;
+  clock(): Date;
+  newId(): string;
+}

@@ -1,0 +1,73 @@
+/**
+ * `npm start`: the embedded default in one command. Starts a local redis-server when REDIS_URL is unset, makes
+ * the dev secret and keys, then runs the API and the worker(s) as child processes and stops them together.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from './config.js';
+import { loadCatalog } from './catalog/load-catalog.js';
+import { loadSourceRegistry } from './data-sources/registry.js';
+import { ensureDevPki } from './documents/pki.js';
+import { startLocalRedis, type LocalRedis } from './local-redis.js';
+import { createLogger } from './logger.js';
+import { createStore } from './store/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'launcher');
+
+// Fail fast on a bad catalog or keys before starting anything, and prepare shared state once.
+const registry = loadSourceRegistry(config.rulesDir);
+const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)));
+const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
+await ensureDevPki(config.certsDir, departments);
+const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+await store.close();
+
+let redis: LocalRedis | null = null;
+let redisUrl = config.redisUrl;
+if (!redisUrl) {
+  redis = await startLocalRedis(config.dataDir);
+  redisUrl = redis.url;
+  logger.info({ redisUrl, dir: path.join(config.dataDir, 'redis') }, 'started local redis-server (AOF on)');
+}
+
+const ext = path.extname(fileURLToPath(import.meta.url));
+const env = { ...process.env, REDIS_URL: redisUrl };
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function run(name: string, file: string): void {
+  const child = fork(path.join(here, `${file}${ext}`), [], { env, stdio: 'inherit', execArgv: process.execArgv });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    logger.error({ name, code, signal }, 'child process exited; stopping the service');
+    void stop(1);
+  });
+}
+
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (redis) await redis.stop();
+  logger.info('service stopped');
+  process.exit(exitCode);
+}
+
+run('api', 'server');
+for (let i = 0; i < config.workerProcesses; i++) run(`worker-${i + 1}`, 'worker');
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+logger.info({ url: config.publicUrl, workers: config.workerProcesses }, '秒批秒办 service starting');
