@@ -91,6 +91,11 @@ function devSecret(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The environment for child processes of the launcher: this one plus overrides. */
+export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
+}
+
 /** Reads and validates the environment. `cwd` anchors relative paths. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
   const port = int(env, 'PORT', 3000, 0, 65535);

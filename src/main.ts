@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './config.js';
+import { childEnvironment, loadConfig } from './config.js';
 import { loadCatalog } from './catalog/load-catalog.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
 import { ensureDevPki } from './documents/pki.js';
@@ -34,7 +34,7 @@ if (!redisUrl) {
 }
 
 const ext = path.extname(fileURLToPath(import.meta.url));
-const env = { ...process.env, REDIS_URL: redisUrl };
+const env = childEnvironment({ REDIS_URL: redisUrl });
 const children: ChildProcess[] = [];
 let stopping = false;
 

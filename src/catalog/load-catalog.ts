@@ -102,7 +102,7 @@ export function checkMatter(
     });
     return seen;
   };
-  const questionIds = dupes(def.questions.map((q) => q.id), 'questions');
+  dupes(def.questions.map((q) => q.id), 'questions');
   const situationIds = dupes(def.situations.map((s) => s.id), 'situations');
   const lookupIds = dupes(def.lookups.map((l) => l.id), 'lookups');
   dupes(def.materials.map((m) => m.id), 'materials');

@@ -103,7 +103,7 @@ async function readCapped(response: Response, max: number, timeoutMs: number): P
     return { ok: false, error: `response body too large (${declared} > ${max} bytes)` };
   }
   if (response.body === null) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

@@ -47,7 +47,7 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
     let payload: Record<string, unknown>;
     try {
       const res = await jwtVerify(token, key as KeyObject, { algorithms, requiredClaims: ['sub', 'exp'], clockTolerance: 30 });
-      payload = res.payload as Record<string, unknown>;
+      payload = res.payload;
     } catch {
       throw new AppError('AUTH_TOKEN_INVALID');
     }

@@ -3,7 +3,7 @@
  * are hidden for status ≥ 500.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, ERRORS, fieldErrors, type ErrorCode, type ValidationItem } from '../errors.js';
+import { AppError, ERRORS, fieldErrors, type ErrorCode } from '../errors.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'REQUEST_BODY_TOO_LARGE',
@@ -25,7 +25,7 @@ export function installErrorHandler(app: FastifyInstance): void {
         code: 'REQUEST_VALIDATION',
         message: ERRORS.REQUEST_VALIDATION.message,
         requestId,
-        errors: fieldErrors(err.validation as ValidationItem[], prefix),
+        errors: fieldErrors(err.validation, prefix),
       });
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;

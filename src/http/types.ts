@@ -16,6 +16,6 @@ export interface HttpDeps {
   rootsPem: string;
   verifyToken: TokenVerifier;
   metrics: Metrics;
-  clock(): Date;
-  newId(): string;
+  clock: () => Date;
+  newId: () => string;
 }

@@ -15,7 +15,7 @@ export interface IssueDeps {
   store: Pick<Store, 'certificates'>;
   departmentSigner(code: string): Signer;
   publicUrl: string;
-  newId(): string;
+  newId: () => string;
 }
 
 /** Verification link printed in the QR code: the id plus a random code, so the id alone reveals nothing. */

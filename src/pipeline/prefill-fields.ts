@@ -17,25 +17,32 @@ export interface FieldValue {
   personal?: boolean;
 }
 
+/** Text of a scalar; '' for anything else (objects are never printed as [object Object]). */
+export function printable(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return '';
+}
+
 /** Prints a value by the field's format: a region code with its name, a list, storage facilities. */
 export function formatValue(value: unknown, format: FieldDef['format'] | undefined): string {
   if (value === undefined || value === null || value === '') return '—';
   if (format === 'region' && typeof value === 'string') return regionLabel(value);
-  if (format === 'list' && Array.isArray(value)) return value.map(String).join('、');
+  if (format === 'list' && Array.isArray(value)) return value.map(printable).join('、');
   if (format === 'facilities' && Array.isArray(value)) {
     return value
       .map((f: Record<string, unknown>, i) => {
         const tenure =
           f.ownership === '自有'
-            ? `自有，不动产权证号 ${String(f.realEstateCertNo ?? '—')}`
-            : `租赁，租期至 ${String(f.leaseEndsOn ?? '—')}`;
-        return `${i + 1}. ${String(f.address)}，仓容 ${String(f.capacityTonnes)} 吨，${tenure}`;
+            ? `自有，不动产权证号 ${printable(f.realEstateCertNo) || '—'}`
+            : `租赁，租期至 ${printable(f.leaseEndsOn) || '—'}`;
+        return `${i + 1}. ${printable(f.address)}，仓容 ${printable(f.capacityTonnes)} 吨，${tenure}`;
       })
       .join('；');
   }
-  if (Array.isArray(value)) return value.map(String).join('、');
+  if (Array.isArray(value)) return value.map(printable).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return printable(value);
 }
 
 export function prefillFields(

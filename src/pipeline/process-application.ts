@@ -14,7 +14,7 @@ import { evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
 import { chinaDay, issueCertificate } from './issue-certificate.js';
-import { prefillFields } from './prefill-fields.js';
+import { prefillFields, printable } from './prefill-fields.js';
 import { resolveSituation } from './resolve-situation.js';
 
 export interface PipelineDeps {
@@ -25,8 +25,8 @@ export interface PipelineDeps {
   enterpriseSigner(party: Party): Promise<Signer>;
   departmentSigner(code: string): Signer;
   publicUrl: string;
-  clock(): Date;
-  newId(): string;
+  clock: () => Date;
+  newId: () => string;
 }
 
 /** A fault that retrying cannot fix (e.g. the matter was removed from the catalog). */
@@ -91,7 +91,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock()));
   }
 
-  const subjectKey = def.subjectKey.map((p) => String(getPath(base, p) ?? '')).join('|');
+  const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
   const active = await deps.store.certificates.findValid(def.code, subjectKey);
   const facts: Facts = {
     ...lookups.top,
@@ -116,7 +116,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     rulesetVersion: matter.version,
     situation: sit.situation.id,
     evaluatedAt: started.toISOString(),
-    facts: facts as unknown as Record<string, unknown>,
+    facts,
     sources: lookups.reads.map(({ record: _record, ...rest }) => rest),
     rules: evaluation.rules,
     decision: evaluation.decision,

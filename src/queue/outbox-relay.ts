@@ -9,7 +9,7 @@ import type { ApplicationQueue } from './application-queue.js';
 export interface RelayOptions {
   store: Pick<Store, 'outbox' | 'applications'>;
   queue: Pick<ApplicationQueue, 'enqueue'>;
-  clock(): Date;
+  clock: () => Date;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   relayIntervalMs?: number;
   reconcileIntervalMs?: number;

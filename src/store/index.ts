@@ -58,7 +58,7 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     for (const r of results ?? []) {
       logger?.info({ migration: r.migrationName, status: r.status }, 'store migration');
     }
-    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+    if (error !== undefined) throw error instanceof Error ? error : new Error(JSON.stringify(error));
     logger?.info({ dialect: kind, ...(schema === null ? {} : { schema }) }, 'store ready');
   } catch (err) {
     await db.destroy();
