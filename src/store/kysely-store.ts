@@ -278,34 +278,48 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
 
   const certificates: Store['certificates'] = {
     async insert(cert: NewCertificate): Promise<CertificateRow> {
-      // Conflict target is application_id only: a clash on number, license_id or id is a real error.
-      await db
-        .insertInto('certificates')
-        .values({
-          id: cert.id,
-          application_id: cert.applicationId,
-          matter: cert.matter,
-          number: cert.number,
-          license_id: cert.licenseId,
-          holder_code: cert.holderCode,
-          holder_name: cert.holderName,
-          issuer_code: cert.issuerCode,
-          issuer_name: cert.issuerName,
-          subject_key: cert.subjectKey,
-          issued_at: cert.issuedAt,
-          valid_until: cert.validUntil,
-          verify_code: cert.verifyCode,
-          sha256: cert.sha256,
-          pdf: toBuffer(cert.pdf),
-        })
-        .onConflict((oc) => oc.column('application_id').doNothing())
-        .execute();
-      const row = await db
-        .selectFrom('certificates')
-        .select(CERTIFICATE_COLUMNS)
-        .where('application_id', '=', cert.applicationId)
-        .executeTakeFirstOrThrow();
-      return toCertificate(row);
+      // One valid certificate per (matter, subject): a newly issued one supersedes the earlier (变更),
+      // in the same transaction as the insert.
+      return db.transaction().execute(async (trx) => {
+        // Conflict target is application_id only: a clash on number, license_id or id is a real error.
+        const inserted = await trx
+          .insertInto('certificates')
+          .values({
+            id: cert.id,
+            application_id: cert.applicationId,
+            matter: cert.matter,
+            number: cert.number,
+            license_id: cert.licenseId,
+            holder_code: cert.holderCode,
+            holder_name: cert.holderName,
+            issuer_code: cert.issuerCode,
+            issuer_name: cert.issuerName,
+            subject_key: cert.subjectKey,
+            issued_at: cert.issuedAt,
+            valid_until: cert.validUntil,
+            verify_code: cert.verifyCode,
+            sha256: cert.sha256,
+            pdf: toBuffer(cert.pdf),
+          })
+          .onConflict((oc) => oc.column('application_id').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+          await trx
+            .updateTable('certificates')
+            .set({ status: 'superseded' })
+            .where('matter', '=', cert.matter)
+            .where('subject_key', '=', cert.subjectKey)
+            .where('status', '=', 'valid')
+            .where('id', '!=', cert.id)
+            .execute();
+        }
+        const row = await trx
+          .selectFrom('certificates')
+          .select(CERTIFICATE_COLUMNS)
+          .where('application_id', '=', cert.applicationId)
+          .executeTakeFirstOrThrow();
+        return toCertificate(row);
+      });
     },
 
     async get(id: string): Promise<CertificateRow | null> {

@@ -120,7 +120,10 @@ export interface Store {
     get(applicationId: string, kind: DocumentKind): Promise<StoredDocument | null>;
   };
   certificates: {
-    /** Insert; if one exists for the application already, returns that one unchanged (one certificate per filing). */
+    /**
+     * Insert; if one exists for the application already, returns that one unchanged (one certificate per filing).
+     * A new certificate supersedes the valid ones with the same (matter, subjectKey) in the same transaction.
+     */
     insert(cert: NewCertificate): Promise<CertificateRow>;
     get(id: string): Promise<CertificateRow | null>;
     getPdf(id: string): Promise<Uint8Array | null>;

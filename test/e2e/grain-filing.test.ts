@@ -187,6 +187,14 @@ describe.each(['sqlite', 'postgres'] as const)('grain filing end to end on %s', 
     }
   });
 
+  it('supersedes the first certificate when the change filing is approved: one valid filing per enterprise and region', async () => {
+    const first = await stack.deps.store.certificates.get(decided.get(independent[0]!.name)!.certificate!.id);
+    const change = await stack.deps.store.certificates.get(decided.get(dependent[1]!.name)!.certificate!.id);
+    expect(first!.status).toBe('superseded');
+    expect(change!.status).toBe('valid');
+    expect((await stack.deps.store.certificates.findValid('grain-purchase-filing', `${HAPPY_USCC}|210102`))!.id).toBe(change!.id);
+  });
+
   it('reads every data source over HTTP, with its key URL-encoded', () => {
     const seen = new Set(stack.sources!.requests.map((r) => r.source));
     expect([...seen].sort()).toEqual(['credit', 'market-entity', 'population', 'real-estate']);
