@@ -13,6 +13,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST_MALFORMED_JSON',
 };
 
+/** Database or network faults: the request was fine, a dependency is away — 503, retry later. */
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL',
+  '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006',
+]);
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & Partial<AppError>, request, reply) => {
     const requestId = request.id;
@@ -32,6 +38,13 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (mapped || (err instanceof SyntaxError && err.statusCode === 400)) {
       const code = mapped ?? 'REQUEST_MALFORMED_JSON';
       return reply.status(ERRORS[code].status).send({ code, message: ERRORS[code].message, requestId });
+    }
+    if (err.code && UNAVAILABLE.has(err.code)) {
+      request.log.warn({ code: err.code }, 'dependency unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ code: 'SERVICE_UNAVAILABLE', message: ERRORS.SERVICE_UNAVAILABLE.message, requestId });
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
