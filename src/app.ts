@@ -24,6 +24,7 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true },
     },
   });
+  app.removeContentTypeParser('text/plain'); // JSON everywhere: text/plain → 415 REQUEST_MEDIA_TYPE, not a schema error
   app.decorateRequest('principal', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

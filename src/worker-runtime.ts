@@ -17,7 +17,7 @@ export interface WorkerRuntime {
 
 export function startWorkerRuntime(
   deps: Deps,
-  opts: { concurrency?: number; relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number } } = {},
+  opts: { concurrency?: number; relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number; relayGraceMs?: number } } = {},
 ): WorkerRuntime {
   const log = deps.logger;
   const connection = redisConnection(deps.config.redisUrl!);

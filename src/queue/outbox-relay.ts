@@ -15,6 +15,8 @@ export interface RelayOptions {
   reconcileIntervalMs?: number;
   /** An unfinished application older than this is enqueued again. */
   staleAfterMs?: number;
+  /** Outbox rows younger than this are left to the API's own enqueue (default 2 s). */
+  relayGraceMs?: number;
 }
 
 export interface Relay {
@@ -29,15 +31,19 @@ export function startRelay(opts: RelayOptions, autoStart = true): Relay {
   const relayEvery = opts.relayIntervalMs ?? 250;
   const reconcileEvery = opts.reconcileIntervalMs ?? 10_000;
   const staleAfter = opts.staleAfterMs ?? 30_000;
+  const graceMs = opts.relayGraceMs ?? 2_000;
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
 
   async function relayOnce(): Promise<number> {
     let total = 0;
+    // The API enqueues right after its commit and does not write again; rows younger than this are left to it.
+    const before = new Date(opts.clock().getTime() - graceMs).toISOString();
     for (let round = 0; round < 50; round++) {
-      const rows = await opts.store.outbox.pending(500);
+      const rows = await opts.store.outbox.pending(500, before);
       if (rows.length === 0) break;
-      await opts.queue.enqueue([...new Set(rows.map((r) => r.applicationId))]);
+      // A row whose application already left `queued` was enqueued by the API and taken by a worker.
+      await opts.queue.enqueue([...new Set(rows.filter((r) => r.status === 'queued').map((r) => r.applicationId))]);
       await opts.store.outbox.markEnqueued(rows.map((r) => r.id), opts.clock().toISOString());
       total += rows.length;
       if (rows.length < 500) break;

@@ -10,6 +10,8 @@ import type {
   NewApplication,
   NewCertificate,
   OutboxEntry,
+  Revocation,
+  RevokeResult,
   Store,
   StoredDocument,
 } from './types.js';
@@ -226,15 +228,15 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
   };
 
   const outbox: Store['outbox'] = {
-    async pending(limit: number): Promise<OutboxEntry[]> {
-      const rows = await db
+    async pending(limit: number, createdBefore?: string): Promise<OutboxEntry[]> {
+      let q = db
         .selectFrom('outbox')
-        .select(['id', 'application_id'])
-        .where('enqueued_at', 'is', null)
-        .orderBy('id')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({ id: Number(r.id), applicationId: r.application_id }));
+        .innerJoin('applications', 'applications.id', 'outbox.application_id')
+        .select(['outbox.id as id', 'outbox.application_id as application_id', 'applications.status as status'])
+        .where('outbox.enqueued_at', 'is', null);
+      if (createdBefore !== undefined) q = q.where('outbox.created_at', '<', createdBefore);
+      const rows = await q.orderBy('outbox.id').limit(limit).execute();
+      return rows.map((r) => ({ id: Number(r.id), applicationId: r.application_id, status: r.status as ApplicationStatus }));
     },
 
     async markEnqueued(ids: number[], at: string): Promise<void> {
@@ -355,6 +357,11 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       return row === undefined ? null : toCertificate(row);
     },
 
+    async bySha256(sha256: string): Promise<CertificateRow | null> {
+      const row = await db.selectFrom('certificates').select(CERTIFICATE_COLUMNS).where('sha256', '=', sha256).limit(1).executeTakeFirst();
+      return row === undefined ? null : toCertificate(row);
+    },
+
     async nextSerial(name: string): Promise<number> {
       // One statement, atomic on both engines; no read-modify-write race.
       const row = await db
@@ -364,6 +371,88 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         .returning('value')
         .executeTakeFirstOrThrow();
       return Number(row.value);
+    },
+  };
+
+  const revocationColumns = [
+    'r.certificate_id',
+    'r.issuer_code',
+    'r.reason',
+    'r.revoked_by',
+    'r.revoked_at',
+    'c.number',
+    'c.license_id',
+    'c.sha256',
+  ] as const;
+  const toRevocation = (row: {
+    certificate_id: string;
+    issuer_code: string;
+    reason: string;
+    revoked_by: string;
+    revoked_at: string;
+    number: string;
+    license_id: string;
+    sha256: string;
+  }): Revocation => ({
+    certificateId: row.certificate_id,
+    number: row.number,
+    licenseId: row.license_id,
+    sha256: row.sha256,
+    issuerCode: row.issuer_code,
+    reason: row.reason,
+    revokedBy: row.revoked_by,
+    revokedAt: row.revoked_at,
+  });
+
+  const revocations: Store['revocations'] = {
+    async revoke({ certificateId, reason, revokedBy, at }): Promise<RevokeResult> {
+      return db.transaction().execute(async (trx): Promise<RevokeResult> => {
+        // The status flip is the guard: of two concurrent revocations exactly one updates a row.
+        const updated = await trx
+          .updateTable('certificates')
+          .set({ status: 'revoked' })
+          .where('id', '=', certificateId)
+          .where('status', '!=', 'revoked')
+          .returning(['issuer_code'])
+          .executeTakeFirst();
+        if (updated === undefined) {
+          const current = await trx.selectFrom('certificates').select(CERTIFICATE_COLUMNS).where('id', '=', certificateId).executeTakeFirst();
+          return { revoked: false, current: current === undefined ? null : toCertificate(current) };
+        }
+        await trx
+          .insertInto('certificate_revocations')
+          .values({ certificate_id: certificateId, issuer_code: updated.issuer_code, reason, revoked_by: revokedBy, revoked_at: at })
+          .execute();
+        const row = await trx
+          .selectFrom('certificate_revocations as r')
+          .innerJoin('certificates as c', 'c.id', 'r.certificate_id')
+          .select(revocationColumns)
+          .where('r.certificate_id', '=', certificateId)
+          .executeTakeFirstOrThrow();
+        return { revoked: true, revocation: toRevocation(row) };
+      });
+    },
+
+    async get(certificateId: string): Promise<Revocation | null> {
+      const row = await db
+        .selectFrom('certificate_revocations as r')
+        .innerJoin('certificates as c', 'c.id', 'r.certificate_id')
+        .select(revocationColumns)
+        .where('r.certificate_id', '=', certificateId)
+        .executeTakeFirst();
+      return row === undefined ? null : toRevocation(row);
+    },
+
+    async list(issuerCode: string): Promise<Revocation[]> {
+      const rows = await db
+        .selectFrom('certificate_revocations as r')
+        .innerJoin('certificates as c', 'c.id', 'r.certificate_id')
+        .select(revocationColumns)
+        .where('r.issuer_code', '=', issuerCode)
+        .orderBy('r.revoked_at')
+        .orderBy('r.certificate_id')
+        .execute();
+      return rows.map(toRevocation);
     },
   };
 
@@ -404,6 +493,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     outbox,
     documents,
     certificates,
+    revocations,
     dataAccess,
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);

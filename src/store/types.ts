@@ -46,6 +46,8 @@ export type CreateResult =
 export interface OutboxEntry {
   id: number;
   applicationId: string;
+  /** The application's status now: only a still-queued one needs enqueueing. */
+  status: ApplicationStatus;
 }
 
 export type DocumentKind = 'form';
@@ -83,6 +85,24 @@ export interface CertificateRow extends Omit<NewCertificate, 'pdf'> {
   status: 'valid' | 'revoked' | 'superseded';
 }
 
+/** A revocation as recorded and published: who revoked which certificate, when and why. */
+export interface Revocation {
+  certificateId: string;
+  number: string;
+  licenseId: string;
+  sha256: string;
+  issuerCode: string;
+  reason: string;
+  /** `sub` of the admin who revoked it. */
+  revokedBy: string;
+  revokedAt: string;
+}
+
+export type RevokeResult =
+  | { revoked: true; revocation: Revocation }
+  /** Nothing changed: the certificate is missing (null) or revoked already. */
+  | { revoked: false; current: CertificateRow | null };
+
 export interface DataAccessEntry {
   requester: string;
   applicationId: string | null;
@@ -110,8 +130,8 @@ export interface Store {
     listUnfinished(before: string, limit: number): Promise<string[]>;
   };
   outbox: {
-    /** Oldest rows not yet enqueued. */
-    pending(limit: number): Promise<OutboxEntry[]>;
+    /** Oldest rows not yet marked enqueued, optionally only those created before a time. */
+    pending(limit: number, createdBefore?: string): Promise<OutboxEntry[]>;
     markEnqueued(ids: number[], at: string): Promise<void>;
   };
   documents: {
@@ -131,6 +151,15 @@ export interface Store {
     findValid(matter: string, subjectKey: string): Promise<CertificateRow | null>;
     /** Atomically increments and returns a named counter (certificate serial numbers). */
     nextSerial(name: string): Promise<number>;
+    /** The certificate whose stored file has this sha256 (hex), if any. */
+    bySha256(sha256: string): Promise<CertificateRow | null>;
+  };
+  revocations: {
+    /** Marks a not-yet-revoked certificate revoked and records who/when/why, in one transaction. */
+    revoke(r: { certificateId: string; reason: string; revokedBy: string; at: string }): Promise<RevokeResult>;
+    get(certificateId: string): Promise<Revocation | null>;
+    /** Every revocation of the issuing department `issuerCode`, oldest first. */
+    list(issuerCode: string): Promise<Revocation[]>;
   };
   dataAccess: {
     record(entries: DataAccessEntry[]): Promise<void>;

@@ -45,7 +45,7 @@ export interface StackOptions {
   httpSources?: boolean;
   worker?: boolean;
   env?: Record<string, string>;
-  relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number };
+  relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number; relayGraceMs?: number };
 }
 
 const silent = pino({ level: 'silent' });

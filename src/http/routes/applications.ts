@@ -61,7 +61,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post(
     '/v1/applications',
     {
-      preHandler: applicant,
+      preValidation: applicant,
       schema: {
         summary: '提交申请 Submit a filing',
         tags: ['applications'],
@@ -108,7 +108,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/v1/applications/:id',
     {
-      preHandler: reader,
+      preValidation: reader,
       schema: {
         summary: '查询申请状态 Application status and decision',
         tags: ['applications'],
@@ -139,7 +139,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/v1/applications/:id/form',
     {
-      preHandler: reader,
+      preValidation: reader,
       schema: {
         summary: '下载已签章的申请表 The filled e-form PDF, sealed for the enterprise',
         tags: ['applications'],

@@ -166,7 +166,7 @@ describe.each(backends)('store on $name', (backend) => {
         }
         const rows = await Promise.all(attempts.map((a) => store.applications.get(a.id)));
         expect(rows.filter((r) => r !== null)).toHaveLength(1);
-        expect(await store.outbox.pending(100)).toEqual([{ id: expect.any(Number), applicationId: winnerId }]);
+        expect(await store.outbox.pending(100)).toEqual([{ id: expect.any(Number), applicationId: winnerId, status: 'queued' }]);
       } finally {
         await store.close();
       }
