@@ -11,6 +11,7 @@ import { applicationRoutes } from './http/routes/applications.js';
 import { certificateRoutes } from './http/routes/certificates.js';
 import { matterRoutes } from './http/routes/matters.js';
 import { opsRoutes } from './http/routes/ops.js';
+import { verifyRoutes } from './http/routes/verify.js';
 import type { HttpDeps } from './http/types.js';
 
 export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -46,5 +47,6 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   certificateRoutes(app, deps);
   matterRoutes(app, deps);
   opsRoutes(app, deps);
+  await app.register(verifyRoutes(deps));
   return app;
 }

@@ -37,6 +37,17 @@ export interface Config {
   logLevel: LogLevel;
   bodyLimitBytes: number;
   queueName: string;
+  /** RFC 3161 time-stamping authority for PAdES B-T (TSA_URL); null → signatures are B-B. */
+  tsaUrl: string | null;
+  tsaTimeoutMs: number;
+  /** PEM of extra roots trusted for timestamp tokens only (TSA_ROOTS). */
+  tsaRootsPem: string | null;
+  verify: {
+    /** Largest PDF POST /v1/verify accepts (413 above). */
+    maxBytes: number;
+    /** Requests per minute and client IP on /v1/verify and /verify pages; 0 disables the limit. */
+    rateLimitPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -124,6 +135,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   if (jwtSecret === null && jwksUrl === null && publicKeyPem === null) jwtSecret = devSecret(dataDir);
 
+  const tsaRootsPem = str(env, 'TSA_ROOTS');
+  if (tsaRootsPem !== null && !tsaRootsPem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError('TSA_ROOTS', 'must be PEM certificates (-----BEGIN CERTIFICATE-----)');
+  }
+
   const dataSourceUrls: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     const m = /^DATASOURCE_([A-Z0-9_]+)_URL$/.exec(name);
@@ -149,6 +165,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: levelRaw as LogLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',
+    tsaUrl: url(env, 'TSA_URL', ['http:', 'https:']),
+    tsaTimeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 120_000),
+    tsaRootsPem,
+    verify: {
+      maxBytes: int(env, 'VERIFY_MAX_BYTES', 10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+      rateLimitPerMinute: int(env, 'VERIFY_RATE_LIMIT', 60, 0, 1_000_000),
+    },
   };
   return deepFreeze(config);
 }

@@ -10,6 +10,8 @@ import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
 import { ensureDevPki, type DevPki } from './documents/pki.js';
+import { httpTimestamper } from './documents/timestamp.js';
+import type { Party, Timestamper } from './documents/types.js';
 import type { PipelineDeps } from './pipeline/process-application.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
 import { createStore } from './store/index.js';
@@ -23,6 +25,10 @@ export interface Deps extends PipelineDeps {
   registry: SourceDefinition[];
   sources: ReadonlyMap<string, DataSource>;
   pki: DevPki;
+  /** Issuing departments of the catalog (their seal keys sign certificates and revocation lists). */
+  departments: Party[];
+  /** RFC 3161 client when TSA_URL is set (PAdES B-T), else null (B-B). */
+  timestamper: Timestamper | null;
   redis: Redis;
   queue: ApplicationQueue;
   close(): Promise<void>;
@@ -53,6 +59,8 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     sources,
     sourceNames: new Map(registry.map((s) => [s.id, s.name])),
     pki,
+    departments: departments.map((d) => ({ name: d.name, code: d.code })),
+    timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
     enterpriseSigner: (party) => pki.enterpriseSigner(party),
     departmentSigner: (code) => pki.departmentSigner(code),
     publicUrl: config.publicUrl,

@@ -28,6 +28,15 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: '不支持该请求方法 Method not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, message: '服务暂不可用，请稍后重试 Service temporarily unavailable; retry later' },
   INTERNAL: { status: 500, message: '服务内部错误 Internal error' },
+  CERTIFICATE_UNPRINTABLE_TEXT: {
+    status: 422,
+    message: '证照内容含有字体无法显示的字符，已拒绝签发 The document text has characters no embedded font can draw; nothing was issued',
+  },
+  CERTIFICATE_ALREADY_REVOKED: { status: 409, message: '证照已撤销 The certificate is revoked already' },
+  VERIFY_NOT_PDF: { status: 400, message: '上传内容不是 PDF 文件 The body is not a PDF file (it must start with %PDF-)' },
+  VERIFY_EMPTY: { status: 400, message: '请上传待核验的 PDF 文件 Send the PDF to verify as the request body' },
+  RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试 Too many requests; retry later' },
+  TIMESTAMP_UNAVAILABLE: { status: 503, message: '时间戳服务不可用 The time-stamping authority did not answer' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -50,6 +59,20 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERRORS[code].status;
     this.errors = opts.errors;
+  }
+}
+
+/**
+ * A fault that retrying cannot fix (a matter missing from the catalog, text no font can draw): the worker fails the
+ * job at once and records the message, which starts with `code` when there is one.
+ */
+export class PermanentFailure extends Error {
+  override name = 'PermanentFailure';
+  readonly code: ErrorCode | null;
+
+  constructor(message: string, code: ErrorCode | null = null) {
+    super(code ? `${code}: ${message}` : message);
+    this.code = code;
   }
 }
 

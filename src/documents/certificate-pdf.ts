@@ -3,9 +3,9 @@
  * one pass with its signature placeholder already in place, ready for `signPdf`.
  */
 import { deflateSync } from 'node:zlib';
-import { PDFDocument, rgb } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFName, PDFString, rgb } from 'pdf-lib';
 import type { PDFPage } from 'pdf-lib';
-import { embedCjkFont } from './fonts.js';
+import { assertPrintable, embedCjkFont } from './fonts.js';
 import type { EmbeddedFont } from './fonts.js';
 import { drawCentered, drawLine, formatChineseDate, wrapText } from './layout.js';
 import { drawQr } from './qr.js';
@@ -89,7 +89,27 @@ function drawRows(
  * on one page and throws when even the smallest size does not fit.
  */
 export async function renderCertificate(content: CertificateContent, sig: SignatureMeta): Promise<Uint8Array> {
+  // Refuse before drawing anything: a character without a glyph would print as a blank or a box.
+  assertPrintable([
+    { where: '标题 title', text: content.title },
+    { where: '编号 number', text: content.number },
+    { where: '持证主体 holder', text: content.holder.name },
+    { where: '持证主体代码 holder code', text: content.holder.code },
+    { where: '发证机关 issuer', text: content.issuer.name },
+    { where: '印章 seal', text: content.sealText ?? '' },
+    ...content.lines.flatMap((l) => [
+      { where: `${l.label} (label)`, text: l.label },
+      { where: l.label, text: l.value },
+    ]),
+    { where: '核验地址 verify URL', text: content.verifyUrl },
+  ]);
   const { doc, font } = await newDocument(sig, content.title, content.issuer.name);
+  if (content.registerId !== undefined) {
+    if (!/^[0-9A-Za-z._-]{1,64}$/.test(content.registerId)) throw new Error('registerId must be 1-64 letters, digits, ".", "_" or "-"');
+    // pdf-lib keeps getInfoDict private; the trailer's /Info is the same dictionary.
+    const info = doc.context.lookup(doc.context.trailerInfo.Info, PDFDict);
+    info.set(PDFName.of('CertificateId'), PDFString.of(content.registerId));
+  }
   const page = doc.addPage(A4);
   const [W, H] = A4;
 
@@ -179,6 +199,17 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
  * line. Flows onto further A4 pages when long; the signature field is on the last page.
  */
 export async function renderForm(content: FormContent, sig: SignatureMeta): Promise<Uint8Array> {
+  assertPrintable([
+    { where: '标题 title', text: content.title },
+    { where: '申请人 applicant', text: content.applicant.name },
+    { where: '申请人代码 applicant code', text: content.applicant.code },
+    ...content.rows.flatMap((r) => [
+      { where: `${r.label} (label)`, text: r.label },
+      { where: r.label, text: r.value },
+      { where: `${r.label} (source)`, text: r.prefilled?.sourceName ?? '' },
+    ]),
+    ...content.statements.map((text, i) => ({ where: `声明 statement ${i + 1}`, text })),
+  ]);
   const { doc, font } = await newDocument(sig, content.title, content.applicant.name);
   const [W, H] = A4;
   const left = MARGIN;

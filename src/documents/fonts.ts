@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { PDFDocument, PDFFont } from 'pdf-lib';
+import { PermanentFailure } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -171,4 +172,29 @@ export function missingGlyphs(text: string, weight: FontWeight = 'regular'): str
   const out = new Set<string>();
   for (const ch of text) if (!/\s/.test(ch) && !font.hasGlyphForCodePoint(ch.codePointAt(0) as number)) out.add(ch);
   return [...out];
+}
+
+/** Text that would print as blanks or .notdef boxes: refused, never issued. */
+export class UnprintableTextError extends PermanentFailure {
+  override name = 'UnprintableTextError';
+  /** Each missing character with where it occurs, e.g. `{char: '𓀀', codePoint: 'U+13000', where: '持证主体'}`. */
+  readonly missing: Array<{ char: string; codePoint: string; where: string }>;
+
+  constructor(missing: Array<{ char: string; codePoint: string; where: string }>) {
+    const list = missing.map((m) => `"${m.char}" (${m.codePoint}) 见于 in ${m.where}`).join('; ');
+    super(`字体缺少以下字符，无法签发 No embedded font has these characters: ${list}`, 'CERTIFICATE_UNPRINTABLE_TEXT');
+    this.missing = missing;
+  }
+}
+
+/** Throws {@link UnprintableTextError} when any text of `items` has a character the font lacks. */
+export function assertPrintable(items: Array<{ where: string; text: string }>, weight: FontWeight = 'regular'): void {
+  const missing: Array<{ char: string; codePoint: string; where: string }> = [];
+  for (const { where, text } of items) {
+    for (const char of missingGlyphs(text, weight)) {
+      const cp = (char.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+      missing.push({ char, codePoint: `U+${cp}`, where });
+    }
+  }
+  if (missing.length > 0) throw new UnprintableTextError(missing);
 }

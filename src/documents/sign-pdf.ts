@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import forge from 'node-forge';
 import { PDFArray, PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
 import type { PDFDocument, PDFPage, PDFRef } from 'pdf-lib';
-import type { SignatureMeta, Signer } from './types.js';
+import { signatureImprint } from './timestamp.js';
+import type { SignatureMeta, Signer, Timestamper } from './types.js';
 
 const asn1 = forge.asn1;
 type Asn1 = forge.asn1.Asn1;
@@ -129,6 +130,7 @@ const OID = {
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha256WithRSA: '1.2.840.113549.1.1.11',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
@@ -145,12 +147,17 @@ const nul = () => asn1.create(U, T.NULL, false, '');
 const der = (a: Asn1) => asn1.toDer(a).getBytes();
 const attribute = (type: string, value: Asn1) => seq([oid(type), set([value])]);
 
+export interface SignOptions {
+  /** PAdES B-T: timestamp the signature value and add the token as id-aa-signatureTimeStampToken. */
+  timestamper?: Timestamper | null;
+}
+
 /**
  * Detached CMS SignedData (RFC 5652) over a precomputed SHA-256 `digest`, with exactly the signed attributes
- * contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES puts the time in /M).
- * Returns DER.
+ * contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES puts the time in /M), and — with a
+ * timestamper — the unsigned attribute signatureTimeStampToken over the signature value. Returns DER.
  */
-export async function buildCms(digest: Uint8Array, signer: Signer): Promise<Uint8Array> {
+export async function buildCms(digest: Uint8Array, signer: Signer, opts: SignOptions = {}): Promise<Uint8Array> {
   const p = prepare(signer);
   const sha256Alg = seq([oid(OID.sha256)]);
 
@@ -172,14 +179,22 @@ export async function buildCms(digest: Uint8Array, signer: Signer): Promise<Uint
 
   const sigAlg =
     signer.keyType === 'rsa' ? seq([oid(OID.sha256WithRSA), nul()]) : seq([oid(OID.ecdsaWithSHA256)]);
-  const signerInfo = seq([
+  const signerInfoParts = [
     int(1),
     seq([p.issuer, p.serial]),
     sha256Alg,
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, encoded.map((e) => e.a)),
     sigAlg,
     octets(bin(signature)),
-  ]);
+  ];
+  if (opts.timestamper) {
+    const token = await opts.timestamper.timestamp(signatureImprint(signature));
+    const tokenAsn1 = fromDer(bin(token), { decodeBitStrings: false });
+    signerInfoParts.push(
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 1, true, [attribute(OID.signatureTimeStampToken, tokenAsn1)]),
+    );
+  }
+  const signerInfo = seq(signerInfoParts);
   const signedData = seq([
     int(1),
     set([sha256Alg]),
@@ -202,7 +217,7 @@ function indexOfAll(buf: Buffer, needle: string): number[] {
  * the /Contents hex string), hashes those bytes, and writes the CMS into /Contents. Returns a new array; the input
  * is not modified. Throws when the input does not hold exactly one unsigned placeholder or the CMS does not fit.
  */
-export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer): Promise<Uint8Array> {
+export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer, opts: SignOptions = {}): Promise<Uint8Array> {
   const buf = Buffer.from(pdfWithPlaceholder); // copy
   const placeholders = indexOfAll(buf, BR_PLACEHOLDER);
   if (placeholders.length !== 1 || indexOfAll(buf, '/ByteRange').length !== 1) {
@@ -223,7 +238,7 @@ export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer): P
   buf.write(`${patched.padEnd(BR_PLACEHOLDER.length - 1, ' ')}]`, brAt, 'latin1');
 
   const digest = createHash('sha256').update(buf.subarray(0, start)).update(buf.subarray(end)).digest();
-  const cms = await buildCms(digest, signer);
+  const cms = await buildCms(digest, signer, opts);
   if (cms.length > capacity) throw new Error(`CMS of ${cms.length} bytes does not fit the ${capacity}-byte placeholder`);
   buf.write(Buffer.from(cms).toString('hex'), start + 1, 'latin1');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);

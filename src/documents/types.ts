@@ -12,6 +12,12 @@ export interface Signer {
   readonly keyType: 'rsa' | 'ec';
 }
 
+/** An RFC 3161 time-stamping authority (PAdES B-T). */
+export interface Timestamper {
+  /** DER TimeStampToken (a CMS ContentInfo) over the SHA-256 `digest`; throws when none can be had. */
+  timestamp(digest: Uint8Array): Promise<Uint8Array>;
+}
+
 export interface Party {
   name: string;
   /** 统一社会信用代码 or 公民身份号码. */
@@ -37,6 +43,11 @@ export interface CertificateContent {
   validUntil: string | null; // YYYY-MM-DD, null = 长期
   /** Full URL encoded in the QR code and printed below it. */
   verifyUrl: string;
+  /**
+   * Register id of the certificate, written into the document information dictionary (`/CertificateId`) so a
+   * verifier can find the register entry of a file whose signature it trusts.
+   */
+  registerId?: string;
 }
 
 export interface FormContent {

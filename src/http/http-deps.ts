@@ -16,5 +16,9 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     metrics: createMetrics(),
     clock: deps.clock,
     newId: deps.newId,
+    sources: deps.sources,
+    sourceNames: deps.sourceNames,
+    departments: deps.departments,
+    departmentSigner: (code) => deps.departmentSigner(code),
   };
 }

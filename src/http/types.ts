@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
+import type { DataSource } from '../data-sources/types.js';
+import type { Party, Signer } from '../documents/types.js';
 import type { ApplicationQueue } from '../queue/application-queue.js';
 import type { Store } from '../store/types.js';
 import type { TokenVerifier } from './auth.js';
@@ -18,4 +20,10 @@ export interface HttpDeps {
   metrics: Metrics;
   clock: () => Date;
   newId: () => string;
+  /** Issuing departments; each signs its own revocation list with its seal key. */
+  departments?: Party[];
+  departmentSigner?(code: string): Signer;
+  /** Data sources for guidance and pre-check (absent: guidance reads nothing, pre-check answers 503). */
+  sources?: ReadonlyMap<string, DataSource>;
+  sourceNames?: ReadonlyMap<string, string>;
 }

@@ -1,13 +1,16 @@
 /**
  * 证照开具: number, 证照标识, page with the department's red seal and QR, one signature over the whole file,
  * register row with the file's sha256. Idempotent: an application that already has a certificate gets it back.
+ * Text that no embedded font can draw is refused (UnprintableTextError, a PermanentFailure with code
+ * CERTIFICATE_UNPRINTABLE_TEXT) before a number is taken; nothing is ever printed as a blank or a box.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
 import { renderCertificate } from '../documents/certificate-pdf.js';
+import { assertPrintable } from '../documents/fonts.js';
 import { makeLicenseId } from '../documents/license-id.js';
 import { signPdf } from '../documents/sign-pdf.js';
-import type { Party, Signer } from '../documents/types.js';
+import type { Party, Signer, Timestamper } from '../documents/types.js';
 import type { ApplicationRow, CertificateRow, Store } from '../store/types.js';
 import { outputLine, type FieldValue } from './prefill-fields.js';
 
@@ -16,6 +19,8 @@ export interface IssueDeps {
   departmentSigner(code: string): Signer;
   publicUrl: string;
   newId: () => string;
+  /** PAdES B-T when set (TSA_URL): the signature gets an RFC 3161 timestamp; a TSA failure fails the attempt. */
+  timestamper?: Timestamper | null;
 }
 
 /** Verification link printed in the QR code: the id plus a random code, so the id alone reveals nothing. */
@@ -49,6 +54,15 @@ export async function issueCertificate(
 
   const def = matter.def;
   const out = def.output.certificate;
+  const issuer: Party = { name: def.department.name, code: def.department.code };
+  const lines = out.lines.map((l) => outputLine(l, base, fields));
+  if (out.note) lines.push({ label: '说明', value: out.note });
+  assertPrintable([
+    { where: '持证主体 holder', text: holder.name },
+    { where: '发证机关 issuer', text: issuer.name },
+    { where: '标题 title', text: out.title },
+    ...lines.map((l) => ({ where: l.label, text: `${l.label}${l.value}` })),
+  ]);
   const issuedOn = chinaDay(at);
   const year = issuedOn.slice(0, 4);
   const serial = await deps.store.certificates.nextSerial(`${def.code}:${year}`);
@@ -63,10 +77,7 @@ export async function issueCertificate(
   const id = deps.newId();
   const verifyCode = randomBytes(12).toString('base64url');
   const validUntil = out.validity === null ? null : addDays(issuedOn, out.validity);
-  const issuer: Party = { name: def.department.name, code: def.department.code };
 
-  const lines = out.lines.map((l) => outputLine(l, base, fields));
-  if (out.note) lines.push({ label: '说明', value: out.note });
   const unsigned = await renderCertificate(
     {
       title: out.title,
@@ -78,10 +89,11 @@ export async function issueCertificate(
       issuedOn,
       validUntil,
       verifyUrl: verifyUrl(deps.publicUrl, id, verifyCode),
+      registerId: id,
     },
     { signerName: issuer.name, reason: `${out.title} 电子证照签发`, location: '沈阳', signingTime: at },
   );
-  const pdf = await signPdf(unsigned, deps.departmentSigner(def.department.code));
+  const pdf = await signPdf(unsigned, deps.departmentSigner(def.department.code), { timestamper: deps.timestamper ?? null });
   return deps.store.certificates.insert({
     id,
     applicationId: app.id,

@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/load-catalog.js';
 import type { DataSource } from '../data-sources/types.js';
 import type { Party, Signer } from '../documents/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
+import { PermanentFailure } from '../errors.js';
 import { getPath } from '../domain/paths.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome } from '../domain/types.js';
 import type { Store } from '../store/types.js';
@@ -29,10 +30,8 @@ export interface PipelineDeps {
   newId: () => string;
 }
 
-/** A fault that retrying cannot fix (e.g. the matter was removed from the catalog). */
-export class PermanentFailure extends Error {
-  override name = 'PermanentFailure';
-}
+// Defined in errors.ts so lower layers (documents/) can raise it too; re-exported for existing importers.
+export { PermanentFailure };
 
 export type ProcessResult =
   | { done: false; reason: 'missing-or-finished' }

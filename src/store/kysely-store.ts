@@ -236,7 +236,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         .where('outbox.enqueued_at', 'is', null);
       if (createdBefore !== undefined) q = q.where('outbox.created_at', '<', createdBefore);
       const rows = await q.orderBy('outbox.id').limit(limit).execute();
-      return rows.map((r) => ({ id: Number(r.id), applicationId: r.application_id, status: r.status as ApplicationStatus }));
+      return rows.map((r) => ({ id: Number(r.id), applicationId: r.application_id, status: r.status }));
     },
 
     async markEnqueued(ids: number[], at: string): Promise<void> {

@@ -89,6 +89,14 @@ export interface DataAccessLogTable {
   at: string;
 }
 
+export interface CertificateRevocationsTable {
+  certificate_id: string;
+  issuer_code: string;
+  reason: string;
+  revoked_by: string;
+  revoked_at: string;
+}
+
 /** The Kysely database type of the store. */
 export interface Database {
   applications: ApplicationsTable;
@@ -98,4 +106,5 @@ export interface Database {
   certificates: CertificatesTable;
   serials: SerialsTable;
   data_access_log: DataAccessLogTable;
+  certificate_revocations: CertificateRevocationsTable;
 }

@@ -1,4 +1,4 @@
-/** Certificates for holders and downstream systems, the trust anchors, and the public verification page. */
+/** Certificates for holders and downstream systems, the trust anchors, and revocation (the public page is in ./verify.ts). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
@@ -23,6 +23,23 @@ const CertificateView = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+const RevokeBody = Type.Object(
+  {
+    // Published in the revocation list: one line of text, no control characters.
+    reason: Type.String({ minLength: 2, maxLength: 500, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$', description: '撤销原因 (published)' }),
+  },
+  { additionalProperties: false },
+);
+
+const RevocationView = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('revoked'),
+  number: Type.String(),
+  revokedAt: Type.String(),
+  revokedBy: Type.String(),
+  reason: Type.String(),
+});
+
 /** The holder, consumers with scope certificates:read, admins of the issuing department. */
 function mayRead(p: Principal, c: CertificateRow): boolean {
   if (p.role === 'applicant') return p.sub === c.holderCode;
@@ -46,14 +63,6 @@ function view(c: CertificateRow) {
     applicationId: c.applicationId,
   };
 }
-
-/** 身份号码 of a natural person shown as 2101**********1237; an organisation's code is public. */
-export function maskCode(code: string): string {
-  return /^\d{17}[\dX]$/.test(code) ? `${code.slice(0, 4)}**********${code.slice(-4)}` : code;
-}
-
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
 
 export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const reader = requireRole(deps.verifyToken, ['applicant', 'consumer', 'admin']);
@@ -92,39 +101,30 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (_request, reply) => reply.type('application/x-pem-file').send(deps.rootsPem),
   );
 
-  // The page the QR code opens: the register entry, holder masked where personal. Wrong code → 404.
-  app.get(
-    '/verify/:id/:code',
-    { schema: { hide: true, params: Type.Object({ id: Type.String({ maxLength: 64 }), code: Type.String({ maxLength: 64 }) }) } },
-    async (request, reply) => {
-      const { id, code } = request.params as { id: string; code: string };
+  // Revocation by an admin of the issuing department; anyone else's admin gets 404 (the certificate is not theirs).
+  app.post(
+    '/v1/certificates/:id/revoke',
+    {
+      preHandler: requireRole(deps.verifyToken, ['admin']),
+      schema: {
+        summary: '撤销证照 Revoke a certificate (admin of the issuing department)',
+        tags: ['certificates'],
+        security: [{ bearer: [] }],
+        params: IdParams,
+        body: RevokeBody,
+        response: { 200: RevocationView, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { reason } = request.body as { reason: string };
+      const p = request.principal!;
       const c = await deps.store.certificates.get(id);
-      if (!c || c.verifyCode !== code) {
-        return reply.status(404).type('text/html; charset=utf-8').send(page('未找到证照', '<p class="bad">未找到该证照，或核验码不正确。请核对二维码或链接。</p>'));
-      }
-      const status = c.status === 'valid' ? '<span class="ok">有效</span>' : c.status === 'revoked' ? '<span class="bad">已撤销</span>' : '<span class="bad">已被替代</span>';
-      const rows: Array<[string, string]> = [
-        ['证照名称', deps.catalog.get(c.matter)?.def.output.certificate.title ?? c.matter],
-        ['编号', c.number],
-        ['证照标识', c.licenseId],
-        ['持证主体', c.holderName],
-        ['持证主体代码', maskCode(c.holderCode)],
-        ['签发机关', c.issuerName],
-        ['签发时间', c.issuedAt],
-        ['有效期至', c.validUntil ?? '长期'],
-        ['文件 SHA-256', c.sha256],
-      ];
-      const body = `<p>状态：${status}</p><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
-<p class="hint">下载的 PDF 文件的 SHA-256 应与上表一致；签名可用任一 PDF 阅读器或 <code>pdfsig</code> 核验，信任锚见 <a href="/v1/trust">/v1/trust</a>。</p>`;
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page('电子证照核验', body));
+      if (!c || p.dept !== c.issuerCode) throw new AppError('CERTIFICATE_NOT_FOUND');
+      const r = await deps.store.revocations.revoke({ certificateId: id, reason: reason.trim(), revokedBy: p.sub, at: deps.clock().toISOString() });
+      if (!r.revoked) throw new AppError(r.current ? 'CERTIFICATE_ALREADY_REVOKED' : 'CERTIFICATE_NOT_FOUND');
+      request.log.info({ certificateId: id, revokedBy: p.sub, dept: p.dept }, 'certificate revoked');
+      return { id, status: 'revoked', number: c.number, revokedAt: r.revocation.revokedAt, revokedBy: r.revocation.revokedBy, reason: r.revocation.reason };
     },
   );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>body{font-family:system-ui,"Noto Sans SC",sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;line-height:1.6}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;word-break:break-all}th{white-space:nowrap;color:#555}
-.ok{color:#0a7a2f;font-weight:bold}.bad{color:#c00;font-weight:bold}.hint{color:#666;font-size:.9em}</style></head>
-<body><h1>${esc(title)}</h1>${body}</body></html>`;
 }

@@ -1,12 +1,16 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { MigrationContext } from './context.js';
 import { initial } from './0001-initial.js';
+import { revocations } from './0002-revocations.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
  * records each in `kysely_migration`. Never rename or edit an applied migration: add a new one.
  */
-const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Migration]> = [['0001-initial', initial]];
+const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Migration]> = [
+  ['0001-initial', initial],
+  ['0002-revocations', revocations],
+];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
