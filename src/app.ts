@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { installErrorHandler } from './http/error-handler.js';
 import { applicationRoutes } from './http/routes/applications.js';
 import { certificateRoutes } from './http/routes/certificates.js';
+import { guidanceRoutes } from './http/routes/guidance.js';
 import { matterRoutes } from './http/routes/matters.js';
 import { opsRoutes } from './http/routes/ops.js';
 import { verifyRoutes } from './http/routes/verify.js';
@@ -46,6 +47,7 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   applicationRoutes(app, deps);
   certificateRoutes(app, deps);
   matterRoutes(app, deps);
+  guidanceRoutes(app, deps);
   opsRoutes(app, deps);
   await app.register(verifyRoutes(deps));
   return app;

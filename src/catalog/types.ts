@@ -6,10 +6,33 @@ import type { Outcome } from '../domain/types.js';
 export type MaterialType = '政府核发' | '申请人自备' | '第三方出具';
 export type Acquisition = '系统生成' | '证照共享' | '数据核验' | '材料复用' | '业务协同' | '告知承诺' | 'upload';
 
+/** One case of {@link AnswerFrom}: `operator(getPath(lookupFact, path), value)` → `answer`. */
+export interface AnswerCase {
+  path: string;
+  operator: string;
+  value: unknown;
+  answer: string;
+}
+
+/** How a data source answers a question for an authenticated applicant (guidance asks only what no source can). */
+export interface AnswerFrom {
+  /** A top-level lookup keyed from the applicant alone (loader-checked). */
+  lookup: string;
+  /** Only when these answers were given (e.g. the applicant files for themself). */
+  when?: Record<string, string>;
+  cases: AnswerCase[];
+  /** Answer when the record was read and no case holds; absent = leave the question open. */
+  otherwise?: string;
+}
+
 export interface Question {
   id: string;
   text: string;
   options: string[];
+  /** Asked only when these earlier answers were given; otherwise the question does not apply. */
+  askWhen?: Record<string, string>;
+  answerFrom?: AnswerFrom;
+  note?: string;
 }
 
 export interface Situation {
@@ -17,6 +40,7 @@ export interface Situation {
   name: string;
   /** Answers that select this situation; a question not listed may have any answer. */
   when: Record<string, string>;
+  note?: string;
 }
 
 export interface Material {
@@ -47,7 +71,9 @@ export interface FieldDef {
   label: string;
   prefill?: { lookup: string; path: string };
   from?: string;
-  format?: 'region' | 'list' | 'facilities';
+  /** The material (材料) this field belongs to: the 材料 → 字段 level of the graph. */
+  material?: string;
+  format?: 'region' | 'list' | 'facilities' | 'members';
   /** Personal data: masked where the reader is not entitled to it. */
   personal?: boolean;
 }
@@ -90,8 +116,25 @@ export interface TestCase {
   applicant: string;
   answers: Record<string, string>;
   form: Record<string, unknown>;
+  /** Day the case is evaluated on (default: today in China); pins date rules against dated demo data. */
+  today?: string;
+  register?: { activeFiling: boolean };
   expect: { outcome: Outcome; failing: string[] };
 }
+
+/** A step the department takes on its own after the decision, e.g. 公租房 租赁补贴 (no second application). */
+export interface FollowUp {
+  id: string;
+  name: string;
+  after: 'APPROVE';
+  /** Only when the answers are among these. */
+  answers?: Record<string, string[]>;
+  /** Config keys the step uses. */
+  config?: string[];
+  note: string;
+}
+
+export type ConfigValue = number | string | boolean | unknown[];
 
 export interface MatterDef {
   code: string;
@@ -110,6 +153,9 @@ export interface MatterDef {
   form: Record<string, unknown>;
   fields: FieldDef[];
   rules: RuleDef[];
+  /** Thresholds and tunables; conditions refer to them as `{ config: key }`. */
+  config?: Record<string, ConfigValue>;
+  followUps?: FollowUp[];
   /** Path of the holder's name (`fields.<id>` or a fact path); defaults to the applicant code. */
   holderName?: string;
   subjectKey: string[];

@@ -9,6 +9,7 @@ import type { RuleDef } from '../catalog/types.js';
 import { operators } from '../domain/operators.js';
 import { getPath, matchesWhere } from '../domain/paths.js';
 import type { Decision, Reason, RuleEvaluation, RuleResult, SourceReadStatus } from '../domain/types.js';
+import { materialEvaluations, planMaterials } from './resolve-materials.js';
 
 export interface LookupFact {
   status: SourceReadStatus;
@@ -49,8 +50,23 @@ function newEngine(): Engine {
   return engine;
 }
 
-function ruleProps(r: RuleDef): RuleProperties {
-  return { name: r.id, conditions: r.conditions as TopLevelCondition, event: { type: r.id } };
+/** Replaces `{config: key}` placeholders with the matter's configured values (thresholds stay out of conditions). */
+export function withConfig(value: unknown, config: Readonly<Record<string, unknown>>): unknown {
+  if (Array.isArray(value)) return value.map((v) => withConfig(v, config));
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'config' && typeof o.config === 'string') {
+      if (!(o.config in config)) throw new Error(`unknown config key ${o.config}`);
+      return config[o.config];
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withConfig(v, config)]));
+  }
+  return value;
+}
+
+function ruleProps(r: RuleDef, config: Readonly<Record<string, unknown>>): RuleProperties {
+  return { name: r.id, conditions: withConfig(r.conditions, config) as TopLevelCondition, event: { type: r.id } };
 }
 
 /** One engine per rule-set version (building one costs ~70 µs; MEASURED.md). */
@@ -59,13 +75,14 @@ function compile(matter: LoadedMatter): CompiledMatter {
   if (c) return c;
   const main = newEngine();
   const perItem = new Map<string, Engine>();
+  const config = matter.def.config ?? {};
   for (const r of matter.def.rules) {
     if (r.forEach) {
       const e = newEngine();
-      e.addRule(ruleProps(r));
+      e.addRule(ruleProps(r, config));
       perItem.set(r.id, e);
     } else {
-      main.addRule(ruleProps(r));
+      main.addRule(ruleProps(r, config));
     }
   }
   c = { main, perItem };
@@ -107,6 +124,8 @@ export async function evaluateRules(matter: LoadedMatter, situation: string, fac
     }
     evaluations.push({ id: rule.id, result, message: rule.message, basis: rule.basis, onFail: rule.onFail });
   }
+  const top = Object.fromEntries(matter.def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact | undefined]));
+  evaluations.push(...materialEvaluations(planMaterials(matter.def, situation, { lookups: top })));
   return { rules: evaluations, decision: decide(evaluations, matter.def.autoApprove) };
 }
 
@@ -116,6 +135,8 @@ async function evaluateForEach(
   engine: Engine,
   forEachLookups: Map<string, string>,
 ): Promise<RuleResult> {
+  // A top-level source that did not answer makes the rule UNKNOWN before its items are even known.
+  if ((rule.requires ?? []).some((id) => !forEachLookups.has(id) && lookupStatus(facts, id) === 'unknown')) return 'UNKNOWN';
   const itemsPath = rule.forEach!.items;
   const items = getPath(facts, itemsPath);
   if (!Array.isArray(items)) return 'FAIL';

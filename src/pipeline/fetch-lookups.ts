@@ -3,6 +3,7 @@
  * and the decision receipt; a source problem is an UNKNOWN read, never an exception.
  */
 import type { LoadedMatter } from '../catalog/load-catalog.js';
+import type { Lookup } from '../catalog/types.js';
 import type { DataSource, ReadContext } from '../data-sources/types.js';
 import { getPath, matchesWhere } from '../domain/paths.js';
 import type { SourceRead } from '../domain/types.js';
@@ -20,11 +21,17 @@ function keyOf(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Reads every lookup of the matter (or those `only` selects). A lookup keyed from another lookup's record
+ * (e.g. the legal representative's ID from the entity record) runs once that one has answered; when that one
+ * is UNKNOWN, so is it, without a read.
+ */
 export async function fetchLookups(
   matter: LoadedMatter,
   base: Record<string, unknown>,
   sources: ReadonlyMap<string, DataSource>,
   ctx: ReadContext,
+  only?: (l: Lookup) => boolean,
 ): Promise<LookupResults> {
   const reads: SourceRead[] = [];
   const read = async (sourceId: string, key: string | null): Promise<LookupFact> => {
@@ -39,22 +46,41 @@ export async function fetchLookups(
 
   const top: Record<string, LookupFact> = {};
   const itemLookups: Record<string, Array<LookupFact | null>> = {};
-  const tasks: Array<Promise<void>> = [];
-  for (const l of matter.def.lookups) {
-    if (!l.forEach) {
-      tasks.push(read(l.source, keyOf(getPath(base, l.key))).then((f) => void (top[l.id] = f)));
-      continue;
-    }
-    const items = getPath(base, l.forEach);
-    const list: Array<LookupFact | null> = Array.isArray(items) ? items.map(() => null) : [];
-    itemLookups[l.id] = list;
-    if (!Array.isArray(items)) continue;
-    items.forEach((item: unknown, i) => {
-      if (!matchesWhere(item, l.where)) return;
-      tasks.push(read(l.source, keyOf(getPath(item, l.key))).then((f) => void (list[i] = f)));
+  const topIds = new Set(matter.def.lookups.filter((l) => !l.forEach).map((l) => l.id));
+  const dependsOn = (l: Lookup): string | null => {
+    const root = (l.forEach ?? l.key).split('.')[0]!;
+    return topIds.has(root) && root !== l.id ? root : null;
+  };
+  let pending = matter.def.lookups.filter((l) => !only || only(l));
+  // Waves: the loader refuses cycles, so each wave resolves at least one lookup.
+  while (pending.length > 0) {
+    const ready = pending.filter((l) => {
+      const dep = dependsOn(l);
+      return dep === null || top[dep] !== undefined || !pending.some((p) => p.id === dep);
     });
+    if (ready.length === 0) throw new Error(`lookups of ${matter.def.code} depend on each other in a cycle`);
+    pending = pending.filter((l) => !ready.includes(l));
+    const scope = { ...base, ...top };
+    const tasks: Array<Promise<void>> = [];
+    for (const l of ready) {
+      const dep = dependsOn(l);
+      const upstreamUnknown = dep !== null && top[dep]?.status === 'unknown';
+      if (!l.forEach) {
+        if (upstreamUnknown) top[l.id] = { status: 'unknown', key: null, record: null };
+        else tasks.push(read(l.source, keyOf(getPath(scope, l.key))).then((f) => void (top[l.id] = f)));
+        continue;
+      }
+      const items = getPath(scope, l.forEach);
+      const list: Array<LookupFact | null> = Array.isArray(items) ? items.map(() => null) : [];
+      itemLookups[l.id] = list;
+      if (!Array.isArray(items)) continue;
+      items.forEach((item: unknown, i) => {
+        if (!matchesWhere(item, l.where)) return;
+        tasks.push(read(l.source, keyOf(getPath(item, l.key))).then((f) => void (list[i] = f)));
+      });
+    }
+    await Promise.all(tasks);
   }
-  await Promise.all(tasks);
   // Deterministic order for receipts regardless of which answer came first.
   reads.sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : a.source + a.key > b.source + b.key ? 1 : 0));
   return { top, itemLookups, reads };

@@ -40,6 +40,9 @@ export function formatValue(value: unknown, format: FieldDef['format'] | undefin
       })
       .join('；');
   }
+  if (format === 'members' && Array.isArray(value)) {
+    return value.map((m: Record<string, unknown>) => `${printable(m.name)}（${printable(m.relation) || '成员'}）`).join('、');
+  }
   if (Array.isArray(value)) return value.map(printable).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
   return printable(value);

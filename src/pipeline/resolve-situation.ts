@@ -1,3 +1,4 @@
+import { isAsked } from '../catalog/load-catalog.js';
 import type { MatterDef, Question, Situation } from '../catalog/types.js';
 
 export type SituationResult =
@@ -13,8 +14,8 @@ export function resolveSituation(def: MatterDef, answers: Record<string, unknown
   const candidates = def.situations.filter((s) =>
     Object.entries(s.when).every(([q, v]) => answers[q] === undefined || answers[q] === v),
   );
-  const open = def.questions.filter(
-    (q) => answers[q.id] === undefined && candidates.some((s) => q.id in s.when),
-  );
-  return { ok: false, open: open.length > 0 ? open : def.questions.filter((q) => answers[q.id] === undefined) };
+  // A question whose askWhen is not met does not apply (e.g. 人防 only for an underground lot).
+  const unanswered = def.questions.filter((q) => answers[q.id] === undefined && isAsked(q, answers));
+  const open = unanswered.filter((q) => candidates.some((s) => q.id in s.when));
+  return { ok: false, open: open.length > 0 ? open : unanswered };
 }

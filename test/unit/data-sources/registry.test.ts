@@ -45,9 +45,9 @@ describe('envNameFor', () => {
 });
 
 describe('loadSourceRegistry', () => {
-  it('loads the six reference sources of DESIGN.md §4 from rules/', () => {
+  it('loads the six reference sources of DESIGN.md §4 (first) and the five matters\' other sources from rules/', () => {
     const reg = loadSourceRegistry(RULES_DIR);
-    expect(reg.map((s) => s.id)).toEqual(['market-entity', 'population', 'credit', 'real-estate', 'e-license', 'special-equipment']);
+    expect(reg.map((s) => s.id).slice(0, 6)).toEqual(['market-entity', 'population', 'credit', 'real-estate', 'e-license', 'special-equipment']);
     for (const s of reg) {
       expect(s.name).not.toBe('');
       expect(s.owner).not.toBe('');
@@ -152,8 +152,8 @@ describe('createDataSources', () => {
 
   it('throws naming unknown ids in urls', () => {
     expect(() =>
-      createDataSources({ registry, urls: { 'market-entity': 'http://x', 'social-insurance': 'http://y', bogus: undefined }, rulesDir: RULES_DIR }),
-    ).toThrow(/social-insurance \(DATASOURCE_SOCIAL_INSURANCE_URL\), bogus/);
+      createDataSources({ registry, urls: { 'market-entity': 'http://x', 'tax-bureau': 'http://y', bogus: undefined }, rulesDir: RULES_DIR }),
+    ).toThrow(/tax-bureau \(DATASOURCE_TAX_BUREAU_URL\), bogus/);
   });
 
   it('throws naming the env variable of an invalid URL', () => {

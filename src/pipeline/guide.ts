@@ -1,0 +1,184 @@
+/**
+ * 办事指南 / 预检: answers an applicant's first question — "what exactly do I need to provide?" — and, with a form,
+ * runs the filing's decision as a dry run. Nothing is stored except the audit of data-source reads (DESIGN.md §4:
+ * every read is logged, with applicationId null and a 指南/预检 purpose).
+ */
+import { isAsked, type LoadedMatter } from '../catalog/load-catalog.js';
+import type { FollowUp, Lookup, MatterDef, Question } from '../catalog/types.js';
+import type { DataSource } from '../data-sources/types.js';
+import { applyOperator } from '../domain/operators.js';
+import { getPath } from '../domain/paths.js';
+import type { Decision, RuleEvaluation, SourceRead } from '../domain/types.js';
+import type { Store } from '../store/types.js';
+import { evaluateRules, type Facts, type LookupFact } from './evaluate-rules.js';
+import { fetchLookups } from './fetch-lookups.js';
+import { chinaDay } from './issue-certificate.js';
+import { prefillFields, printable, type FieldValue } from './prefill-fields.js';
+import { applicantKind } from './process-application.js';
+import { planMaterials, type MaterialPlan } from './resolve-materials.js';
+import { resolveSituation } from './resolve-situation.js';
+
+export interface GuideDeps {
+  sources?: ReadonlyMap<string, DataSource>;
+  sourceNames?: ReadonlyMap<string, string>;
+  store: Pick<Store, 'dataAccess' | 'certificates'>;
+  clock: () => Date;
+}
+
+export interface GuideField {
+  id: string;
+  label: string;
+  material: string | null;
+  /** 免填: filled from this source (name in sourceName) rather than typed. */
+  prefill: { source: string; sourceName: string } | null;
+  /** The pre-filled value, for an authenticated applicant and non-personal fields only. */
+  value?: string;
+}
+
+export interface GuideResult {
+  matter: string;
+  version: string;
+  situation: { id: string; name: string } | null;
+  answers: Record<string, string>;
+  /** Questions a data source answered for this applicant. */
+  answeredFromData: Array<{ question: string; answer: string; source: string }>;
+  openQuestions: Array<Pick<Question, 'id' | 'text' | 'options'>>;
+  materials: Array<MaterialPlan & { sourceName?: string }>;
+  fields: GuideField[];
+  followUps: FollowUp[];
+}
+
+const lookupRootOf = (def: MatterDef, l: Lookup): string => {
+  let cur: Lookup | undefined = l;
+  const seen = new Set<string>();
+  while (cur && !seen.has(cur.id)) {
+    seen.add(cur.id);
+    const root: string = cur.key.split('.')[0]!;
+    const next = def.lookups.find((x) => x.id === root && !x.forEach);
+    if (!next) return root;
+    cur = next;
+  }
+  return '';
+};
+
+async function audit(deps: GuideDeps, requester: string, purpose: string, reads: SourceRead[]): Promise<void> {
+  if (reads.length === 0) return;
+  await deps.store.dataAccess.record(
+    reads.map((r) => ({ requester, applicationId: null, source: r.source, key: r.key, purpose, status: r.status, responseHash: r.responseHash, at: r.fetchedAt })),
+  );
+}
+
+function answerFromData(q: Question, answers: Record<string, string>, top: Record<string, LookupFact>): string | null {
+  const af = q.answerFrom;
+  if (!af || !Object.entries(af.when ?? {}).every(([k, v]) => answers[k] === v)) return null;
+  const fact = top[af.lookup];
+  if (!fact || fact.status !== 'found') return null;
+  const hit = af.cases.find((c) => applyOperator(c.operator, getPath(fact, c.path), c.value));
+  return hit?.answer ?? af.otherwise ?? null;
+}
+
+/**
+ * The situation (or the questions still open), each material with how it is obtained for this applicant, the
+ * fields with which are pre-filled. With an `applicant`, the sources keyed from the applicant alone are read
+ * (audited) to answer questions and to confirm exemptions.
+ */
+export async function guideMatter(deps: GuideDeps, matter: LoadedMatter, input: { answers: Record<string, string>; applicant: string | null }): Promise<GuideResult> {
+  const def = matter.def;
+  const answers = { ...input.answers };
+  let top: Record<string, LookupFact> = {};
+  if (input.applicant && deps.sources) {
+    const base = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) } };
+    const purpose = `${def.consent.purpose}（办事指南）`;
+    const res = await fetchLookups(matter, base, deps.sources, { requester: input.applicant, applicationId: null, purpose }, (l) => !l.forEach && lookupRootOf(def, l) === 'applicant');
+    await audit(deps, input.applicant, purpose, res.reads);
+    top = res.top;
+  }
+  const answeredFromData: GuideResult['answeredFromData'] = [];
+  for (const q of def.questions) {
+    if (answers[q.id] !== undefined || !isAsked(q, answers)) continue;
+    const a = answerFromData(q, answers, top);
+    if (a !== null) {
+      answers[q.id] = a;
+      answeredFromData.push({ question: q.id, answer: a, source: def.lookups.find((l) => l.id === q.answerFrom!.lookup)!.source });
+    }
+  }
+  const sit = resolveSituation(def, answers);
+  const sourceName = (id: string) => deps.sourceNames?.get(id) ?? id;
+  const result: GuideResult = {
+    matter: def.code,
+    version: matter.version,
+    situation: null,
+    answers,
+    answeredFromData,
+    openQuestions: [],
+    materials: [],
+    fields: [],
+    followUps: (def.followUps ?? []).filter((f) => Object.entries(f.answers ?? {}).every(([k, vs]) => answers[k] === undefined || vs.includes(answers[k]))),
+  };
+  if (!sit.ok) {
+    result.openQuestions = sit.open.map(({ id, text, options }) => ({ id, text, options }));
+    return result;
+  }
+  result.situation = { id: sit.situation.id, name: sit.situation.name };
+  result.materials = planMaterials(def, sit.situation.id, { lookups: top }).map((m) => (m.source ? { ...m, sourceName: sourceName(m.source) } : m));
+  const needed = new Set(result.materials.map((m) => m.id));
+  const values = input.applicant ? prefillFields(matter, { applicant: { code: input.applicant }, answers }, top) : [];
+  result.fields = def.fields
+    .filter((f) => !f.material || needed.has(f.material))
+    .map((f) => {
+      const source = f.prefill ? def.lookups.find((l) => l.id === f.prefill!.lookup)?.source : undefined;
+      const v = values.find((x) => x.id === f.id);
+      return {
+        id: f.id,
+        label: f.label,
+        material: f.material ?? null,
+        prefill: source ? { source, sourceName: sourceName(source) } : null,
+        ...(v?.prefilledFrom && !f.personal ? { value: v.value } : {}),
+      };
+    });
+  return result;
+}
+
+export interface PrecheckResult {
+  matter: string;
+  version: string;
+  situation: { id: string; name: string };
+  decision: Decision;
+  rules: RuleEvaluation[];
+  materials: MaterialPlan[];
+  /** The filled form as it would be printed: pre-filled values carry their source. */
+  form: FieldValue[];
+  sources: Array<Omit<SourceRead, 'record'>>;
+}
+
+/**
+ * The decision a filing would get now, with reasons and the pre-filled form; the situation must already be
+ * resolved (intake validation). No application, form or certificate is stored.
+ */
+export async function precheckFiling(
+  deps: GuideDeps & { sources: ReadonlyMap<string, DataSource> },
+  matter: LoadedMatter,
+  input: { applicant: string; situation: string; answers: Record<string, unknown>; form: Record<string, unknown> },
+): Promise<PrecheckResult> {
+  const def = matter.def;
+  const now = deps.clock();
+  const purpose = `${def.consent.purpose}（预检）`;
+  const base = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) }, answers: input.answers, form: input.form };
+  const lookups = await fetchLookups(matter, base, deps.sources, { requester: input.applicant, applicationId: null, purpose });
+  await audit(deps, input.applicant, purpose, lookups.reads);
+  const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
+  const active = await deps.store.certificates.findValid(def.code, subjectKey);
+  const facts: Facts = { ...lookups.top, ...base, today: chinaDay(now), register: { activeFiling: active !== null }, itemLookups: lookups.itemLookups };
+  const evaluation = await evaluateRules(matter, input.situation, facts);
+  const situation = def.situations.find((s) => s.id === input.situation)!;
+  return {
+    matter: def.code,
+    version: matter.version,
+    situation: { id: situation.id, name: situation.name },
+    decision: evaluation.decision,
+    rules: evaluation.rules,
+    materials: planMaterials(def, situation.id, { lookups: lookups.top }),
+    form: prefillFields(matter, base, lookups.top),
+    sources: lookups.reads.map(({ record: _r, ...rest }) => rest),
+  };
+}
