@@ -20,7 +20,7 @@ export interface BenchArgs {
   seedRegions: number;
 }
 
-const USAGE = `usage: tsx bench/run.ts [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--workers N] [--quick]`;
+const USAGE = `usage: tsx bench/run.ts [catalog] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--workers N] [--quick]`;
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -50,6 +50,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     const next = () => argv[++i];
     switch (flag) {
       case '--quick':
+      case 'catalog':
         break;
       case '--db': {
         const v = next();

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { startWorkerRuntime, type WorkerRuntime } from '../src/worker-runtime.js';
 import { startStack, type Stack } from '../test/support/stack.js';
 import { parseArgs } from './args.js';
+import { runCatalogBench } from './catalog.js';
 import {
   childCpuMs,
   closedLoop,
@@ -36,6 +37,12 @@ const log = (msg: string) => console.log(`[${fmt((now() - benchStart) / 1000, 1)
 const outcomeText = (o: Outcomes) =>
   `approved ${o.approved}, rejected ${o.rejected}, manual ${o.manual}, failed ${o.failed}, unfinished ${o.unfinished}, not accepted ${o.notAccepted}`;
 const drainBound = (n: number) => Math.max(30_000, n * 250);
+
+/** `npm run bench -- catalog`: load+validate, RSS and guide/precheck latency, 5-matter vs seed-scale catalog. */
+async function runCatalog(): Promise<void> {
+  const figures = await runCatalogBench({ iterations: args.quick ? 300 : 2000 });
+  console.log(`BENCH_JSON ${JSON.stringify({ catalog: figures })}`);
+}
 
 async function main(): Promise<void> {
   log(
@@ -240,7 +247,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+(process.argv[2] === 'catalog' ? runCatalog() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);
