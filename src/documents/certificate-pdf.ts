@@ -2,57 +2,25 @@
  * The two PDFs the service issues: the e-certificate (证照 / 回执) and the filled e-form (申请表). Each is built in
  * one pass with its signature placeholder already in place, ready for `signPdf`.
  */
-import { deflateSync } from 'node:zlib';
-import { PDFDict, PDFDocument, PDFName, PDFString, rgb } from 'pdf-lib';
-import type { PDFPage } from 'pdf-lib';
-import { assertPrintable, embedCjkFont } from './fonts.js';
-import type { EmbeddedFont } from './fonts.js';
+import { assertPrintable, loadFont } from './fonts.js';
+import type { LoadedFont } from './fonts.js';
 import { drawCentered, drawLine, formatChineseDate, wrapText } from './layout.js';
+import { A4, Canvas, DocumentFont, writeDocument } from './pdf-writer.js';
+import type { Rgb } from './pdf-writer.js';
 import { drawQr } from './qr.js';
 import { drawSeal } from './seal.js';
-import { addSignaturePlaceholder } from './sign-pdf.js';
 import type { CertificateContent, FormContent, SignatureMeta } from './types.js';
 
 export type { SignatureMeta } from './types.js';
 
-const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 56;
-const FRAME = rgb(0.62, 0.1, 0.1);
-const GREY = rgb(0.35, 0.35, 0.35);
-const PREFILL = rgb(0.1, 0.3, 0.65);
+const FRAME: Rgb = [0.62, 0.1, 0.1];
+const GREY: Rgb = [0.35, 0.35, 0.35];
+const PREFILL: Rgb = [0.1, 0.3, 0.65];
+const PREFILL_SHADE: Rgb = [0.93, 0.95, 0.99];
 const SEAL_RADIUS = 46;
-const PRODUCER = '秒批秒办 documents (pdf-lib)';
-
-/**
- * pdf-lib compresses embedded streams (chiefly the ~70 KB font subset) with pure-JS pako; Node's zlib produces the
- * same FlateDecode data several times faster.
- */
-function useNativeDeflate(doc: PDFDocument): void {
-  const ctx = doc.context;
-  ctx.flateStream = (contents, dict = {}) =>
-    ctx.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), {
-      ...dict,
-      Filter: 'FlateDecode',
-    });
-}
-
-async function newDocument(meta: SignatureMeta, title: string, author: string) {
-  const doc = await PDFDocument.create();
-  useNativeDeflate(doc);
-  doc.setTitle(title);
-  doc.setAuthor(author);
-  doc.setCreator('秒批秒办');
-  doc.setProducer(PRODUCER);
-  doc.setCreationDate(meta.signingTime);
-  doc.setModificationDate(meta.signingTime);
-  const font = await embedCjkFont(doc);
-  return { doc, font };
-}
-
-async function save(doc: PDFDocument): Promise<Uint8Array> {
-  // Object streams would compress the signature dictionary and make the placeholder unpatchable.
-  return doc.save({ useObjectStreams: false });
-}
+const CREATOR = '秒批秒办';
+const PRODUCER = '秒批秒办 documents';
 
 interface Row {
   label: string;
@@ -61,9 +29,9 @@ interface Row {
 
 /** Lays out label/value rows with a hanging indent; returns the y below the last line, or null if it would pass `minY`. */
 function drawRows(
-  page: PDFPage | null,
+  page: Canvas | null,
   rows: Row[],
-  o: { x: number; y: number; width: number; size: number; font: EmbeddedFont; minY: number },
+  o: { x: number; y: number; width: number; size: number; font: LoadedFont; minY: number },
 ): number | null {
   const { font, size } = o;
   const labelW = Math.min(o.width * 0.4, Math.max(...rows.map((r) => font.widthOf(`${r.label}：`, size))));
@@ -103,21 +71,19 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
     ]),
     { where: '核验地址 verify URL', text: content.verifyUrl },
   ]);
-  const { doc, font } = await newDocument(sig, content.title, content.issuer.name);
-  if (content.registerId !== undefined) {
-    if (!/^[0-9A-Za-z._-]{1,64}$/.test(content.registerId)) throw new Error('registerId must be 1-64 letters, digits, ".", "_" or "-"');
-    // pdf-lib keeps getInfoDict private; the trailer's /Info is the same dictionary.
-    const info = doc.context.lookup(doc.context.trailerInfo.Info, PDFDict);
-    info.set(PDFName.of('CertificateId'), PDFString.of(content.registerId));
+  if (content.registerId !== undefined && !/^[0-9A-Za-z._-]{1,64}$/.test(content.registerId)) {
+    throw new Error('registerId must be 1-64 letters, digits, ".", "_" or "-"');
   }
-  const page = doc.addPage(A4);
+  const font = loadFont();
+  const docFont = new DocumentFont(font);
+  const page = new Canvas(docFont);
   const [W, H] = A4;
 
-  page.drawRectangle({ x: 24, y: 24, width: W - 48, height: H - 48, borderColor: FRAME, borderWidth: 2.2 });
-  page.drawRectangle({ x: 31, y: 31, width: W - 62, height: H - 62, borderColor: FRAME, borderWidth: 0.6 });
+  page.strokeRect(24, 24, W - 48, H - 48, 2.2, FRAME);
+  page.strokeRect(31, 31, W - 62, H - 62, 0.6, FRAME);
 
   drawCentered(page, content.title, W / 2, { y: H - 118, size: 26, font, bold: true });
-  page.drawLine({ start: { x: MARGIN, y: H - 138 }, end: { x: W - MARGIN, y: H - 138 }, thickness: 0.6, color: FRAME });
+  page.line(MARGIN, H - 138, W - MARGIN, H - 138, 0.6, FRAME);
 
   let y = H - 162;
   drawLine(page, `编号：${content.number}`, { x: MARGIN, y, size: 11, font });
@@ -184,13 +150,24 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
     color: GREY,
   });
 
-  addSignaturePlaceholder(doc, {
-    page,
-    meta: sig,
-    rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
-    fieldName: '电子印章',
+  return writeDocument({
+    info: {
+      title: content.title,
+      author: content.issuer.name,
+      creator: CREATOR,
+      producer: PRODUCER,
+      date: sig.signingTime,
+      ...(content.registerId !== undefined ? { certificateId: content.registerId } : {}),
+    },
+    font: docFont,
+    pages: [page],
+    signature: {
+      meta: sig,
+      page: 0,
+      rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
+      fieldName: '电子印章',
+    },
   });
-  return save(doc);
 }
 
 /**
@@ -210,12 +187,14 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
     ]),
     ...content.statements.map((text, i) => ({ where: `声明 statement ${i + 1}`, text })),
   ]);
-  const { doc, font } = await newDocument(sig, content.title, content.applicant.name);
+  const font = loadFont();
+  const docFont = new DocumentFont(font);
+  const pages = [new Canvas(docFont)];
   const [W, H] = A4;
   const left = MARGIN;
   const width = W - 2 * MARGIN;
   const bottom = MARGIN + 10;
-  let page = doc.addPage(A4);
+  let page = pages[0] as Canvas;
   let y = H - 90;
 
   drawCentered(page, content.title, W / 2, { y, size: 22, font, bold: true });
@@ -232,7 +211,8 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
   const labelW = 130;
   const valueW = width - labelW;
   const newPage = () => {
-    page = doc.addPage(A4);
+    page = new Canvas(docFont);
+    pages.push(page);
     y = H - MARGIN;
   };
 
@@ -243,9 +223,9 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
     const h = Math.max(labelLines.length, valueLines.length) * lh + mark.length * 13 + 2 * pad - (lh - size);
     if (y - h < bottom) newPage();
     const top = y;
-    if (r.prefilled) page.drawRectangle({ x: left, y: top - h, width, height: h, color: rgb(0.93, 0.95, 0.99) });
-    page.drawRectangle({ x: left, y: top - h, width: labelW, height: h, borderColor: GREY, borderWidth: 0.5 });
-    page.drawRectangle({ x: left + labelW, y: top - h, width: valueW, height: h, borderColor: GREY, borderWidth: 0.5 });
+    if (r.prefilled) page.fillRect(left, top - h, width, h, PREFILL_SHADE);
+    page.strokeRect(left, top - h, labelW, h, 0.5, GREY);
+    page.strokeRect(left + labelW, top - h, valueW, h, 0.5, GREY);
     labelLines.forEach((ln, i) => drawLine(page, ln, { x: left + pad, y: top - pad - size * 0.88 - i * lh, size, font }));
     valueLines.forEach((ln, i) =>
       drawLine(page, ln, { x: left + labelW + pad, y: top - pad - size * 0.88 - i * lh, size, font }),
@@ -287,11 +267,15 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
   const seal = { x: nameX + Math.min(font.widthOf(content.applicant.name, 12), 2 * SEAL_RADIUS) / 2, y: y + 4 };
   drawSeal({ page, center: seal, radius: SEAL_RADIUS, name: content.applicant.name, font });
 
-  addSignaturePlaceholder(doc, {
-    page,
-    meta: sig,
-    rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
-    fieldName: '申请人签章',
+  return writeDocument({
+    info: { title: content.title, author: content.applicant.name, creator: CREATOR, producer: PRODUCER, date: sig.signingTime },
+    font: docFont,
+    pages,
+    signature: {
+      meta: sig,
+      page: pages.length - 1,
+      rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
+      fieldName: '申请人签章',
+    },
   });
-  return save(doc);
 }

@@ -1,12 +1,11 @@
 /**
  * Text layout helpers shared by the certificate and the e-form: line wrapping by summed per-character widths
- * (linear; re-measuring growing prefixes was O(n²) and cost ~20 ms a document) and synthetic bold.
+ * (linear; re-measuring growing prefixes was O(n²) and cost ~20 ms a document), and drawing a line of text.
  */
-import { TextRenderingMode, popGraphicsState, pushGraphicsState, rgb, setLineWidth, setStrokingRgbColor, setTextRenderingMode } from 'pdf-lib';
-import type { PDFPage, RGB } from 'pdf-lib';
-import type { EmbeddedFont } from './fonts.js';
+import type { LoadedFont } from './fonts.js';
+import type { Canvas, Rgb } from './pdf-writer.js';
 
-export const BLACK: RGB = rgb(0, 0, 0);
+export const BLACK: Rgb = [0, 0, 0];
 
 // Characters that must not start a line (行首禁则); they stay on the previous line even if it overflows a little.
 const NO_LINE_START = new Set([...'，。、；：？！）》」』】〕〉”’,.;:?!)]}%…—～·']);
@@ -15,13 +14,13 @@ const NO_LINE_START = new Set([...'，。、；：？！）》」』】〕〉”
  * Splits `text` into lines no wider than `maxWidth` at `size`, breaking between any two characters (CJK has no
  * spaces) and honouring '\n'. Runs in O(n).
  */
-export function wrapText(text: string, maxWidth: number, size: number, font: EmbeddedFont): string[] {
+export function wrapText(text: string, maxWidth: number, size: number, font: LoadedFont): string[] {
   const lines: string[] = [];
   for (const para of text.split('\n')) {
     let line = '';
     let width = 0;
     for (const ch of para) {
-      const w = font.loaded.advance(ch.codePointAt(0) as number) * size;
+      const w = font.advance(ch.codePointAt(0) as number) * size;
       if (width + w > maxWidth && line !== '' && !NO_LINE_START.has(ch)) {
         lines.push(line);
         line = '';
@@ -39,32 +38,19 @@ export interface TextOpts {
   x: number;
   y: number;
   size: number;
-  font: EmbeddedFont;
-  color?: RGB;
+  font: LoadedFont;
+  color?: Rgb;
+  /** Synthetic bold (fill + stroke of the outlines): one font subset per document, not two. */
   bold?: boolean;
 }
 
-/**
- * Draws one line of text. `bold` fills and strokes the glyph outlines (synthetic bold): embedding the real bold
- * face would add a second CFF subset, ~20 ms and ~70 KB per document.
- */
-export function drawLine(page: PDFPage, text: string, o: TextOpts): void {
-  if (text === '') return;
-  const color = o.color ?? BLACK;
-  if (o.bold) {
-    page.pushOperators(
-      pushGraphicsState(),
-      setTextRenderingMode(TextRenderingMode.FillAndOutline),
-      setLineWidth(o.size * 0.035),
-      setStrokingRgbColor(color.red, color.green, color.blue),
-    );
-  }
-  page.drawText(text, { x: o.x, y: o.y, size: o.size, font: o.font.pdfFont, color });
-  if (o.bold) page.pushOperators(popGraphicsState());
+/** Draws one line of text with its baseline starting at (x, y). */
+export function drawLine(page: Canvas, text: string, o: TextOpts): void {
+  page.text(text, o.x, o.y, { size: o.size, color: o.color ?? BLACK, bold: o.bold ?? false });
 }
 
 /** Draws `text` centred on `cx`. */
-export function drawCentered(page: PDFPage, text: string, cx: number, o: Omit<TextOpts, 'x'>): void {
+export function drawCentered(page: Canvas, text: string, cx: number, o: Omit<TextOpts, 'x'>): void {
   drawLine(page, text, { ...o, x: cx - o.font.widthOf(text, o.size) / 2 });
 }
 

@@ -1,22 +1,17 @@
 /**
- * QR code drawn as vector rectangles (one `re` per horizontal run of dark modules, one fill): ~5× cheaper than
- * rendering a PNG and embedding it, and sharp at any resolution.
+ * QR code drawn as vector rectangles (one `re` per horizontal run of dark modules, one fill) in a module-unit
+ * coordinate system, so every rectangle is a few small integers: ~5× cheaper than rendering a PNG and embedding it,
+ * and sharp at any resolution.
  */
 import QRCode from 'qrcode';
-import {
-  fill,
-  popGraphicsState,
-  pushGraphicsState,
-  rectangle,
-  setFillingRgbColor,
-} from 'pdf-lib';
-import type { PDFOperator, PDFPage } from 'pdf-lib';
+import { num } from './pdf-writer.js';
+import type { Canvas } from './pdf-writer.js';
 
 /** Quiet zone the QR specification requires around the symbol, in modules. */
 export const QR_QUIET_MODULES = 4;
 
 export interface QrOptions {
-  page: PDFPage;
+  page: Canvas;
   text: string;
   /** Lower-left corner of the whole drawn square, quiet zone included. */
   x: number;
@@ -34,17 +29,11 @@ export function drawQr(opts: QrOptions): { moduleSize: number; modules: number }
   const n = qr.modules.size;
   const data = qr.modules.data;
   const m = opts.size / (n + 2 * QR_QUIET_MODULES);
-  const x0 = opts.x + QR_QUIET_MODULES * m;
-  const top = opts.y + opts.size - QR_QUIET_MODULES * m;
-
-  const ops: PDFOperator[] = [
-    pushGraphicsState(),
-    setFillingRgbColor(1, 1, 1),
-    rectangle(opts.x, opts.y, opts.size, opts.size),
-    fill(),
-    setFillingRgbColor(0, 0, 0),
-  ];
+  // White square (quiet zone included), then the dark runs in module units: row 0 is the top row.
+  let ops = `q 1 1 1 rg ${num(opts.x)} ${num(opts.y)} ${num(opts.size)} ${num(opts.size)} re f 0 0 0 rg `;
+  ops += `${num(m)} 0 0 ${num(m)} ${num(opts.x + QR_QUIET_MODULES * m)} ${num(opts.y + QR_QUIET_MODULES * m)} cm\n`;
   for (let row = 0; row < n; row++) {
+    const y = n - row - 1;
     let col = 0;
     while (col < n) {
       if (!data[row * n + col]) {
@@ -53,11 +42,10 @@ export function drawQr(opts: QrOptions): { moduleSize: number; modules: number }
       }
       const start = col;
       while (col < n && data[row * n + col]) col++;
-      // A hair of overlap hides anti-aliasing seams between adjacent runs in viewers.
-      ops.push(rectangle(x0 + start * m, top - (row + 1) * m, (col - start) * m, m * 1.02));
+      // A hair of overlap (1.02 module high) hides anti-aliasing seams between adjacent rows in viewers.
+      ops += `${start} ${y} ${col - start} 1.02 re\n`;
     }
   }
-  ops.push(fill(), popGraphicsState());
-  opts.page.pushOperators(...ops);
+  opts.page.raw(`${ops}f Q\n`);
   return { moduleSize: m, modules: n };
 }

@@ -2,25 +2,14 @@
  * Red round official seal (公章 style) drawn with vectors: ring, five-pointed star, name on the upper arc and a
  * short horizontal line under the star. Drawn, not an image, so it is crisp at any zoom and costs ~no bytes.
  */
-import {
-  closePath,
-  degrees,
-  fill,
-  lineTo,
-  moveTo,
-  popGraphicsState,
-  pushGraphicsState,
-  rgb,
-  setFillingRgbColor,
-} from 'pdf-lib';
-import type { PDFPage, RGB } from 'pdf-lib';
-import type { EmbeddedFont } from './fonts.js';
+import type { LoadedFont } from './fonts.js';
+import type { Canvas, Rgb } from './pdf-writer.js';
 
 /** Seal red (close to the vermilion used on printed seals). */
-export const SEAL_RED: RGB = rgb(0.86, 0.08, 0.08);
+export const SEAL_RED: Rgb = [0.86, 0.08, 0.08];
 
 export interface SealOptions {
-  page: PDFPage;
+  page: Canvas;
   /** Centre of the seal in PDF user space. */
   center: { x: number; y: number };
   /** Outer radius in points (a 42 mm seal is ≈ 60 pt; 40–50 pt reads well on A4). */
@@ -29,28 +18,17 @@ export interface SealOptions {
   name: string;
   /** Horizontal line under the star, e.g. 电子证照专用章; empty for none. */
   bottomText?: string;
-  font: EmbeddedFont;
-  color?: RGB;
-  /** 0..1; below 1 lets the text under the seal show through. */
-  opacity?: number;
+  font: LoadedFont;
+  color?: Rgb;
 }
 
-/** Draws the seal onto `page` (vector paths plus the name and bottom text in `font`). */
+/** Draws the seal onto `page` (vector paths plus the name and bottom text in the document font). */
 export function drawSeal(opts: SealOptions): void {
   const { page, center, radius: r, font } = opts;
   const color = opts.color ?? SEAL_RED;
-  const opacity = opts.opacity ?? 1;
   const ring = r * 0.06;
 
-  page.drawCircle({
-    x: center.x,
-    y: center.y,
-    size: r - ring / 2,
-    borderColor: color,
-    borderWidth: ring,
-    borderOpacity: opacity,
-  });
-
+  page.strokeCircle(center.x, center.y, r - ring / 2, ring, color);
   drawStar(page, center.x, center.y, r * 0.3, color);
 
   const chars = [...opts.name];
@@ -78,15 +56,7 @@ export function drawSeal(opts: SealOptions): void {
       const vy = Math.sin(phi);
       const px = center.x + textR * vx;
       const py = center.y + textR * vy;
-      page.drawText(ch, {
-        x: px - (w / 2) * ux - midY * vx,
-        y: py - (w / 2) * uy - midY * vy,
-        size,
-        font: font.pdfFont,
-        color,
-        opacity,
-        rotate: degrees(((phi - Math.PI / 2) * 180) / Math.PI),
-      });
+      page.rotatedText(ch, px - (w / 2) * ux - midY * vx, py - (w / 2) * uy - midY * vy, phi - Math.PI / 2, size, color);
     });
   }
 
@@ -96,28 +66,18 @@ export function drawSeal(opts: SealOptions): void {
     const maxW = r * 1.15;
     const w1 = font.widthOf(bottom, 1);
     if (w1 * size > maxW) size = maxW / w1;
-    page.drawText(bottom, {
-      x: center.x - (w1 * size) / 2,
-      y: center.y - r * 0.55,
-      size,
-      font: font.pdfFont,
-      color,
-      opacity,
-    });
+    page.text(bottom, center.x - (w1 * size) / 2, center.y - r * 0.55, { size, color });
   }
 }
 
-function drawStar(page: PDFPage, cx: number, cy: number, outer: number, color: RGB): void {
+function drawStar(page: Canvas, cx: number, cy: number, outer: number, color: Rgb): void {
   // Regular pentagram: inner radius = outer · sin18°/sin54° ≈ 0.382 outer.
   const inner = outer * 0.381966;
-  const ops = [pushGraphicsState(), setFillingRgbColor(color.red, color.green, color.blue)];
+  const points: Array<[number, number]> = [];
   for (let k = 0; k < 10; k++) {
     const a = Math.PI / 2 + (k * Math.PI) / 5;
     const rr = k % 2 === 0 ? outer : inner;
-    const x = cx + rr * Math.cos(a);
-    const y = cy + rr * Math.sin(a);
-    ops.push(k === 0 ? moveTo(x, y) : lineTo(x, y));
+    points.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
   }
-  ops.push(closePath(), fill(), popGraphicsState());
-  page.pushOperators(...ops);
+  page.fillPolygon(points, color);
 }

@@ -1,14 +1,12 @@
 /**
- * PAdES signing in one pass: the renderer leaves a signature placeholder in the (single, non-incremental) file,
- * `signPdf` patches /ByteRange in place and writes a detached CAdES CMS into /Contents, so the signature covers
- * the entire file. The CMS is assembled with forge.asn1; only the private-key operation goes to the Signer.
+ * PAdES signing in one pass: the renderer (`pdf-writer.ts`) leaves a signature placeholder in the (single,
+ * non-incremental) file, `signPdf` patches /ByteRange in place and writes a detached CAdES CMS into /Contents, so
+ * the signature covers the entire file. The CMS is assembled with forge.asn1; only the private-key operation goes to the Signer.
  */
 import { createHash } from 'node:crypto';
 import forge from 'node-forge';
-import { PDFArray, PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
-import type { PDFDocument, PDFPage, PDFRef } from 'pdf-lib';
 import { signatureImprint } from './timestamp.js';
-import type { SignatureMeta, Signer, Timestamper } from './types.js';
+import type { Signer, Timestamper } from './types.js';
 
 const asn1 = forge.asn1;
 type Asn1 = forge.asn1.Asn1;
@@ -17,77 +15,13 @@ const fromDer = asn1.fromDer as unknown as (bytes: string, opts: { decodeBitStri
 
 /** Bytes reserved for the CMS (hex doubles it): room for a longer chain and an RFC 3161 timestamp later. */
 export const SIGNATURE_CONTENTS_BYTES = 16384;
+/** The zeroed /Contents of an unsigned placeholder (hex digits '0'). */
+const ZERO_HEX = Buffer.alloc(SIGNATURE_CONTENTS_BYTES * 2, 0x30);
 
-// Fixed-width token so the real offsets can be written over it without moving any byte.
+// Fixed-width tokens so the real offsets can be written over them without moving any byte.
 const BR_TOKEN = '**********';
-// pdf-lib writes arrays as `[ a b ]`.
-const BR_PLACEHOLDER = `/ByteRange [ 0 /${BR_TOKEN} /${BR_TOKEN} /${BR_TOKEN} ]`;
-
-export interface PlaceholderOptions {
-  page: PDFPage;
-  meta: SignatureMeta;
-  /** Widget rectangle [x1, y1, x2, y2]; omit (or zero size) for an invisible signature field. */
-  rect?: [number, number, number, number];
-  /** Field name shown in viewers' signature panels. */
-  fieldName?: string;
-}
-
-/**
- * Adds the one signature field of the document: a /Sig dictionary (PPKLite, ETSI.CAdES.detached, /M, DocMDP P=1
- * certification referenced from /Perms) with a fixed-width /ByteRange and a zeroed /Contents, its widget on `page`,
- * and /AcroForm with SigFlags 3. Save the document with `useObjectStreams: false` so the placeholder stays patchable.
- */
-export function addSignaturePlaceholder(doc: PDFDocument, opts: PlaceholderOptions): PDFRef {
-  const ctx = doc.context;
-  const byteRange = PDFArray.withContext(ctx);
-  byteRange.push(PDFNumber.of(0));
-  for (let i = 0; i < 3; i++) byteRange.push(PDFName.of(BR_TOKEN));
-
-  const sigRef = ctx.register(
-    ctx.obj({
-      Type: 'Sig',
-      Filter: 'Adobe.PPKLite',
-      SubFilter: 'ETSI.CAdES.detached',
-      ByteRange: byteRange,
-      Contents: PDFHexString.of('0'.repeat(SIGNATURE_CONTENTS_BYTES * 2)),
-      M: PDFString.fromDate(opts.meta.signingTime),
-      Name: PDFHexString.fromText(opts.meta.signerName),
-      Reason: PDFHexString.fromText(opts.meta.reason),
-      Location: PDFHexString.fromText(opts.meta.location),
-      Reference: [
-        ctx.obj({
-          Type: 'SigRef',
-          TransformMethod: 'DocMDP',
-          TransformParams: ctx.obj({ Type: 'TransformParams', P: 1, V: '1.2' }),
-        }),
-      ],
-    }),
-  );
-
-  const rect = opts.rect ?? [0, 0, 0, 0];
-  const w = Math.max(0, rect[2] - rect[0]);
-  const h = Math.max(0, rect[3] - rect[1]);
-  const widget: Record<string, unknown> = {
-    Type: 'Annot',
-    Subtype: 'Widget',
-    FT: 'Sig',
-    Rect: rect,
-    V: sigRef,
-    T: PDFHexString.fromText(opts.fieldName ?? 'Signature1'),
-    F: 132, // Print + Locked
-    P: opts.page.ref,
-  };
-  if (w > 0 && h > 0) {
-    // The seal is page content; the widget only needs an (empty) appearance to be a well-formed visible field.
-    widget.AP = ctx.obj({ N: ctx.register(ctx.stream('', { Type: 'XObject', Subtype: 'Form', BBox: [0, 0, w, h] })) });
-  }
-  const widgetRef = ctx.register(ctx.obj(widget as Parameters<typeof ctx.obj>[0] & object));
-  opts.page.node.addAnnot(widgetRef);
-
-  doc.catalog.set(PDFName.of('AcroForm'), ctx.obj({ Fields: [widgetRef], SigFlags: 3 }));
-  doc.catalog.set(PDFName.of('Perms'), ctx.obj({ DocMDP: sigRef }));
-  return sigRef;
-}
+/** The /ByteRange of an unsigned placeholder, exactly as the document writer emits it and `signPdf` finds it. */
+export const BYTE_RANGE_PLACEHOLDER = `/ByteRange [ 0 /${BR_TOKEN} /${BR_TOKEN} /${BR_TOKEN} ]`;
 
 interface PreparedSigner {
   certs: Asn1[];
@@ -213,13 +147,13 @@ function indexOfAll(buf: Buffer, needle: string): number[] {
 }
 
 /**
- * Signs a PDF that carries the placeholder of {@link addSignaturePlaceholder}: patches /ByteRange (everything but
+ * Signs a PDF that carries the placeholder of `writeDocument` (pdf-writer.ts): patches /ByteRange (everything but
  * the /Contents hex string), hashes those bytes, and writes the CMS into /Contents. Returns a new array; the input
  * is not modified. Throws when the input does not hold exactly one unsigned placeholder or the CMS does not fit.
  */
 export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer, opts: SignOptions = {}): Promise<Uint8Array> {
   const buf = Buffer.from(pdfWithPlaceholder); // copy
-  const placeholders = indexOfAll(buf, BR_PLACEHOLDER);
+  const placeholders = indexOfAll(buf, BYTE_RANGE_PLACEHOLDER);
   if (placeholders.length !== 1 || indexOfAll(buf, '/ByteRange').length !== 1) {
     throw new Error(`expected exactly one unsigned signature placeholder, found ${placeholders.length}`);
   }
@@ -230,12 +164,13 @@ export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer, op
   const end = buf.indexOf('>', start, 'latin1') + 1; // just after '>'
   const capacity = (end - start - 2) / 2;
   if (end <= 0 || capacity < 1024) throw new Error('signature /Contents placeholder is malformed');
-  for (let i = start + 1; i < end - 1; i++) {
-    if (buf[i] !== 0x30) throw new Error('signature /Contents placeholder is not zeroed (already signed?)');
+  const hex = buf.subarray(start + 1, end - 1);
+  if (!hex.equals(hex.length === ZERO_HEX.length ? ZERO_HEX : Buffer.alloc(hex.length, 0x30))) {
+    throw new Error('signature /Contents placeholder is not zeroed (already signed?)');
   }
 
   const patched = `/ByteRange [ 0 ${start} ${end} ${buf.length - end}`;
-  buf.write(`${patched.padEnd(BR_PLACEHOLDER.length - 1, ' ')}]`, brAt, 'latin1');
+  buf.write(`${patched.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ')}]`, brAt, 'latin1');
 
   const digest = createHash('sha256').update(buf.subarray(0, start)).update(buf.subarray(end)).digest();
   const cms = await buildCms(digest, signer, opts);

@@ -1,7 +1,7 @@
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCertificate, renderForm } from '../../../src/documents/certificate-pdf.js';
-import { embedCjkFont, missingGlyphs } from '../../../src/documents/fonts.js';
+import { loadFont, missingGlyphs } from '../../../src/documents/fonts.js';
 import { formatChineseDate, wrapText } from '../../../src/documents/layout.js';
 import { ensureDevPki } from '../../../src/documents/pki.js';
 import type { DevPki } from '../../../src/documents/pki.js';
@@ -100,8 +100,8 @@ describe('signPdf', () => {
 });
 
 describe('layout helpers', () => {
-  it('wraps text into lines that fit the width and together give back the text', async () => {
-    const font = await embedCjkFont(await PDFDocument.create());
+  it('wraps text into lines that fit the width and together give back the text', () => {
+    const font = loadFont();
     const text = '辽宁省沈阳市和平区南京南街一段123号，附属仓储设施（租赁）。'.repeat(20);
     const lines = wrapText(text, 200, 12, font);
     expect(lines.length).toBeGreaterThan(5);
