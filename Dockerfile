@@ -34,12 +34,14 @@ RUN groupadd --system --gid 10001 miaopi \
  && useradd --system --uid 10001 --gid miaopi --home-dir /app --no-create-home --shell /usr/sbin/nologin miaopi \
  && mkdir -p /data /certs \
  && chown miaopi:miaopi /data
-# The CJK font for certificates is the npm package @embedpdf/fonts-sc inside node_modules, so the image needs
+# The CJK font for certificates is the npm package @expo-google-fonts/noto-sans-sc (TrueType, OFL) inside node_modules, so the image needs
 # no system fonts (no fonts-noto-cjk, no fontconfig).
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY rules ./rules
+# The applicant portal and admin console (plain files; json-editor is served from node_modules).
+COPY public ./public
 USER 10001:10001
 # SQLite file and dev JWT secret when no DATABASE_URL / auth key is configured; keep it on a volume.
 VOLUME ["/data"]

@@ -1,5 +1,6 @@
 /** Worker process: config → deps → BullMQ worker + outbox relay + reconciler; closes on SIGTERM/SIGINT. */
 import { loadConfig } from './config.js';
+import { loadFont } from './documents/fonts.js';
 import { createDeps } from './deps.js';
 import { createLogger } from './logger.js';
 import { startWorkerRuntime } from './worker-runtime.js';
@@ -7,6 +8,8 @@ import { startWorkerRuntime } from './worker-runtime.js';
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'worker');
 const deps = await createDeps(config, logger);
+// Parse the CJK font before the first job (~25 ms), not inside it.
+loadFont();
 const runtime = startWorkerRuntime(deps);
 logger.info({ concurrency: config.workerConcurrency, queue: config.queueName }, 'worker started');
 
