@@ -7,12 +7,22 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { installErrorHandler } from './http/error-handler.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { applicationRoutes } from './http/routes/applications.js';
+import { archiveRoutes } from './http/routes/archive.js';
+import { consentRoutes } from './http/routes/consents.js';
+import { dataAccessRoutes } from './http/routes/data-access.js';
+import { statsRoutes } from './http/routes/stats.js';
+import { certificateListRoutes } from './http/routes/certificate-list.js';
 import { certificateRoutes } from './http/routes/certificates.js';
+import { eventRoutes } from './http/routes/events.js';
 import { guidanceRoutes } from './http/routes/guidance.js';
 import { matterRoutes } from './http/routes/matters.js';
 import { opsRoutes } from './http/routes/ops.js';
+import { portalRoutes } from './http/routes/portal.js';
+import { queueBoardRoutes } from './http/routes/queue-board.js';
 import { verifyRoutes } from './http/routes/verify.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import type { HttpDeps } from './http/types.js';
 
 export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -50,5 +60,17 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   guidanceRoutes(app, deps);
   opsRoutes(app, deps);
   await app.register(verifyRoutes(deps));
+  // Issue 8: downstream access, live status, the portal and admin console pages, the queue dashboard.
+  certificateListRoutes(app, deps);
+  webhookRoutes(app, deps);
+  eventRoutes(app, deps);
+  await app.register(portalRoutes(deps));
+  if (deps.boardQueues) await app.register(queueBoardRoutes(deps, deps.boardQueues));
+  await app.register(adminRoutes(deps));
+  // Issue 4: consents, data-access records, the applicant's archive, supervision figures.
+  consentRoutes(app, deps);
+  dataAccessRoutes(app, deps);
+  await app.register(archiveRoutes(deps));
+  statsRoutes(app, deps);
   return app;
 }

@@ -28,6 +28,11 @@ export interface Config {
     jwtSecret: string | null;
     jwksUrl: string | null;
     publicKeyPem: string | null;
+    /**
+     * The portal's dev sign-in (POST /v1/dev/token) exists: only with the development HS256 secret, i.e. when it
+     * was generated into DATA_DIR, or when AUTH_DEV_SIGN_IN=true names it explicitly. Never with a JWKS/public key.
+     */
+    devSignIn: boolean;
   };
   /** Base URL per data-source id, from DATASOURCE_<ID>_URL. */
   dataSourceUrls: Record<string, string>;
@@ -42,11 +47,36 @@ export interface Config {
   tsaTimeoutMs: number;
   /** PEM of extra roots trusted for timestamp tokens only (TSA_ROOTS). */
   tsaRootsPem: string | null;
+  /** Hardening around every data source (retries, circuit breaker, cache). */
+  dataSources: {
+    /** Extra attempts of an HTTP GET after a transient failure, inside the source's timeout (DATASOURCE_RETRIES). */
+    retries: number;
+    /** Consecutive UNKNOWN answers that open a source's breaker (DATASOURCE_BREAKER_FAILURES). */
+    breakerFailures: number;
+    /** How long an open breaker answers UNKNOWN before one trial read (DATASOURCE_BREAKER_OPEN_MS). */
+    breakerOpenMs: number;
+    /** Cap on the registry's cacheTtlSeconds; 0 = no cache; null = the registry decides (DATASOURCE_CACHE_MAX_TTL_SECONDS). */
+    cacheMaxTtlSeconds: number | null;
+  };
+  /** Days a data-sharing consent given with a filing stays valid for later filings of the same matter (CONSENT_VALIDITY_DAYS). */
+  consentValidityDays: number;
+  /** Largest material POST /v1/materials accepts (MATERIAL_MAX_BYTES, 413 above). */
+  materialMaxBytes: number;
   verify: {
     /** Largest PDF POST /v1/verify accepts (413 above). */
     maxBytes: number;
     /** Requests per minute and client IP on /v1/verify and /verify pages; 0 disables the limit. */
     rateLimitPerMinute: number;
+  };
+  webhooks: {
+    /** WEBHOOK_ALLOW_LOOPBACK: deliveries may go to 127.0.0.0/8 and ::1 (development only; default false). */
+    allowLoopback: boolean;
+    /** First retry delay; each further retry waits 4× longer (WEBHOOK_RETRY_BASE_MS). */
+    retryBaseMs: number;
+    /** Attempts per delivery, the first included (WEBHOOK_ATTEMPTS). */
+    attempts: number;
+    /** Per-attempt timeout: connect + response (WEBHOOK_TIMEOUT_MS). */
+    timeoutMs: number;
   };
 }
 
@@ -86,6 +116,14 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${u.protocol}"`);
   }
   return v;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = str(env, name);
+  if (v === null) return dflt;
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${v}"`);
 }
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -133,7 +171,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes long');
   }
-  if (jwtSecret === null && jwksUrl === null && publicKeyPem === null) jwtSecret = devSecret(dataDir);
+  const generatedSecret = jwtSecret === null && jwksUrl === null && publicKeyPem === null;
+  if (generatedSecret) jwtSecret = devSecret(dataDir);
+  const devSignInRaw = str(env, 'AUTH_DEV_SIGN_IN');
+  const devSignIn = bool(env, 'AUTH_DEV_SIGN_IN', generatedSecret);
+  if (devSignInRaw !== null && devSignIn && (jwksUrl !== null || publicKeyPem !== null)) {
+    throw new ConfigError('AUTH_DEV_SIGN_IN', 'can only be true with the development HS256 secret, not with AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+  }
 
   const tsaRootsPem = str(env, 'TSA_ROOTS');
   if (tsaRootsPem !== null && !tsaRootsPem.includes('-----BEGIN CERTIFICATE-----')) {
@@ -158,7 +202,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl,
     sqlitePath: path.join(dataDir, 'miaopi.sqlite'),
     redisUrl,
-    auth: { jwtSecret, jwksUrl, publicKeyPem },
+    auth: { jwtSecret, jwksUrl, publicKeyPem, devSignIn },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
     workerProcesses: int(env, 'WORKER_PROCESSES', 1, 1, 64),
@@ -168,9 +212,23 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tsaUrl: url(env, 'TSA_URL', ['http:', 'https:']),
     tsaTimeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 120_000),
     tsaRootsPem,
+    dataSources: {
+      retries: int(env, 'DATASOURCE_RETRIES', 2, 0, 5),
+      breakerFailures: int(env, 'DATASOURCE_BREAKER_FAILURES', 5, 1, 1000),
+      breakerOpenMs: int(env, 'DATASOURCE_BREAKER_OPEN_MS', 10_000, 100, 3_600_000),
+      cacheMaxTtlSeconds: str(env, 'DATASOURCE_CACHE_MAX_TTL_SECONDS') === null ? null : int(env, 'DATASOURCE_CACHE_MAX_TTL_SECONDS', 0, 0, 86_400),
+    },
+    consentValidityDays: int(env, 'CONSENT_VALIDITY_DAYS', 365, 1, 3650),
+    materialMaxBytes: int(env, 'MATERIAL_MAX_BYTES', 10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
     verify: {
       maxBytes: int(env, 'VERIFY_MAX_BYTES', 10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
       rateLimitPerMinute: int(env, 'VERIFY_RATE_LIMIT', 60, 0, 1_000_000),
+    },
+    webhooks: {
+      allowLoopback: bool(env, 'WEBHOOK_ALLOW_LOOPBACK', false),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1_000, 10, 3_600_000),
+      attempts: int(env, 'WEBHOOK_ATTEMPTS', 10, 1, 50),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     },
   };
   return deepFreeze(config);

@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { loadCatalog, type Catalog } from './catalog/load-catalog.js';
+import { createAuthoring, type Authoring } from './authoring/authoring.js';
+import { seedCatalog } from './authoring/seed.js';
+import { loadCatalog } from './catalog/load-catalog.js';
+import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from './catalog/versioned-catalog.js';
 import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
@@ -16,12 +19,16 @@ import type { PipelineDeps } from './pipeline/process-application.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
+import { createWebhookQueue, webhookQueueName, type WebhookQueue } from './webhooks/webhook-queue.js';
 
 export interface Deps extends PipelineDeps {
   config: Readonly<Config>;
   logger: Logger;
   store: Store;
-  catalog: Catalog;
+  /** Current version per matter from the database (seeded from rules/), picked up live when one is published. */
+  catalog: VersionedCatalog;
+  /** Rule authoring and manual review (issue 6). */
+  authoring: Authoring;
   registry: SourceDefinition[];
   sources: ReadonlyMap<string, DataSource>;
   pki: DevPki;
@@ -31,8 +38,13 @@ export interface Deps extends PipelineDeps {
   timestamper: Timestamper | null;
   redis: Redis;
   queue: ApplicationQueue;
+  /** Webhook deliveries (issue 8): filled by the worker after issuing, drained by the delivery worker. */
+  webhookQueue: WebhookQueue;
   close(): Promise<void>;
 }
+
+/** How often each process checks the database for a newly published or rolled-back version. */
+const CATALOG_POLL_MS = 1000;
 
 export function redisConnection(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null so blocking commands survive reconnects.
@@ -43,21 +55,55 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   if (!config.redisUrl) throw new Error('REDIS_URL is not set: start the service with `npm start`, which starts a local redis-server');
   const registry = loadSourceRegistry(config.rulesDir);
   const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)));
-  const sources = createDataSources({ registry, urls: config.dataSourceUrls, rulesDir: config.rulesDir });
+  const { retries, breakerFailures, breakerOpenMs, cacheMaxTtlSeconds } = config.dataSources;
+  const sources = createDataSources({
+    registry,
+    urls: config.dataSourceUrls,
+    rulesDir: config.rulesDir,
+    resilience: { retries, failureThreshold: breakerFailures, openMs: breakerOpenMs, cacheMaxTtlSeconds },
+  });
   const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
   const pki = await ensureDevPki(config.certsDir, departments);
   const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
+  // rules/ seeds the versions table; from then on the database says which version of a matter is current.
+  await seedCatalog(store.authoring, catalog, config.rulesDir, new Date().toISOString());
+  const versioned = await openVersionedCatalog({
+    files: catalog,
+    store: store.authoring,
+    check: createMatterChecker(config.rulesDir, new Set(registry.map((s) => s.id))),
+    pollMs: CATALOG_POLL_MS,
+    onError: (err) => logger.warn({ err: err.message }, 'catalog refresh failed; keeping the versions loaded'),
+  });
+  const authoring = createAuthoring({
+    store,
+    catalog: versioned,
+    // Draft tests run on the demo data, never on production registries (no reads about test subjects).
+    testSources: createDataSources({ registry, urls: {}, rulesDir: config.rulesDir }),
+    departments,
+    issue: {
+      store,
+      departmentSigner: (code) => pki.departmentSigner(code),
+      publicUrl: config.publicUrl,
+      newId: () => randomUUID(),
+      timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
+    },
+    clock: () => new Date(),
+    newId: () => randomUUID(),
+  });
   const redis = redisConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createApplicationQueue(redis, config.queueName);
+  const webhookQueue = createWebhookQueue(redis, webhookQueueName(config.queueName), config.webhooks.attempts);
   return {
     config,
     logger,
     store,
-    catalog,
+    catalog: versioned,
+    authoring,
     registry,
     sources,
     sourceNames: new Map(registry.map((s) => [s.id, s.name])),
+    sourceTtls: new Map(registry.map((s) => [s.id, s.cacheTtlSeconds])),
     pki,
     departments: departments.map((d) => ({ name: d.name, code: d.code })),
     timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
@@ -68,8 +114,11 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     newId: () => randomUUID(),
     redis,
     queue,
+    webhookQueue,
     async close() {
+      versioned.close();
       await queue.close();
+      await webhookQueue.close();
       await store.close();
       redis.disconnect();
     },

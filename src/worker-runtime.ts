@@ -8,10 +8,16 @@ import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
 import { startRelay, type Relay } from './queue/outbox-relay.js';
 import { PermanentFailure, processApplication } from './pipeline/process-application.js';
+import { startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.js';
+import { emitCertificateIssued } from './webhooks/emit.js';
+import { startIssuedFeed, type IssuedFeed } from './webhooks/issued-feed.js';
+import { webhookQueueName } from './webhooks/webhook-queue.js';
 
 export interface WorkerRuntime {
   worker: Worker<ApplicationJob>;
   relay: Relay;
+  deliveries: DeliveryWorker;
+  issuedFeed: IssuedFeed;
   close(): Promise<void>;
 }
 
@@ -29,6 +35,7 @@ export function startWorkerRuntime(
       try {
         const result = await processApplication(deps, applicationId);
         log.info({ applicationId, jobId: job.id, attempt: job.attemptsMade + 1, ...result }, 'application processed');
+        await emitIssued(applicationId, result.done ? result.certificateId : undefined);
         return result;
       } catch (err) {
         const permanent = err instanceof PermanentFailure;
@@ -45,13 +52,38 @@ export function startWorkerRuntime(
     { connection, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true },
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+
+  // certificate.issued to webhooks. A job that finds its application finished already (a retry after a crash
+  // between issuing and emitting) emits again; the event id dedupes. A failure here must not fail the filing:
+  // delivery rows that exist are swept into the queue later.
+  async function emitIssued(applicationId: string, certificateId: string | null | undefined): Promise<void> {
+    try {
+      const id = certificateId === undefined ? (await deps.store.certificates.byApplication(applicationId))?.id : certificateId;
+      if (id) await emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id);
+    } catch (err) {
+      log.warn({ applicationId, err: err instanceof Error ? err.message : String(err) }, 'certificate.issued not emitted; the sweeper retries pending deliveries');
+    }
+  }
+  const hookConnection = redisConnection(deps.config.redisUrl!);
+  hookConnection.on('error', (err) => log.warn({ err: err.message }, 'webhook worker redis connection error'));
+  const deliveries = startDeliveryWorker(
+    { store: deps.store, webhooks: deps.config.webhooks, clock: deps.clock, log, queue: deps.webhookQueue },
+    hookConnection,
+    webhookQueueName(deps.config.queueName),
+  );
+  const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log });
   const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, ...(opts.relay ?? {}) });
   return {
     worker,
     relay,
+    deliveries,
+    issuedFeed,
     async close() {
       await relay.stop();
       await worker.close();
+      await issuedFeed.stop();
+      await deliveries.close();
+      hookConnection.disconnect();
       connection.disconnect();
     },
   };

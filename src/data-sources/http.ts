@@ -17,6 +17,14 @@ export interface HttpSourceOptions {
   maxBodyBytes?: number;
   /** Clock for `fetchedAt` (tests). Defaults to the system clock. */
   now?: () => Date;
+  /**
+   * Extra attempts after a transient failure (connection refused/reset, 502/503/504), each after a jittered
+   * back-off; every attempt shares the one `timeoutMs` deadline, so retrying never makes a read slower than
+   * the timeout. Default 0. A timeout is never retried: the budget is spent.
+   */
+  retries?: number;
+  /** Base of the exponential back-off in ms (full jitter: a random wait in [0, base·2^attempt]). Default 50. */
+  retryBaseMs?: number;
 }
 
 /** Outcome of reading a body under the size cap. */
@@ -42,21 +50,30 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
   }
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
 
+  const retries = Math.max(0, Math.floor(options.retries ?? 0));
+  const retryBaseMs = Math.max(1, options.retryBaseMs ?? 50);
+
   async function read(key: string, _ctx: ReadContext): Promise<SourceRead> {
+    // One deadline for the whole read, retries included.
+    const signal = AbortSignal.timeout(timeoutMs);
+    let result = await attempt(key, signal);
+    for (let i = 0; i < retries && result.transient && !signal.aborted; i++) {
+      if (!(await backOff(retryBaseMs * 2 ** i, signal))) break;
+      result = await attempt(key, signal);
+    }
+    return result.read;
+  }
+
+  async function attempt(key: string, signal: AbortSignal): Promise<{ read: SourceRead; transient: boolean }> {
     const fetchedAt = now().toISOString();
-    const unknown = (error: string, responseHash = ''): SourceRead => ({
-      source: id,
-      key,
-      status: 'unknown',
-      record: null,
-      responseHash,
-      fetchedAt,
-      error,
+    const unknown = (error: string, responseHash = '', transient = false) => ({
+      read: { source: id, key, status: 'unknown', record: null, responseHash, fetchedAt, error } satisfies SourceRead,
+      transient,
     });
+    const answer = (r: SourceRead) => ({ read: r, transient: false });
     // An empty key would GET the collection root: never a meaningful look-up.
     if (key === '') return unknown('empty key');
 
-    const signal = AbortSignal.timeout(timeoutMs);
     let response: Response;
     try {
       response = await fetch(base + encodeURIComponent(key), {
@@ -66,7 +83,7 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
         signal,
       });
     } catch (err) {
-      return unknown(describeFetchError(err, timeoutMs));
+      return unknown(describeFetchError(err, timeoutMs), '', !signal.aborted);
     }
 
     const body = await readCapped(response, maxBodyBytes, timeoutMs);
@@ -74,11 +91,11 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
     const responseHash = sha256Hex(body.bytes);
 
     if (response.status === 404) {
-      return { source: id, key, status: 'not_found', record: null, responseHash, fetchedAt };
+      return answer({ source: id, key, status: 'not_found', record: null, responseHash, fetchedAt });
     }
     if (response.status !== 200) {
       const what = response.status >= 300 && response.status < 400 ? ' (redirect not followed)' : '';
-      return unknown(`HTTP ${response.status}${what}`, responseHash);
+      return unknown(`HTTP ${response.status}${what}`, responseHash, TRANSIENT_STATUSES.has(response.status));
     }
     let value: unknown;
     try {
@@ -89,10 +106,29 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
     if (!isJsonObject(value)) {
       return unknown(`response body is JSON ${Array.isArray(value) ? 'array' : typeof value}, not an object`, responseHash);
     }
-    return { source: id, key, status: 'found', record: value, responseHash, fetchedAt };
+    return answer({ source: id, key, status: 'found', record: value, responseHash, fetchedAt });
   }
 
   return { id, backend: 'http', read };
+}
+
+/** Statuses worth another attempt: the gateway or the source is momentarily unable to answer. */
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+
+/** Waits a random time in [0, maxMs] (full jitter); false when the deadline fired first. */
+function backOff(maxMs: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.random() * maxMs);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Reads the body without ever holding more than `max` bytes (a misbehaving source must not exhaust memory). */

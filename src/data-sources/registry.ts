@@ -4,6 +4,7 @@ import { isMap, isScalar, parseDocument } from 'yaml';
 import { createFixtureSource } from './fixture.js';
 import { isJsonObject } from './hash.js';
 import { createHttpSource } from './http.js';
+import { withResilience } from './resilient.js';
 import type { DataSource } from './types.js';
 
 /** What a source's key is (drives intake validation and audit display). */
@@ -175,6 +176,11 @@ export interface CreateDataSourcesOptions {
   rulesDir: string;
   /** Clock for `fetchedAt` (tests). */
   now?: () => Date;
+  /**
+   * Retries (HTTP GETs), circuit breaker and cache around every source. Absent: bare backends (unit tests).
+   * `cacheMaxTtlSeconds` caps the registry's `cacheTtlSeconds` (0 turns caching off; null keeps the registry's).
+   */
+  resilience?: { retries: number; failureThreshold: number; openMs: number; cacheMaxTtlSeconds: number | null };
 }
 
 /**
@@ -198,13 +204,20 @@ export function createDataSources(options: CreateDataSourcesOptions): Map<string
     const url = urls[def.id]?.trim();
     if (url) {
       try {
-        sources.set(def.id, createHttpSource({ id: def.id, baseUrl: url, timeoutMs: def.timeoutMs, ...(now ? { now } : {}) }));
+        const retries = options.resilience?.retries ?? 0;
+        sources.set(def.id, createHttpSource({ id: def.id, baseUrl: url, timeoutMs: def.timeoutMs, retries, ...(now ? { now } : {}) }));
       } catch (err) {
         throw new Error(`${envNameFor(def.id)}: invalid base URL for data source ${def.id}: ${(err as Error).message}`);
       }
     } else {
       const records = loadDemoRecords(rulesDir, def.id);
       sources.set(def.id, createFixtureSource({ id: def.id, records, ...(now ? { now } : {}) }));
+    }
+    const r = options.resilience;
+    if (r) {
+      const cap = r.cacheMaxTtlSeconds;
+      const ttl = def.cacheTtlSeconds === undefined ? 0 : cap === null ? def.cacheTtlSeconds : Math.min(cap, def.cacheTtlSeconds);
+      sources.set(def.id, withResilience(sources.get(def.id)!, { failureThreshold: r.failureThreshold, openMs: r.openMs, cacheTtlSeconds: ttl, ...(now ? { now } : {}) }));
     }
   }
   return sources;

@@ -35,6 +35,8 @@ export interface SourceRead {
   fetchedAt: string;
   /** Why the read is UNKNOWN (timeout, HTTP 503, connection refused…); never shown to applicants. */
   error?: string;
+  /** Served from the source's cache (within its TTL); fetchedAt and responseHash are the original answer's. */
+  cached?: boolean;
 }
 
 export interface RuleEvaluation {
@@ -57,6 +59,22 @@ export interface DecisionReceipt {
   sources: Array<Omit<SourceRead, 'record'>>;
   rules: RuleEvaluation[];
   decision: Decision;
+  /** Where each pre-filled field came from (免填 provenance): source, key, fetched-at, response hash. */
+  provenance?: FieldProvenance[];
+  /** How each material was obtained; archive items by id and sha256. */
+  materials?: Array<{ id: string; how: string; status: string; archiveId?: string; sha256?: string; commitment?: string }>;
+  /** The data-sharing consent the reads relied on (null: none in force, nothing was read). */
+  consentId?: string | null;
+}
+
+export interface FieldProvenance {
+  field: string;
+  source: string;
+  key: string;
+  fetchedAt: string;
+  responseHash: string;
+  /** Served from the source's cache within its TTL. */
+  cached: boolean;
 }
 
 export interface Consent {

@@ -18,7 +18,9 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     newId: deps.newId,
     sources: deps.sources,
     sourceNames: deps.sourceNames,
+    authoring: deps.authoring,
     departments: deps.departments,
     departmentSigner: (code) => deps.departmentSigner(code),
+    boardQueues: [deps.queue.queue, deps.webhookQueue.queue],
   };
 }

@@ -1,4 +1,6 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
 import type { DataSource } from '../data-sources/types.js';
@@ -26,4 +28,8 @@ export interface HttpDeps {
   /** Data sources for guidance and pre-check (absent: guidance reads nothing, pre-check answers 503). */
   sources?: ReadonlyMap<string, DataSource>;
   sourceNames?: ReadonlyMap<string, string>;
+  /** Rule authoring and manual review (admin API, issue 6); absent: the admin routes are not registered. */
+  authoring?: Authoring;
+  /** Queues shown on the admins' dashboard at /admin/queues (issue 8); absent: no dashboard. */
+  boardQueues?: Queue[];
 }

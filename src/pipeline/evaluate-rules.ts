@@ -9,7 +9,7 @@ import type { RuleDef } from '../catalog/types.js';
 import { operators } from '../domain/operators.js';
 import { getPath, matchesWhere } from '../domain/paths.js';
 import type { Decision, Reason, RuleEvaluation, RuleResult, SourceReadStatus } from '../domain/types.js';
-import { materialEvaluations, planMaterials } from './resolve-materials.js';
+import { materialEvaluations, planMaterials, type MaterialContext } from './resolve-materials.js';
 
 export interface LookupFact {
   status: SourceReadStatus;
@@ -99,7 +99,12 @@ function lookupStatus(facts: Facts, id: string): SourceReadStatus | undefined {
 }
 
 /** Evaluates every rule that applies to the situation; the decision follows DESIGN.md §2. */
-export async function evaluateRules(matter: LoadedMatter, situation: string, facts: Facts): Promise<Evaluation> {
+export async function evaluateRules(
+  matter: LoadedMatter,
+  situation: string,
+  facts: Facts,
+  materials: Pick<MaterialContext, 'archive'> = {},
+): Promise<Evaluation> {
   const { main, perItem } = compile(matter);
   const forEachLookups = new Map(matter.def.lookups.filter((l) => l.forEach).map((l) => [l.id, l.forEach!]));
 
@@ -125,7 +130,7 @@ export async function evaluateRules(matter: LoadedMatter, situation: string, fac
     evaluations.push({ id: rule.id, result, message: rule.message, basis: rule.basis, onFail: rule.onFail });
   }
   const top = Object.fromEntries(matter.def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact | undefined]));
-  evaluations.push(...materialEvaluations(planMaterials(matter.def, situation, { lookups: top })));
+  evaluations.push(...materialEvaluations(planMaterials(matter.def, situation, { lookups: top, ...materials })));
   return { rules: evaluations, decision: decide(evaluations, matter.def.autoApprove) };
 }
 

@@ -13,6 +13,16 @@ export interface LookupResults {
   top: Record<string, LookupFact>;
   itemLookups: Record<string, Array<LookupFact | null>>;
   reads: SourceRead[];
+  /** Sources not read because no consent covers them (their lookups are UNKNOWN, nothing was asked or logged). */
+  withheld: string[];
+}
+
+/** Options of {@link fetchLookups}. */
+export interface FetchOptions {
+  /** Selects the lookups to read (default: all). */
+  only?: (l: Lookup) => boolean;
+  /** Whether a source may be read (consent). A source not allowed answers UNKNOWN without a read. */
+  allowed?: (sourceId: string) => boolean;
 }
 
 function keyOf(value: unknown): string | null {
@@ -31,12 +41,18 @@ export async function fetchLookups(
   base: Record<string, unknown>,
   sources: ReadonlyMap<string, DataSource>,
   ctx: ReadContext,
-  only?: (l: Lookup) => boolean,
+  opts: FetchOptions | ((l: Lookup) => boolean) = {},
 ): Promise<LookupResults> {
+  const { only, allowed } = typeof opts === 'function' ? { only: opts, allowed: undefined } : opts;
   const reads: SourceRead[] = [];
+  const withheld = new Set<string>();
   const read = async (sourceId: string, key: string | null): Promise<LookupFact> => {
     // No key (an optional field left empty) means there is nothing to look up, which is not an outage.
     if (key === null) return { status: 'not_found', key: null, record: null };
+    if (allowed && !allowed(sourceId)) {
+      withheld.add(sourceId);
+      return { status: 'unknown', key, record: null };
+    }
     const source = sources.get(sourceId);
     if (!source) throw new Error(`data source ${sourceId} is not configured`);
     const r = await source.read(key, ctx);
@@ -83,5 +99,5 @@ export async function fetchLookups(
   }
   // Deterministic order for receipts regardless of which answer came first.
   reads.sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : a.source + a.key > b.source + b.key ? 1 : 0));
-  return { top, itemLookups, reads };
+  return { top, itemLookups, reads, withheld: [...withheld].sort() };
 }

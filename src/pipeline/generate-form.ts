@@ -10,6 +10,7 @@ import type { Party, Signer } from '../documents/types.js';
 import type { Situation } from '../catalog/types.js';
 import type { ApplicationRow, StoredDocument } from '../store/types.js';
 import type { FieldValue } from './prefill-fields.js';
+import type { MaterialPlan } from './resolve-materials.js';
 
 export interface FormDeps {
   enterpriseSigner(party: Party): Promise<Signer>;
@@ -24,13 +25,20 @@ export async function generateForm(
   fields: FieldValue[],
   applicant: Party,
   at: Date,
+  /** How each material was obtained: only commitments actually made are printed, reused archive items are named. */
+  plans?: readonly MaterialPlan[],
 ): Promise<StoredDocument> {
   const def = matter.def;
   const materials = def.materials.filter((m) => !m.situations || m.situations.includes(situation.id));
   const statements = [
     `办理情形：${situation.name}。`,
     `申请人已同意本事项依法查询共享数据（用途：${def.consent.purpose}），并授权系统以本单位电子印章签章生成本表。`,
-    ...materials.filter((m) => m.commitment).map((m) => `告知承诺（${m.name}）：${m.commitment}`),
+    ...(plans
+      ? plans.flatMap((p) => [
+          ...(p.status === 'commitment' && p.commitment ? [`告知承诺（${p.name}）：${p.commitment}`] : []),
+          ...(p.status === 'reused' ? [`材料复用（${p.name}）：调取申请人档案材料${p.validUntil ? `，有效期至 ${p.validUntil}` : ''}。`] : []),
+        ])
+      : materials.filter((m) => m.commitment).map((m) => `告知承诺（${m.name}）：${m.commitment}`)),
   ];
   const rows = fields.map((f) => ({
     label: f.label,

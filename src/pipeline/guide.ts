@@ -15,13 +15,15 @@ import { fetchLookups } from './fetch-lookups.js';
 import { chinaDay } from './issue-certificate.js';
 import { prefillFields, printable, type FieldValue } from './prefill-fields.js';
 import { applicantKind } from './process-application.js';
-import { planMaterials, type MaterialPlan } from './resolve-materials.js';
+import { archivedFor, planMaterials, type MaterialPlan } from './resolve-materials.js';
+import { auditEntries } from './once-only.js';
+import { AppError } from '../errors.js';
 import { resolveSituation } from './resolve-situation.js';
 
 export interface GuideDeps {
   sources?: ReadonlyMap<string, DataSource>;
   sourceNames?: ReadonlyMap<string, string>;
-  store: Pick<Store, 'dataAccess' | 'certificates'>;
+  store: Pick<Store, 'dataAccess' | 'certificates'> & Partial<Pick<Store, 'consents' | 'archive'>>;
   clock: () => Date;
 }
 
@@ -46,6 +48,21 @@ export interface GuideResult {
   materials: Array<MaterialPlan & { sourceName?: string }>;
   fields: GuideField[];
   followUps: FollowUp[];
+  /**
+   * The applicant's data-sharing consent for this matter: `revoked` means guidance read nothing (the applicant
+   * withdrew it; a filing with consent.dataSharing true grants a new one). Absent without an applicant.
+   */
+  consent?: { status: 'active' | 'none' | 'revoked' | 'expired'; id: string | null };
+}
+
+/** The state of the applicant's consent for a matter; guidance and pre-check read unless it was revoked. */
+export async function consentState(store: GuideDeps['store'], applicant: string, matter: string, at: Date): Promise<NonNullable<GuideResult['consent']>> {
+  if (!store.consents) return { status: 'none', id: null };
+  const latest = await store.consents.latest(applicant, matter);
+  if (!latest) return { status: 'none', id: null };
+  if (latest.endedReason === 'revoked') return { status: 'revoked', id: latest.id };
+  if (latest.endedAt !== null || latest.expiresAt <= at.toISOString()) return { status: 'expired', id: latest.id };
+  return { status: 'active', id: latest.id };
 }
 
 const lookupRootOf = (def: MatterDef, l: Lookup): string => {
@@ -61,11 +78,9 @@ const lookupRootOf = (def: MatterDef, l: Lookup): string => {
   return '';
 };
 
-async function audit(deps: GuideDeps, requester: string, purpose: string, reads: SourceRead[]): Promise<void> {
+async function audit(deps: GuideDeps, requester: string, purpose: string, reads: SourceRead[], matter: string, consentId: string | null): Promise<void> {
   if (reads.length === 0) return;
-  await deps.store.dataAccess.record(
-    reads.map((r) => ({ requester, applicationId: null, source: r.source, key: r.key, purpose, status: r.status, responseHash: r.responseHash, at: r.fetchedAt })),
-  );
+  await deps.store.dataAccess.record(auditEntries(reads, { requester, applicationId: null, purpose, matter, consentId }));
 }
 
 function answerFromData(q: Question, answers: Record<string, string>, top: Record<string, LookupFact>): string | null {
@@ -86,13 +101,16 @@ export async function guideMatter(deps: GuideDeps, matter: LoadedMatter, input: 
   const def = matter.def;
   const answers = { ...input.answers };
   let top: Record<string, LookupFact> = {};
-  if (input.applicant && deps.sources) {
+  const consent = input.applicant ? await consentState(deps.store, input.applicant, def.code, deps.clock()) : undefined;
+  // Read at the applicant's own request to show them their own records — unless they withdrew their consent.
+  if (input.applicant && deps.sources && consent?.status !== 'revoked') {
     const base = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) } };
     const purpose = `${def.consent.purpose}（办事指南）`;
     const res = await fetchLookups(matter, base, deps.sources, { requester: input.applicant, applicationId: null, purpose }, (l) => !l.forEach && lookupRootOf(def, l) === 'applicant');
-    await audit(deps, input.applicant, purpose, res.reads);
+    await audit(deps, input.applicant, purpose, res.reads, def.code, consent?.status === 'active' ? consent.id : null);
     top = res.top;
   }
+  const archive = input.applicant && deps.store.archive ? archivedFor(def, await deps.store.archive.list(input.applicant), chinaDay(deps.clock())) : undefined;
   const answeredFromData: GuideResult['answeredFromData'] = [];
   for (const q of def.questions) {
     if (answers[q.id] !== undefined || !isAsked(q, answers)) continue;
@@ -114,13 +132,17 @@ export async function guideMatter(deps: GuideDeps, matter: LoadedMatter, input: 
     materials: [],
     fields: [],
     followUps: (def.followUps ?? []).filter((f) => Object.entries(f.answers ?? {}).every(([k, vs]) => answers[k] === undefined || vs.includes(answers[k]))),
+    ...(consent ? { consent } : {}),
   };
   if (!sit.ok) {
     result.openQuestions = sit.open.map(({ id, text, options }) => ({ id, text, options }));
     return result;
   }
   result.situation = { id: sit.situation.id, name: sit.situation.name };
-  result.materials = planMaterials(def, sit.situation.id, { lookups: top }).map((m) => (m.source ? { ...m, sourceName: sourceName(m.source) } : m));
+  result.materials = planMaterials(def, sit.situation.id, { lookups: top, ...(archive ? { archive } : {}) }).map((m) => {
+    const withNote = m.archiveId ? { ...m, note: m.status === 'reused' ? `将复用您档案中的材料，无需再次提交${m.validUntil ? `（有效期至 ${m.validUntil}）` : ''}` : '您档案中已有此材料，无需再次上传（仍需人工核验）' } : m;
+    return m.source ? { ...withNote, sourceName: sourceName(m.source) } : withNote;
+  });
   const needed = new Set(result.materials.map((m) => m.id));
   const values = input.applicant ? prefillFields(matter, { applicant: { code: input.applicant }, answers }, top) : [];
   result.fields = def.fields
@@ -158,18 +180,24 @@ export interface PrecheckResult {
 export async function precheckFiling(
   deps: GuideDeps & { sources: ReadonlyMap<string, DataSource> },
   matter: LoadedMatter,
-  input: { applicant: string; situation: string; answers: Record<string, unknown>; form: Record<string, unknown> },
+  input: { applicant: string; situation: string; answers: Record<string, unknown>; form: Record<string, unknown>; dataSharing?: boolean },
 ): Promise<PrecheckResult> {
   const def = matter.def;
   const now = deps.clock();
   const purpose = `${def.consent.purpose}（预检）`;
+  const consent = await consentState(deps.store, input.applicant, def.code, now);
+  // A withdrawn consent is honoured here too, unless this request gives it (consent.dataSharing: true).
+  if (consent.status === 'revoked' && !input.dataSharing) {
+    throw new AppError('CONSENT_REQUIRED', { errors: [{ path: '/consent/dataSharing', message: '您已撤回本事项的数据共享授权，预检须重新同意 Data-sharing consent was revoked: send consent.dataSharing true' }] });
+  }
   const base = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) }, answers: input.answers, form: input.form };
   const lookups = await fetchLookups(matter, base, deps.sources, { requester: input.applicant, applicationId: null, purpose });
-  await audit(deps, input.applicant, purpose, lookups.reads);
+  await audit(deps, input.applicant, purpose, lookups.reads, def.code, consent.status === 'active' ? consent.id : null);
+  const archive = deps.store.archive ? archivedFor(def, await deps.store.archive.list(input.applicant), chinaDay(now)) : undefined;
   const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
   const active = await deps.store.certificates.findValid(def.code, subjectKey);
   const facts: Facts = { ...lookups.top, ...base, today: chinaDay(now), register: { activeFiling: active !== null }, itemLookups: lookups.itemLookups };
-  const evaluation = await evaluateRules(matter, input.situation, facts);
+  const evaluation = await evaluateRules(matter, input.situation, facts, archive ? { archive } : {});
   const situation = def.situations.find((s) => s.id === input.situation)!;
   return {
     matter: def.code,
@@ -177,7 +205,7 @@ export async function precheckFiling(
     situation: { id: situation.id, name: situation.name },
     decision: evaluation.decision,
     rules: evaluation.rules,
-    materials: planMaterials(def, situation.id, { lookups: lookups.top }),
+    materials: planMaterials(def, situation.id, { lookups: lookups.top, ...(archive ? { archive } : {}) }),
     form: prefillFields(matter, base, lookups.top),
     sources: lookups.reads.map(({ record: _r, ...rest }) => rest),
   };

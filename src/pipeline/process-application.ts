@@ -11,12 +11,14 @@ import { PermanentFailure } from '../errors.js';
 import { getPath } from '../domain/paths.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome } from '../domain/types.js';
 import type { Store } from '../store/types.js';
-import { evaluateRules, type Facts } from './evaluate-rules.js';
+import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
 import { chinaDay, issueCertificate } from './issue-certificate.js';
 import { prefillFields, printable } from './prefill-fields.js';
 import { resolveSituation } from './resolve-situation.js';
+import { archiveFor, auditEntries, consentEvaluations, fieldProvenance, freshnessEvaluations, readPermission, recordFigures } from './once-only.js';
+import { planMaterials } from './resolve-materials.js';
 
 export interface PipelineDeps {
   store: Store;
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   publicUrl: string;
   clock: () => Date;
   newId: () => string;
+  /** Cache TTL (s) by source id from the registry: an answer older than that never decides an approval. */
+  sourceTtls?: ReadonlyMap<string, number | undefined>;
 }
 
 // Defined in errors.ts so lower layers (documents/) can raise it too; re-exported for existing importers.
@@ -59,22 +63,17 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     answers: app.answers,
     form: app.form,
   };
-  const lookups = await fetchLookups(matter, base, deps.sources, {
-    requester: app.applicant,
-    applicationId: app.id,
-    purpose: def.consent.purpose,
-  });
+  // No read without the consent in force now (a revoked one stops the reads of a queued filing too).
+  const permission = await readPermission(deps.store, matter, app, started);
+  const lookups = await fetchLookups(
+    matter,
+    base,
+    deps.sources,
+    { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose },
+    permission.allowed ? { allowed: permission.allowed } : {},
+  );
   await deps.store.dataAccess.record(
-    lookups.reads.map((r) => ({
-      requester: app.applicant,
-      applicationId: app.id,
-      source: r.source,
-      key: r.key,
-      purpose: def.consent.purpose,
-      status: r.status,
-      responseHash: r.responseHash,
-      at: r.fetchedAt,
-    })),
+    auditEntries(lookups.reads, { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose, matter: def.code, consentId: permission.consent?.id ?? null }),
   );
 
   const fields = prefillFields(matter, base, lookups.top);
@@ -85,9 +84,13 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     name: typeof holderNameRaw === 'string' && holderNameRaw !== '—' ? holderNameRaw : app.applicant,
   };
 
+  // 材料: 免交 by data, 复用 from the applicant's archive (valid on the filing day), 承诺, or upload.
+  const archive = await archiveFor(deps.store, matter, app.applicant, chinaDay(started));
+  const plans = planMaterials(def, sit.situation.id, { lookups: lookups.top, archive });
+
   // The sealed e-form is kept whatever the decision; a retried job keeps the first one.
   if (!(await deps.store.documents.get(app.id, 'form'))) {
-    await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock()));
+    await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans));
   }
 
   const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
@@ -102,7 +105,10 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     register: { activeFiling: active !== null && active.applicationId !== app.id },
     itemLookups: lookups.itemLookups,
   };
-  const evaluation = await evaluateRules(matter, sit.situation.id, facts);
+  const evaluated = await evaluateRules(matter, sit.situation.id, facts, { archive });
+  const extra = [...consentEvaluations(permission, lookups.withheld), ...freshnessEvaluations(lookups.reads, deps.sourceTtls, deps.clock())];
+  const evaluation =
+    extra.length === 0 ? evaluated : { rules: [...evaluated.rules, ...extra], decision: decide([...evaluated.rules, ...extra], def.autoApprove) };
 
   let certificateId: string | null = null;
   if (evaluation.decision.outcome === 'APPROVE') {
@@ -119,13 +125,24 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     sources: lookups.reads.map(({ record: _record, ...rest }) => rest),
     rules: evaluation.rules,
     decision: evaluation.decision,
+    provenance: fieldProvenance(matter, fields, lookups),
+    materials: plans.map((p) => ({
+      id: p.id,
+      how: p.how,
+      status: p.status,
+      ...(p.archiveId ? { archiveId: p.archiveId, sha256: archive.get(p.id)?.sha256 ?? '' } : {}),
+      ...(p.status === 'commitment' && p.commitment ? { commitment: p.commitment } : {}),
+    })),
+    consentId: permission.consent?.id ?? null,
   };
   const status = STATUS[evaluation.decision.outcome];
+  const decidedAt = deps.clock();
+  await recordFigures(deps.store, matter, app, plans, fields, evaluation.decision, decidedAt);
   await deps.store.applications.complete(app.id, {
     status,
     decision: evaluation.decision,
     receipt,
-    at: deps.clock().toISOString(),
+    at: decidedAt.toISOString(),
   });
   return { done: true, status, outcome: evaluation.decision.outcome, certificateId };
 }

@@ -26,13 +26,50 @@ export interface MaterialPlan {
   source?: string;
   commitment?: string;
   note?: string;
+  /** The archive item (一人一档/一企一档) that supplies it: reused, or an upload already on file. */
+  archiveId?: string;
+  /** Last day the archived item may be reused (null = no end). */
+  validUntil?: string | null;
+}
+
+/** A material the applicant's archive holds and may reuse on the filing day. */
+export interface ArchivedMaterial {
+  archiveId: string;
+  validUntil: string | null;
+  sha256: string;
+}
+
+/** What {@link archivedFor} needs of an archive item. */
+export interface ArchiveItem {
+  id: string;
+  matter: string;
+  material: string;
+  name: string;
+  sha256: string;
+  validUntil: string | null;
+  uploadedAt: string;
+}
+
+/**
+ * The archive items usable by a filing of `def` on `day` (YYYY-MM-DD), by material id: uploaded for this
+ * matter's material, or for a material of the same name in another matter (材料 are shared across matters).
+ * An item past its validity is never offered; the newest usable item wins.
+ */
+export function archivedFor(def: MatterDef, items: readonly ArchiveItem[], day: string): Map<string, ArchivedMaterial> {
+  const usable = items.filter((i) => i.validUntil === null || i.validUntil >= day).sort((a, b) => (a.uploadedAt < b.uploadedAt ? 1 : -1));
+  const out = new Map<string, ArchivedMaterial>();
+  for (const m of def.materials) {
+    const hit = usable.find((i) => i.matter === def.code && i.material === m.id) ?? usable.find((i) => i.name === m.name);
+    if (hit) out.set(m.id, { archiveId: hit.id, validUntil: hit.validUntil, sha256: hit.sha256 });
+  }
+  return out;
 }
 
 export interface MaterialContext {
   /** Top-level lookups already read (guidance with an authenticated applicant, or the filing's own reads). */
   lookups?: Readonly<Record<string, { status: SourceReadStatus } | undefined>>;
-  /** Materials the applicant's archive (一人一档/一企一档) holds and may reuse. */
-  archive?: ReadonlySet<string>;
+  /** Materials the applicant's archive (一人一档/一企一档) holds and may reuse, by material id (see {@link archivedFor}). */
+  archive?: ReadonlyMap<string, ArchivedMaterial>;
 }
 
 /** The material plan for one situation. 证照共享 means the 电子证照库 (`e-license`); any other source verifies. */
@@ -45,12 +82,18 @@ export function planMaterials(def: MatterDef, situationId: string, ctx: Material
       const lk = m.lookup ? sourceOf.get(m.lookup) : undefined;
       const read = m.lookup && !lk?.perItem ? ctx.lookups?.[m.lookup] : undefined;
       let fallback: MaterialPlan | null = null;
-      for (const how of m.acquisition) {
+      const held = ctx.archive?.get(m.id);
+      const fromArchive = held ? { archiveId: held.archiveId, validUntil: held.validUntil } : {};
+      for (const [i, how] of m.acquisition.entries()) {
         if (how === '系统生成') return { ...base, how, exempt: false, status: 'generated' };
         if (how === '告知承诺') return { ...base, how, exempt: false, status: 'commitment', ...(m.commitment ? { commitment: m.commitment } : {}) };
-        if (how === 'upload') return { ...base, how, exempt: false, status: 'upload' };
+        if (how === 'upload') {
+          // A file already in the archive is not asked for again; without one, a 告知承诺 the matter allows beats an upload.
+          if (!held && m.acquisition.slice(i + 1).includes('告知承诺')) continue;
+          return { ...base, how, exempt: false, status: 'upload', ...fromArchive };
+        }
         if (how === '材料复用') {
-          if (ctx.archive?.has(m.id)) return { ...base, how, exempt: true, status: 'reused' };
+          if (held) return { ...base, how, exempt: true, status: 'reused', ...fromArchive };
           continue;
         }
         if (how === '证照共享' && lk?.source !== 'e-license') continue;
@@ -81,8 +124,35 @@ export function materialEvaluations(plans: MaterialPlan[]): RuleEvaluation[] {
     .map((p) => ({
       id: `material:${p.id}`,
       result: 'UNKNOWN',
-      message: p.status === 'upload' ? `「${p.name}」须由申请人上传，需人工核验` : `「${p.name}」待相关部门业务协同送达后办理`,
+      message:
+        p.status !== 'upload'
+          ? `「${p.name}」待相关部门业务协同送达后办理`
+          : p.archiveId
+            ? `「${p.name}」已从申请人档案调取，需人工核验`
+            : `「${p.name}」须由申请人上传，需人工核验`,
       basis: '上传材料或待协同材料无法自动核验，转人工审核（不作自动退回）',
       onFail: 'MANUAL',
     }));
+}
+
+/**
+ * The supervision figure a material counts in. An archive item counts as uploaded the first time a filing uses
+ * it and as reused afterwards (`usedBefore`: archive ids an earlier filing used).
+ */
+export function materialCategory(p: MaterialPlan, usedBefore: ReadonlySet<string>): 'exempted' | 'reused' | 'uploaded' | 'committed' | 'generated' | 'missing' {
+  if (p.archiveId) return usedBefore.has(p.archiveId) ? 'reused' : 'uploaded';
+  switch (p.status) {
+    case 'generated':
+      return 'generated';
+    case 'commitment':
+      return 'committed';
+    case 'upload':
+      return 'uploaded';
+    case 'verified':
+      return 'exempted';
+    case 'pending':
+      return p.source ? 'exempted' : 'missing';
+    default:
+      return 'missing';
+  }
 }

@@ -15,8 +15,12 @@ export interface FilingBody {
   consent: Consent;
 }
 
-/** Throws AppError (4xx) naming every problem; returns the situation id when the filing may be accepted. */
-export function validateFiling(matter: LoadedMatter, body: FilingBody, applicant: string): string {
+/**
+ * Throws AppError (4xx) naming every problem; returns the situation id when the filing may be accepted.
+ * `standingConsent`: the applicant holds a data-sharing consent for this matter still in force (given with an
+ * earlier filing, not revoked, not expired), so `consent.dataSharing: false` is not a refusal.
+ */
+export function validateFiling(matter: LoadedMatter, body: FilingBody, applicant: string, standingConsent = false): string {
   const def = matter.def;
   const errors: FieldError[] = [];
   if (!matter.validateAnswers(body.answers)) errors.push(...fieldErrors(matter.validateAnswers.errors ?? [], '/answers'));
@@ -30,8 +34,11 @@ export function validateFiling(matter: LoadedMatter, body: FilingBody, applicant
   if (errors.length > 0) throw new AppError('REQUEST_VALIDATION', { errors });
 
   const missing: FieldError[] = [];
-  if (def.consent.dataSharing && body.consent.dataSharing !== true) {
-    missing.push({ path: '/consent/dataSharing', message: `须同意为「${def.consent.purpose}」查询共享数据 Consent to data sharing is required` });
+  if (def.consent.dataSharing && body.consent.dataSharing !== true && !standingConsent) {
+    missing.push({
+      path: '/consent/dataSharing',
+      message: `须同意为「${def.consent.purpose}」查询共享数据（无有效授权：未曾授权、已撤回或已过期） Consent to data sharing is required: no consent in force`,
+    });
   }
   if (def.consent.sealAuthorization && body.consent.sealAuthorization !== true) {
     missing.push({ path: '/consent/sealAuthorization', message: '须授权以本单位电子印章签章生成申请表 Seal authorisation is required' });

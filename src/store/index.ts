@@ -52,6 +52,8 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     const migrator = new Migrator({
       db,
       provider: migrationProvider({ dialect: kind }),
+      // Migrations from parallel branches may land in any order; each is independent and idempotent by name.
+      allowUnorderedMigrations: true,
       ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
     });
     const { error, results } = await migrator.migrateToLatest();

@@ -1,8 +1,12 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
-import type { ApplicationsTable, CertificatesTable, Database, DataAccessLogTable } from './schema.js';
+import type { ApplicationsTable, CertificatesTable, Database } from './schema.js';
+import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
+import { webhookRepository } from './webhook-store.js';
+import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import type {
   ApplicationRow,
+  CertificateFilter,
   CertificateRow,
   CreateResult,
   DataAccessEntry,
@@ -95,18 +99,6 @@ function toCertificate(row: CertificateSelection): CertificateRow {
   };
 }
 
-function toDataAccess(row: Selectable<DataAccessLogTable>): DataAccessEntry {
-  return {
-    requester: row.requester,
-    applicationId: row.application_id,
-    source: row.source,
-    key: row.key,
-    purpose: row.purpose,
-    status: row.status,
-    responseHash: row.response_hash,
-    at: row.at,
-  };
-}
 
 /**
  * The one Store implementation; the SQL is portable between SQLite (≥3.35: RETURNING, upsert) and PostgreSQL.
@@ -163,6 +155,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
           })
           .execute();
         await trx.insertInto('outbox').values({ application_id: app.id, created_at: app.createdAt, enqueued_at: null }).execute();
+        await linkFilingConsent(trx, app);
         return { created: true, applicationId: app.id };
       });
     },
@@ -362,6 +355,20 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       return row === undefined ? null : toCertificate(row);
     },
 
+    async list(f: CertificateFilter): Promise<CertificateRow[]> {
+      let q = db.selectFrom('certificates').select(CERTIFICATE_COLUMNS);
+      if (f.holderCode !== undefined) q = q.where('holder_code', '=', f.holderCode);
+      if (f.issuerCode !== undefined) q = q.where('issuer_code', '=', f.issuerCode);
+      if (f.matter !== undefined) q = q.where('matter', '=', f.matter);
+      if (f.issuedSince !== undefined) q = q.where('issued_at', '>=', f.issuedSince);
+      const after = f.after;
+      if (after) {
+        q = q.where((eb) => eb.or([eb('issued_at', '>', after.issuedAt), eb.and([eb('issued_at', '=', after.issuedAt), eb('id', '>', after.id)])]));
+      }
+      const rows = await q.orderBy('issued_at').orderBy('id').limit(f.limit).execute();
+      return rows.map(toCertificate);
+    },
+
     async nextSerial(name: string): Promise<number> {
       // One statement, atomic on both engines; no read-modify-write race.
       const row = await db
@@ -423,6 +430,15 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
           .insertInto('certificate_revocations')
           .values({ certificate_id: certificateId, issuer_code: updated.issuer_code, reason, revoked_by: revokedBy, revoked_at: at })
           .execute();
+        // The revocation joins the authoring audit chain in the same transaction (issue 6).
+        await appendAudit(trx as unknown as Transaction<AuthoringDatabase>, dialect, {
+          at,
+          actor: revokedBy,
+          dept: updated.issuer_code,
+          action: 'certificate.revoke',
+          subject: certificateId,
+          details: { reason },
+        });
         const row = await trx
           .selectFrom('certificate_revocations as r')
           .innerJoin('certificates as c', 'c.id', 'r.certificate_id')
@@ -456,7 +472,8 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     },
   };
 
-  const dataAccess: Store['dataAccess'] = {
+  const onceOnly = onceOnlyRepositories(db);
+  const dataAccess: Pick<Store['dataAccess'], 'record' | 'forApplication'> = {
     async record(entries: DataAccessEntry[]): Promise<void> {
       if (entries.length === 0) return;
       await db
@@ -471,6 +488,9 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
             status: e.status,
             response_hash: e.responseHash,
             at: e.at,
+            matter: e.matter ?? null,
+            consent_id: e.consentId ?? null,
+            origin: e.origin ?? null,
           })),
         )
         .execute();
@@ -483,7 +503,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         .where('application_id', '=', applicationId)
         .orderBy('id')
         .execute();
-      return rows.map(toDataAccess);
+      return rows.map((r) => toDataAccessEntry(r));
     },
   };
 
@@ -494,7 +514,12 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     documents,
     certificates,
     revocations,
-    dataAccess,
+    dataAccess: { ...dataAccess, ...onceOnly.dataAccessQueries },
+    consents: onceOnly.consents,
+    archive: onceOnly.archive,
+    figures: onceOnly.figures,
+    authoring: authoringStore(db, dialect),
+    webhooks: webhookRepository(db),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

@@ -87,6 +87,10 @@ export interface DataAccessLogTable {
   status: SourceReadStatus;
   response_hash: string;
   at: string;
+  /** Added by 0003: the matter read for, the consent relied on, `source` or `cache`. */
+  matter: ColumnType<string | null, string | null | undefined, never>;
+  consent_id: ColumnType<string | null, string | null | undefined, never>;
+  origin: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface CertificateRevocationsTable {
@@ -95,6 +99,89 @@ export interface CertificateRevocationsTable {
   reason: string;
   revoked_by: string;
   revoked_at: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  owner: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  secret: string;
+  status: Generated<'active' | 'disabled'>;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  /** JSON array of DeliveryAttempt. */
+  attempts: Generated<string>;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface ConsentsTable {
+  id: string;
+  subject: string;
+  matter: string;
+  purpose: string;
+  /** JSON array of source ids. */
+  sources: string;
+  application_id: string | null;
+  granted_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  ended_reason: 'revoked' | 'superseded' | null;
+}
+
+export interface ApplicationConsentsTable {
+  application_id: string;
+  consent_id: string;
+  granted: number;
+}
+
+export interface ArchiveMaterialsTable {
+  id: string;
+  subject: string;
+  matter: string;
+  material: string;
+  name: string;
+  media_type: string;
+  size: number;
+  sha256: string;
+  file_name: string | null;
+  valid_until: string | null;
+  uploaded_at: string;
+  bytes: Binary;
+}
+
+export interface ApplicationMaterialsTable {
+  application_id: string;
+  material: string;
+  matter: string;
+  name: string;
+  how: string;
+  status: string;
+  category: string;
+  archive_id: string | null;
+  commitment: string | null;
+}
+
+export interface ApplicationFiguresTable {
+  application_id: string;
+  matter: string;
+  outcome: 'APPROVE' | 'REJECT' | 'MANUAL';
+  created_at: string;
+  decided_at: string;
+  decision_ms: number;
+  fields_prefilled: number;
+  fields_typed: number;
+  fallout_rules: string;
 }
 
 /** The Kysely database type of the store. */
@@ -107,4 +194,11 @@ export interface Database {
   serials: SerialsTable;
   data_access_log: DataAccessLogTable;
   certificate_revocations: CertificateRevocationsTable;
+  consents: ConsentsTable;
+  application_consents: ApplicationConsentsTable;
+  archive_materials: ArchiveMaterialsTable;
+  application_materials: ApplicationMaterialsTable;
+  application_figures: ApplicationFiguresTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

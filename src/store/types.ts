@@ -1,3 +1,4 @@
+import type { AuthoringStore } from './authoring-store.js';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt, SourceReadStatus } from '../domain/types.js';
 
 /**
@@ -17,6 +18,11 @@ export interface NewApplication {
   bodyHash: string;
   idempotencyKey: string | null;
   createdAt: string;
+  /**
+   * The data-sharing consent this filing rests on (issue 4): one it gives now (`grant`, which supersedes the
+   * subject's earlier consent for the matter) or one given before (`reuse`, its id). Written in the same transaction.
+   */
+  dataConsent?: { grant: NewConsent } | { reuse: string };
 }
 
 export interface ApplicationRow {
@@ -112,6 +118,155 @@ export interface DataAccessEntry {
   status: SourceReadStatus;
   responseHash: string;
   at: string;
+  /** Row id (set when read back; a cursor for paging). */
+  id?: number;
+  /** The matter the read was for (also for guidance and pre-check, which have no application). */
+  matter?: string | null;
+  /** The consent the read relied on; null for reads made at the subject's own request (guide, pre-check). */
+  consentId?: string | null;
+  /** `source` (asked the data source) or `cache` (its answer within the source's TTL). */
+  origin?: 'source' | 'cache' | null;
+}
+
+export interface NewConsent {
+  id: string;
+  subject: string;
+  matter: string;
+  /** 申请事由: what the data is read for. */
+  purpose: string;
+  /** Data-source ids the consent covers; no other source is read under it. */
+  sources: string[];
+  grantedAt: string;
+  expiresAt: string;
+}
+
+export interface ConsentRow extends NewConsent {
+  /** The filing that carried it. */
+  applicationId: string | null;
+  endedAt: string | null;
+  endedReason: 'revoked' | 'superseded' | null;
+}
+
+export interface NewArchiveMaterial {
+  id: string;
+  subject: string;
+  matter: string;
+  material: string;
+  name: string;
+  mediaType: 'application/pdf' | 'image/jpeg' | 'image/png';
+  sha256: string;
+  fileName: string | null;
+  /** Last day (YYYY-MM-DD, China time) it may be reused; null = no end. */
+  validUntil: string | null;
+  uploadedAt: string;
+  bytes: Uint8Array;
+}
+
+export interface ArchiveMaterialRow extends Omit<NewArchiveMaterial, 'bytes'> {
+  size: number;
+}
+
+/** How one filing obtained one material, and the supervision figure it counts in. */
+export interface FilingMaterial {
+  material: string;
+  name: string;
+  how: string;
+  status: string;
+  category: 'exempted' | 'reused' | 'uploaded' | 'committed' | 'generated' | 'missing';
+  archiveId: string | null;
+  commitment: string | null;
+}
+
+/** Per-filing figures written with the automatic decision. */
+export interface FilingFigures {
+  applicationId: string;
+  matter: string;
+  outcome: 'APPROVE' | 'REJECT' | 'MANUAL';
+  createdAt: string;
+  decidedAt: string;
+  decisionMs: number;
+  fieldsPrefilled: number;
+  fieldsTyped: number;
+  /** Rule ids that kept the filing from automatic approval. */
+  falloutRules: string[];
+}
+
+/** Raw per-matter aggregates over filings created in a window. */
+export interface MatterAggregates {
+  matter: string;
+  filings: number;
+  byStatus: Record<string, number>;
+  byOutcome: Record<'APPROVE' | 'REJECT' | 'MANUAL', number>;
+  /** Decision times in ms, ascending. */
+  decisionMs: number[];
+  materials: Record<FilingMaterial['category'], number>;
+  fieldsPrefilled: number;
+  fieldsTyped: number;
+  fallout: Record<string, number>;
+}
+
+/** Paging and filters of the data-access queries, newest first. */
+export interface DataAccessQuery {
+  limit: number;
+  /** Only rows with a smaller id (the last id of the previous page). */
+  beforeId?: number;
+  source?: string;
+  key?: string;
+  applicationId?: string;
+}
+
+/** Filters of GET /v1/certificates; results come oldest first by (issuedAt, id), after the cursor. */
+export interface CertificateFilter {
+  holderCode?: string;
+  issuerCode?: string;
+  matter?: string;
+  /** ISO-8601; certificates issued at or after it. */
+  issuedSince?: string;
+  /** Keyset cursor: the last row of the previous page. */
+  after?: { issuedAt: string; id: string };
+  limit: number;
+}
+
+export type WebhookEventType = 'certificate.issued';
+
+export interface NewWebhook {
+  id: string;
+  /** `sub` of the consumer that registered it; only it sees the webhook. */
+  owner: string;
+  url: string;
+  events: WebhookEventType[];
+  /** HMAC-SHA256 key; returned to the owner once, kept to sign every delivery. */
+  secret: string;
+  createdAt: string;
+}
+
+export interface WebhookRow extends NewWebhook {
+  status: 'active' | 'disabled';
+}
+
+export interface NewDelivery {
+  id: string;
+  webhookId: string;
+  /** CloudEvents id: one event reaches one webhook once (unique with webhookId). */
+  eventId: string;
+  eventType: WebhookEventType;
+  /** The exact body sent on every attempt (CloudEvents JSON). */
+  payload: string;
+  createdAt: string;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export interface DeliveryRow extends NewDelivery {
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: DeliveryAttempt[];
+  deliveredAt: string | null;
 }
 
 export interface Store {
@@ -153,6 +308,8 @@ export interface Store {
     nextSerial(name: string): Promise<number>;
     /** The certificate whose stored file has this sha256 (hex), if any. */
     bySha256(sha256: string): Promise<CertificateRow | null>;
+    /** One page of certificates matching the filter, oldest first (keyset pagination). */
+    list(filter: CertificateFilter): Promise<CertificateRow[]>;
   };
   revocations: {
     /** Marks a not-yet-revoked certificate revoked and records who/when/why, in one transaction. */
@@ -164,7 +321,55 @@ export interface Store {
   dataAccess: {
     record(entries: DataAccessEntry[]): Promise<void>;
     forApplication(applicationId: string): Promise<DataAccessEntry[]>;
+    /** Reads of the subject's data: made for its filings or keyed by its code (数据访问记录, newest first). */
+    forSubject(subject: string, q: DataAccessQuery): Promise<DataAccessEntry[]>;
+    /** Reads made for these matters (a department's), newest first. */
+    forMatters(matters: string[], q: DataAccessQuery): Promise<DataAccessEntry[]>;
   };
+  consents: {
+    /** The consent in force for (subject, matter) at `at`: neither ended nor expired. */
+    active(subject: string, matter: string, at: string): Promise<ConsentRow | null>;
+    /** The most recent consent for (subject, matter), whatever its state. */
+    latest(subject: string, matter: string): Promise<ConsentRow | null>;
+    get(id: string): Promise<ConsentRow | null>;
+    list(subject: string): Promise<ConsentRow[]>;
+    /** Ends a consent of `subject` (idempotent); null when it is not the subject's. */
+    revoke(id: string, subject: string, at: string): Promise<ConsentRow | null>;
+  };
+  archive: {
+    /** Keeps a material once per (subject, matter, material, sha256); a repeat returns the kept one. */
+    put(m: NewArchiveMaterial): Promise<{ created: boolean; item: ArchiveMaterialRow }>;
+    list(subject: string): Promise<ArchiveMaterialRow[]>;
+    get(id: string): Promise<ArchiveMaterialRow | null>;
+    /** Archive ids among `ids` that a filing other than `exceptApplication` used already. */
+    usedBefore(ids: string[], exceptApplication: string): Promise<Set<string>>;
+  };
+  figures: {
+    /** Replaces a filing's figures and material rows (a retried job writes the same again). */
+    record(f: FilingFigures, materials: FilingMaterial[]): Promise<void>;
+    /** Aggregates per matter over filings created in [from, to). */
+    aggregate(filter: { matters?: string[]; from?: string; to?: string }): Promise<MatterAggregates[]>;
+  };
+  webhooks: {
+    create(w: NewWebhook): Promise<WebhookRow>;
+    get(id: string): Promise<WebhookRow | null>;
+    list(owner: string): Promise<WebhookRow[]>;
+    /** Stops deliveries to it; pending ones end as failed when their job next runs. */
+    disable(id: string): Promise<void>;
+    /** Active webhooks subscribed to the event type. */
+    subscribedTo(eventType: WebhookEventType): Promise<WebhookRow[]>;
+    /** Inserts the deliveries that do not exist yet (by webhookId + eventId); returns the ids of all given events. */
+    addDeliveries(deliveries: NewDelivery[]): Promise<string[]>;
+    getDelivery(id: string): Promise<DeliveryRow | null>;
+    /** Appends an attempt and sets the status (pending while retries remain). */
+    recordAttempt(deliveryId: string, attempt: DeliveryAttempt, status: DeliveryRow['status']): Promise<void>;
+    /** Newest first, before the cursor (createdAt, id). */
+    deliveries(webhookId: string, opts: { limit: number; before?: { createdAt: string; id: string } }): Promise<DeliveryRow[]>;
+    /** Ids of deliveries still pending and created before `before` (re-enqueued by the sweeper). */
+    pendingDeliveries(before: string, limit: number): Promise<string[]>;
+  };
+  /** Rule authoring: matter versions, drafts, manual decisions, the hash-chained audit log (issue 6). */
+  authoring: AuthoringStore;
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -38,8 +38,8 @@ export function loadDemoDataRecords(rulesDir: string = RULES_DIR): SourceRecords
   return out;
 }
 
-/** Starts the server on 127.0.0.1, port chosen by the OS. */
-export async function startDataSourceServer(options: { records: SourceRecords }): Promise<DataSourceServer> {
+/** Starts the server on 127.0.0.1, on `port` (to restart a stopped one at the same address) or one chosen by the OS. */
+export async function startDataSourceServer(options: { records: SourceRecords; port?: number }): Promise<DataSourceServer> {
   const modes = new Map<string, ServerMode>();
   const requests: Array<{ source: string; key: string }> = [];
   const sockets = new Set<Socket>();
@@ -94,7 +94,10 @@ export async function startDataSourceServer(options: { records: SourceRecords })
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {

@@ -65,6 +65,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     PUBLIC_URL: 'http://localhost:3000',
     LOG_LEVEL: 'silent',
     QUEUE_NAME: `applications-${path.basename(dataDir)}`,
+    // Suites flip data sources between modes per filing: a cached answer would hide the change. Tests of the cache set their own cap.
+    DATASOURCE_CACHE_MAX_TTL_SECONDS: '0',
     ...(db.options.databaseUrl ? { DATABASE_URL: db.options.databaseUrl } : {}),
   };
   if (opts.httpSources !== false) {

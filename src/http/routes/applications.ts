@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { canonicalJson } from '../../catalog/load-catalog.js';
 import { AppError } from '../../errors.js';
 import { validateFiling, type FilingBody } from '../../pipeline/validate-filing.js';
-import type { ApplicationRow } from '../../store/types.js';
+import type { MatterDef } from '../../catalog/types.js';
+import type { ApplicationRow, NewConsent } from '../../store/types.js';
 import { requireRole, type Principal } from '../auth.js';
 import type { HttpDeps } from '../types.js';
 import { ErrorResponse } from '../schemas.js';
@@ -78,7 +79,15 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
       const matter = deps.catalog.get(body.matter);
       if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${body.matter}"` }] });
-      validateFiling(matter, body, p.sub);
+      const now = deps.clock();
+      // 授权一次: a consent in force for this matter (given with an earlier filing) covers a filing that does not repeat it.
+      const standing = matter.def.consent.dataSharing && body.consent.dataSharing !== true ? await deps.store.consents.active(p.sub, matter.def.code, now.toISOString()) : null;
+      validateFiling(matter, body, p.sub, standing !== null);
+      const dataConsent = !matter.def.consent.dataSharing
+        ? undefined
+        : standing
+          ? { reuse: standing.id }
+          : { grant: consentGrant(deps, matter.def, p.sub, now) };
 
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const id = deps.newId();
@@ -92,7 +101,8 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
         consent: body.consent,
         bodyHash,
         idempotencyKey: key ?? null,
-        createdAt: deps.clock().toISOString(),
+        createdAt: now.toISOString(),
+        ...(dataConsent ? { dataConsent } : {}),
       });
       if (!res.created) {
         if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
@@ -160,6 +170,19 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
         .send(Buffer.from(doc.bytes));
     },
   );
+}
+
+/** The consent a filing gives: its matter's purpose (申请事由) and every source the matter reads. */
+function consentGrant(deps: HttpDeps, def: MatterDef, subject: string, now: Date): NewConsent {
+  return {
+    id: deps.newId(),
+    subject,
+    matter: def.code,
+    purpose: def.consent.purpose,
+    sources: [...new Set(def.lookups.map((l) => l.source))].sort(),
+    grantedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + deps.config.consentValidityDays * 86_400_000).toISOString(),
+  };
 }
 
 function accepted(reply: FastifyReply, id: string) {

@@ -7,7 +7,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
-const CertificateView = Type.Object({
+export const CertificateView = Type.Object({
   id: Type.String(),
   number: Type.String(),
   licenseId: Type.String(),
@@ -48,7 +48,7 @@ function mayRead(p: Principal, c: CertificateRow): boolean {
   return false;
 }
 
-function view(c: CertificateRow) {
+export function view(c: CertificateRow) {
   return {
     id: c.id,
     number: c.number,

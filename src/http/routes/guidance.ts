@@ -18,7 +18,13 @@ const Params = Type.Object({ code: Type.String({ maxLength: 64 }) });
 const Answers = Type.Record(Type.String(), Type.String(), { description: '引导问题的回答 (question id → option)' });
 const GuideBody = Type.Object({ answers: Type.Optional(Answers) }, { additionalProperties: false });
 const PrecheckBody = Type.Object(
-  { answers: Answers, form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }) },
+  {
+    answers: Answers,
+    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
+    consent: Type.Optional(
+      Type.Object({ dataSharing: Type.Boolean({ description: '为本次预检同意查询共享数据 (needed after the consent was revoked)' }) }, { additionalProperties: false }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -83,7 +89,7 @@ export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request) => {
       const m = matterOf(deps, (request.params as { code: string }).code);
-      const { answers, form } = request.body as { answers: Record<string, string>; form: Record<string, unknown> };
+      const { answers, form, consent } = request.body as { answers: Record<string, string>; form: Record<string, unknown>; consent?: { dataSharing: boolean } };
       const errors = checkAnswers(m, answers);
       if (!m.validateForm(form)) errors.push(...fieldErrors(m.validateForm.errors ?? [], '/form'));
       let situation: string | null = null;
@@ -96,7 +102,7 @@ export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const applicant = request.principal!.sub;
       if (!m.def.applicantTypes.includes(applicantKind(applicant))) throw new AppError('APPLICANT_NOT_ACCEPTED');
       if (!deps.sources) throw new AppError('SERVICE_UNAVAILABLE');
-      return precheckFiling({ ...guideDeps, sources: deps.sources }, m, { applicant, situation: situation!, answers, form });
+      return precheckFiling({ ...guideDeps, sources: deps.sources }, m, { applicant, situation: situation!, answers, form, dataSharing: consent?.dataSharing === true });
     },
   );
 }

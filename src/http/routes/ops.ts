@@ -1,6 +1,7 @@
 /** Liveness, readiness (database + Redis) and Prometheus metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from '../types.js';
+import { figuresExposition } from './stats.js';
 
 export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
@@ -15,6 +16,6 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(deps.metrics.render({})),
+    reply.type('text/plain; version=0.0.4').send(deps.metrics.render({}) + (await figuresExposition(deps))),
   );
 }

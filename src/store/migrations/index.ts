@@ -2,6 +2,9 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { MigrationContext } from './context.js';
 import { initial } from './0001-initial.js';
 import { revocations } from './0002-revocations.js';
+import { onceOnly } from './0003-once-only.js';
+import { authoring } from './0004-authoring.js';
+import { portalWebhooks } from './0005-portal-webhooks.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -10,6 +13,9 @@ import { revocations } from './0002-revocations.js';
 const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Migration]> = [
   ['0001-initial', initial],
   ['0002-revocations', revocations],
+  ['0003-once-only', onceOnly],
+  ['0004-authoring', authoring],
+  ['0005-portal-webhooks', portalWebhooks],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

@@ -1,0 +1,121 @@
+/**
+ * What every data source gets on top of its backend: a circuit breaker (an outage answers UNKNOWN at once
+ * instead of costing every filing the full timeout) and a cache bounded by the source's TTL from the registry
+ * (an answer older than its TTL is never served, so it can never decide an approval).
+ */
+import type { SourceRead } from '../domain/types.js';
+import type { DataSource, ReadContext } from './types.js';
+
+/** closed: reads go through; open: reads answer UNKNOWN without a request; half-open: one trial read is let through. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Options of {@link withResilience}. */
+export interface ResilienceOptions {
+  /** Consecutive UNKNOWN answers that open the breaker (≥ 1). */
+  failureThreshold: number;
+  /** How long an open breaker answers UNKNOWN before it lets one trial read through. */
+  openMs: number;
+  /** Seconds a found/not_found answer may be reused; 0 or undefined = no cache. */
+  cacheTtlSeconds?: number;
+  /** Most entries kept per source (oldest evicted first). Default 10 000. */
+  cacheMaxEntries?: number;
+  now?: () => Date;
+}
+
+/** A data source with its breaker's state visible (metrics, tests). */
+export interface ResilientSource extends DataSource {
+  breaker(): { state: BreakerState; consecutiveFailures: number; openedAt: string | null };
+}
+
+/** Error text of a read the open breaker refused; never sent to applicants. */
+export const BREAKER_OPEN_ERROR = 'circuit open: source failing, not asked';
+
+/**
+ * Wraps `inner` with a breaker and a TTL cache. A cached answer keeps its original `fetchedAt` and
+ * `responseHash` (that is its provenance) and carries `cached: true`; reads of the cache are still reads
+ * and are audited like any other by the caller.
+ */
+export function withResilience(inner: DataSource, options: ResilienceOptions): ResilientSource {
+  const now = options.now ?? (() => new Date());
+  const threshold = Math.max(1, Math.floor(options.failureThreshold));
+  const ttlMs = Math.max(0, (options.cacheTtlSeconds ?? 0) * 1000);
+  const maxEntries = Math.max(1, options.cacheMaxEntries ?? 10_000);
+  const cache = new Map<string, SourceRead>();
+  let state: BreakerState = 'closed';
+  let failures = 0;
+  let openedAt = 0;
+  let trialInFlight = false;
+
+  function fromCache(key: string, at: number): SourceRead | null {
+    if (ttlMs === 0) return null;
+    const hit = cache.get(key);
+    if (!hit) return null;
+    if (at - Date.parse(hit.fetchedAt) >= ttlMs) {
+      cache.delete(key);
+      return null;
+    }
+    return { ...hit, record: hit.record === null ? null : structuredClone(hit.record), cached: true };
+  }
+
+  function remember(read: SourceRead): void {
+    if (ttlMs === 0 || read.status === 'unknown') return;
+    cache.delete(read.key);
+    cache.set(read.key, { ...read, record: read.record === null ? null : structuredClone(read.record) });
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+  }
+
+  async function read(key: string, ctx: ReadContext): Promise<SourceRead> {
+    const at = now().getTime();
+    const cached = fromCache(key, at);
+    if (cached) return cached;
+
+    if (state === 'open' && at - openedAt >= options.openMs) state = 'half-open';
+    if (state === 'open' || (state === 'half-open' && trialInFlight)) {
+      return { source: inner.id, key, status: 'unknown', record: null, responseHash: '', fetchedAt: new Date(at).toISOString(), error: BREAKER_OPEN_ERROR };
+    }
+    const trial = state === 'half-open';
+    if (trial) trialInFlight = true;
+    try {
+      const r = await inner.read(key, ctx);
+      if (r.status === 'unknown' && r.error !== 'empty key') {
+        failures++;
+        if (trial || failures >= threshold) {
+          state = 'open';
+          openedAt = now().getTime();
+        }
+      } else {
+        failures = 0;
+        state = 'closed';
+        remember(r);
+      }
+      return r;
+    } finally {
+      if (trial) trialInFlight = false;
+    }
+  }
+
+  return {
+    id: inner.id,
+    backend: inner.backend,
+    read,
+    breaker: () => ({ state: state === 'open' && now().getTime() - openedAt >= options.openMs ? 'half-open' : state, consecutiveFailures: failures, openedAt: openedAt === 0 ? null : new Date(openedAt).toISOString() }),
+  };
+}
+
+/**
+ * Reads whose answer is older than its source's TTL at `at` (`ttlSeconds` by source id; a source without a TTL
+ * is never stale because its answers are never reused). Used before an approval as the last guard.
+ */
+export function staleReads(
+  reads: ReadonlyArray<Pick<SourceRead, 'source' | 'fetchedAt' | 'status'>>,
+  ttlSeconds: ReadonlyMap<string, number | undefined>,
+  at: Date,
+): string[] {
+  const stale = new Set<string>();
+  for (const r of reads) {
+    const ttl = ttlSeconds.get(r.source);
+    if (!ttl || r.status === 'unknown') continue;
+    if (at.getTime() - Date.parse(r.fetchedAt) > ttl * 1000) stale.add(r.source);
+  }
+  return [...stale].sort();
+}

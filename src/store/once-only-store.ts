@@ -1,0 +1,354 @@
+/**
+ * Repositories of issue 4 (once-only): consents, the applicant's archive, per-filing figures and the queries of
+ * the data-access log. Portable SQL for SQLite and PostgreSQL, like ./kysely-store.ts.
+ */
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ArchiveMaterialsTable, ConsentsTable, Database, DataAccessLogTable } from './schema.js';
+import type {
+  ArchiveMaterialRow,
+  ConsentRow,
+  DataAccessEntry,
+  DataAccessQuery,
+  FilingMaterial,
+  MatterAggregates,
+  NewApplication,
+  Store,
+} from './types.js';
+
+const ARCHIVE_COLUMNS = ['id', 'subject', 'matter', 'material', 'name', 'media_type', 'size', 'sha256', 'file_name', 'valid_until', 'uploaded_at'] as const;
+type ArchiveSelection = Pick<Selectable<ArchiveMaterialsTable>, (typeof ARCHIVE_COLUMNS)[number]>;
+const CATEGORIES: ReadonlyArray<FilingMaterial['category']> = ['exempted', 'reused', 'uploaded', 'committed', 'generated', 'missing'];
+
+function toConsent(row: Selectable<ConsentsTable>): ConsentRow {
+  return {
+    id: row.id,
+    subject: row.subject,
+    matter: row.matter,
+    purpose: row.purpose,
+    sources: JSON.parse(row.sources) as string[],
+    applicationId: row.application_id,
+    grantedAt: row.granted_at,
+    expiresAt: row.expires_at,
+    endedAt: row.ended_at,
+    endedReason: row.ended_reason,
+  };
+}
+
+function toArchive(row: ArchiveSelection): ArchiveMaterialRow {
+  return {
+    id: row.id,
+    subject: row.subject,
+    matter: row.matter,
+    material: row.material,
+    name: row.name,
+    mediaType: row.media_type as ArchiveMaterialRow['mediaType'],
+    size: Number(row.size),
+    sha256: row.sha256,
+    fileName: row.file_name,
+    validUntil: row.valid_until,
+    uploadedAt: row.uploaded_at,
+  };
+}
+
+/**
+ * A data-access row as the contract sees it (shared with ./kysely-store.ts). The columns added by 0003 appear only
+ * when set, and the row id only for paged queries, so rows written before keep their exact earlier shape.
+ */
+export function toDataAccessEntry(row: Selectable<DataAccessLogTable>, withId = false): DataAccessEntry {
+  return {
+    ...(withId ? { id: Number(row.id) } : {}),
+    requester: row.requester,
+    applicationId: row.application_id,
+    source: row.source,
+    key: row.key,
+    purpose: row.purpose,
+    status: row.status,
+    responseHash: row.response_hash,
+    at: row.at,
+    ...(row.matter !== null ? { matter: row.matter } : {}),
+    ...(row.consent_id !== null ? { consentId: row.consent_id } : {}),
+    ...(row.origin !== null ? { origin: row.origin as 'source' | 'cache' } : {}),
+  };
+}
+
+/**
+ * Writes the filing's consent link inside the application's transaction: a new grant first ends the subject's
+ * earlier consent for the matter (one consent in force per subject and matter, so revoking it means what it says).
+ */
+export async function linkFilingConsent(trx: Transaction<Database>, app: NewApplication): Promise<void> {
+  const c = app.dataConsent;
+  if (!c) return;
+  if ('grant' in c) {
+    const g = c.grant;
+    await trx
+      .updateTable('consents')
+      .set({ ended_at: g.grantedAt, ended_reason: 'superseded' })
+      .where('subject', '=', g.subject)
+      .where('matter', '=', g.matter)
+      .where('ended_at', 'is', null)
+      .execute();
+    await trx
+      .insertInto('consents')
+      .values({
+        id: g.id,
+        subject: g.subject,
+        matter: g.matter,
+        purpose: g.purpose,
+        sources: JSON.stringify(g.sources),
+        application_id: app.id,
+        granted_at: g.grantedAt,
+        expires_at: g.expiresAt,
+        ended_at: null,
+        ended_reason: null,
+      })
+      .execute();
+    await trx.insertInto('application_consents').values({ application_id: app.id, consent_id: g.id, granted: 1 }).execute();
+  } else {
+    await trx.insertInto('application_consents').values({ application_id: app.id, consent_id: c.reuse, granted: 0 }).execute();
+  }
+}
+
+export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consents' | 'archive' | 'figures'> & {
+  dataAccessQueries: Pick<Store['dataAccess'], 'forSubject' | 'forMatters'>;
+} {
+  const consents: Store['consents'] = {
+    async active(subject, matter, at) {
+      const row = await db
+        .selectFrom('consents')
+        .selectAll()
+        .where('subject', '=', subject)
+        .where('matter', '=', matter)
+        .where('ended_at', 'is', null)
+        .where('expires_at', '>', at)
+        .orderBy('granted_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? null : toConsent(row);
+    },
+    async latest(subject, matter) {
+      const row = await db
+        .selectFrom('consents')
+        .selectAll()
+        .where('subject', '=', subject)
+        .where('matter', '=', matter)
+        .orderBy('granted_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? null : toConsent(row);
+    },
+    async get(id) {
+      const row = await db.selectFrom('consents').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toConsent(row);
+    },
+    async list(subject) {
+      const rows = await db.selectFrom('consents').selectAll().where('subject', '=', subject).orderBy('granted_at', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(toConsent);
+    },
+    async revoke(id, subject, at) {
+      await db
+        .updateTable('consents')
+        .set({ ended_at: at, ended_reason: 'revoked' })
+        .where('id', '=', id)
+        .where('subject', '=', subject)
+        .where('ended_at', 'is', null)
+        .execute();
+      const row = await db.selectFrom('consents').selectAll().where('id', '=', id).where('subject', '=', subject).executeTakeFirst();
+      return row === undefined ? null : toConsent(row);
+    },
+  };
+
+  const archive: Store['archive'] = {
+    async put(m) {
+      const inserted = await db
+        .insertInto('archive_materials')
+        .values({
+          id: m.id,
+          subject: m.subject,
+          matter: m.matter,
+          material: m.material,
+          name: m.name,
+          media_type: m.mediaType,
+          size: m.bytes.byteLength,
+          sha256: m.sha256,
+          file_name: m.fileName,
+          valid_until: m.validUntil,
+          uploaded_at: m.uploadedAt,
+          bytes: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength),
+        })
+        .onConflict((oc) => oc.columns(['subject', 'matter', 'material', 'sha256']).doNothing())
+        .executeTakeFirst();
+      const row = await db
+        .selectFrom('archive_materials')
+        .select(ARCHIVE_COLUMNS)
+        .where('subject', '=', m.subject)
+        .where('matter', '=', m.matter)
+        .where('material', '=', m.material)
+        .where('sha256', '=', m.sha256)
+        .executeTakeFirstOrThrow();
+      return { created: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0, item: toArchive(row) };
+    },
+    async list(subject) {
+      const rows = await db.selectFrom('archive_materials').select(ARCHIVE_COLUMNS).where('subject', '=', subject).orderBy('uploaded_at', 'desc').orderBy('id').execute();
+      return rows.map(toArchive);
+    },
+    async get(id) {
+      const row = await db.selectFrom('archive_materials').select(ARCHIVE_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toArchive(row);
+    },
+    async usedBefore(ids, exceptApplication) {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('application_materials')
+        .select('archive_id')
+        .distinct()
+        .where('archive_id', 'in', ids)
+        .where('application_id', '!=', exceptApplication)
+        .execute();
+      return new Set(rows.map((r) => r.archive_id!));
+    },
+  };
+
+  const figures: Store['figures'] = {
+    async record(f, materials) {
+      // Upserts, not delete + insert: two runs of the same job at once must both succeed (the last one wins).
+      await db.transaction().execute(async (trx) => {
+        const figures = {
+          matter: f.matter,
+          outcome: f.outcome,
+          created_at: f.createdAt,
+          decided_at: f.decidedAt,
+          decision_ms: f.decisionMs,
+          fields_prefilled: f.fieldsPrefilled,
+          fields_typed: f.fieldsTyped,
+          fallout_rules: JSON.stringify(f.falloutRules),
+        };
+        await trx
+          .insertInto('application_figures')
+          .values({ application_id: f.applicationId, ...figures })
+          .onConflict((oc) => oc.column('application_id').doUpdateSet(figures))
+          .execute();
+        if (materials.length > 0) {
+          await trx
+            .insertInto('application_materials')
+            .values(
+              materials.map((m) => ({
+                application_id: f.applicationId,
+                material: m.material,
+                matter: f.matter,
+                name: m.name,
+                how: m.how,
+                status: m.status,
+                category: m.category,
+                archive_id: m.archiveId,
+                commitment: m.commitment,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['application_id', 'material']).doUpdateSet((eb) => ({
+                name: eb.ref('excluded.name'),
+                how: eb.ref('excluded.how'),
+                status: eb.ref('excluded.status'),
+                category: eb.ref('excluded.category'),
+                archive_id: eb.ref('excluded.archive_id'),
+                commitment: eb.ref('excluded.commitment'),
+              })),
+            )
+            .execute();
+        }
+      });
+    },
+
+    async aggregate({ matters, from, to }) {
+      if (matters !== undefined && matters.length === 0) return [];
+      let apps = db.selectFrom('applications').select(['matter', 'status']).select((eb) => eb.fn.countAll<number | string>().as('n'));
+      if (matters) apps = apps.where('matter', 'in', matters);
+      if (from) apps = apps.where('created_at', '>=', from);
+      if (to) apps = apps.where('created_at', '<', to);
+      const statusRows = await apps.groupBy(['matter', 'status']).execute();
+
+      let figs = db.selectFrom('application_figures').select(['matter', 'outcome', 'decision_ms', 'fields_prefilled', 'fields_typed', 'fallout_rules']);
+      if (matters) figs = figs.where('matter', 'in', matters);
+      if (from) figs = figs.where('created_at', '>=', from);
+      if (to) figs = figs.where('created_at', '<', to);
+      const figureRows = await figs.execute();
+
+      let mats = db
+        .selectFrom('application_materials as m')
+        .innerJoin('application_figures as f', 'f.application_id', 'm.application_id')
+        .select(['m.matter as matter', 'm.category as category'])
+        .select((eb) => eb.fn.countAll<number | string>().as('n'));
+      if (matters) mats = mats.where('m.matter', 'in', matters);
+      if (from) mats = mats.where('f.created_at', '>=', from);
+      if (to) mats = mats.where('f.created_at', '<', to);
+      const materialRows = await mats.groupBy(['m.matter', 'm.category']).execute();
+
+      const byMatter = new Map<string, MatterAggregates>();
+      const get = (matter: string): MatterAggregates => {
+        let a = byMatter.get(matter);
+        if (!a) {
+          a = {
+            matter,
+            filings: 0,
+            byStatus: {},
+            byOutcome: { APPROVE: 0, REJECT: 0, MANUAL: 0 },
+            decisionMs: [],
+            materials: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as MatterAggregates['materials'],
+            fieldsPrefilled: 0,
+            fieldsTyped: 0,
+            fallout: {},
+          };
+          byMatter.set(matter, a);
+        }
+        return a;
+      };
+      for (const r of statusRows) {
+        const a = get(r.matter);
+        a.filings += Number(r.n);
+        a.byStatus[r.status] = (a.byStatus[r.status] ?? 0) + Number(r.n);
+      }
+      for (const r of figureRows) {
+        const a = get(r.matter);
+        a.byOutcome[r.outcome] += 1;
+        a.decisionMs.push(Number(r.decision_ms));
+        a.fieldsPrefilled += Number(r.fields_prefilled);
+        a.fieldsTyped += Number(r.fields_typed);
+        for (const rule of JSON.parse(r.fallout_rules) as string[]) a.fallout[rule] = (a.fallout[rule] ?? 0) + 1;
+      }
+      for (const r of materialRows) {
+        const a = get(r.matter);
+        const c = r.category as FilingMaterial['category'];
+        if (c in a.materials) a.materials[c] += Number(r.n);
+      }
+      for (const a of byMatter.values()) a.decisionMs.sort((x, y) => x - y);
+      return [...byMatter.values()].sort((x, y) => (x.matter < y.matter ? -1 : 1));
+    },
+  };
+
+  function paged(q: DataAccessQuery) {
+    let query = db.selectFrom('data_access_log').selectAll();
+    if (q.beforeId !== undefined) query = query.where('id', '<', q.beforeId);
+    if (q.source !== undefined) query = query.where('source', '=', q.source);
+    if (q.key !== undefined) query = query.where('key', '=', q.key);
+    if (q.applicationId !== undefined) query = query.where('application_id', '=', q.applicationId);
+    return query;
+  }
+
+  const dataAccessQueries: Pick<Store['dataAccess'], 'forSubject' | 'forMatters'> = {
+    async forSubject(subject, q) {
+      const rows = await paged(q)
+        .where((eb) => eb.or([eb('requester', '=', subject), eb('key', '=', subject)]))
+        .orderBy('id', 'desc')
+        .limit(q.limit)
+        .execute();
+      return rows.map((r) => toDataAccessEntry(r, true));
+    },
+    async forMatters(matters, q) {
+      if (matters.length === 0) return [];
+      const rows = await paged(q).where('matter', 'in', matters).orderBy('id', 'desc').limit(q.limit).execute();
+      return rows.map((r) => toDataAccessEntry(r, true));
+    },
+  };
+
+  return { consents, archive, figures, dataAccessQueries };
+}

@@ -1,0 +1,58 @@
+/**
+ * Emitting an event: one delivery row per subscribed webhook (idempotent — the CloudEvents id is derived from the
+ * certificate, so a retried worker job adds nothing), then the delivery jobs. If Redis is away the rows stay
+ * pending and the delivery sweeper enqueues them later.
+ */
+import type { CertificateRow, Store } from '../store/types.js';
+import type { WebhookQueue } from './webhook-queue.js';
+
+export interface EmitDeps {
+  store: Pick<Store, 'webhooks' | 'certificates'>;
+  webhookQueue: Pick<WebhookQueue, 'enqueue'>;
+  publicUrl: string;
+  clock: () => Date;
+  newId: () => string;
+}
+
+/** The certificate as downstream systems see it (same fields as GET /v1/certificates/{id}, plus links). */
+export function certificateEventData(publicUrl: string, c: CertificateRow) {
+  return {
+    id: c.id,
+    number: c.number,
+    licenseId: c.licenseId,
+    matter: c.matter,
+    status: c.status,
+    holder: { name: c.holderName, code: c.holderCode },
+    issuer: { name: c.issuerName, code: c.issuerCode },
+    issuedAt: c.issuedAt,
+    validUntil: c.validUntil,
+    sha256: c.sha256,
+    links: { self: `${publicUrl}/v1/certificates/${c.id}`, pdf: `${publicUrl}/v1/certificates/${c.id}/pdf` },
+  };
+}
+
+/** Emits `certificate.issued` for a certificate; returns how many deliveries exist for it. */
+export async function emitCertificateIssued(deps: EmitDeps, certificateId: string): Promise<number> {
+  const cert = await deps.store.certificates.get(certificateId);
+  if (!cert) return 0;
+  // A webhook receives what happens after it was registered, not the history.
+  const hooks = (await deps.store.webhooks.subscribedTo('certificate.issued')).filter((h) => h.createdAt <= cert.issuedAt);
+  if (hooks.length === 0) return 0;
+  const eventId = `certificate.issued/${cert.id}`;
+  const payload = JSON.stringify({
+    specversion: '1.0',
+    id: eventId,
+    source: `${deps.publicUrl}/v1/certificates`,
+    type: 'certificate.issued',
+    subject: cert.id,
+    time: cert.issuedAt,
+    datacontenttype: 'application/json',
+    data: certificateEventData(deps.publicUrl, cert),
+  });
+  const at = deps.clock().toISOString();
+  const ids = await deps.store.webhooks.addDeliveries(
+    hooks.map((h) => ({ id: deps.newId(), webhookId: h.id, eventId, eventType: 'certificate.issued' as const, payload, createdAt: at })),
+  );
+  await deps.webhookQueue.enqueue(ids);
+  return ids.length;
+}

@@ -1,0 +1,185 @@
+/**
+ * Browser tests (issue 8): Playwright driving Debian's chromium against the real stack. An applicant files a grain
+ * filing through the portal on a phone-sized screen — guidance, materials, pre-filled fields, the generated form with
+ * the API's own validation messages, consent, live status — and downloads a certificate that passes
+ * ../shared/verify/verify-certificate.sh; an admin approves a manual-review filing, revokes a certificate and opens
+ * the queue dashboard, which refuses anyone without the admin cookie. Screenshots: test-results/browser/*.png.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, verifyCertificate, writeTemp } from '../support/pdf-tools.js';
+import { grainFiling, submit, waitForDecision } from '../support/stack.js';
+import { hasChromium, startBrowserStack, type BrowserStack } from './browser.js';
+
+const FENGHE = '91210100MA0Q1A2B6L';
+const DISHONEST = '91210106MA0U7G8H65';
+const GRAIN_DEPT = '11210100MB0E12346R';
+let b: BrowserStack;
+
+beforeAll(async () => {
+  if (hasChromium) b = await startBrowserStack();
+}, 90_000);
+afterAll(async () => {
+  await b?.close();
+});
+
+describe.skipIf(!hasChromium)('applicant portal', () => {
+  it('files a grain filing end to end on a phone and downloads a certificate that verifies', async () => {
+    const context = await b.context({ phone: true });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(`${b.baseUrl}/`);
+      await page.waitForSelector('#signin-btn');
+      await b.shot(page, '01-portal-signin');
+      await page.fill('#signin-sub', FENGHE);
+      await page.click('#signin-btn');
+
+      await page.click('button[data-code="grain-purchase-filing"]');
+      await page.check('input[name="q-filingType"][value="首次"]');
+      await page.check('input[name="q-storageSource"][value="自有"]');
+      await page.waitForSelector('#to-form:not([disabled])');
+      await expect.poll(() => page.locator('#situation').innerText()).toContain('首次备案（自有仓储）');
+      expect(await page.locator('[data-material="M2"]').innerText()).toContain('免交');
+      expect(await page.locator('#prefilled').innerText()).toContain('沈阳丰禾粮食购销有限公司');
+      await b.shot(page, '03-portal-guide');
+
+      await page.click('#to-form');
+      await page.waitForSelector('input[name="root[contactPhone]"]');
+      await page.fill('input[name="root[responsiblePerson][name]"]', '张伟');
+      // A wrong check digit: the API's own message appears at the field.
+      await page.fill('input[name="root[responsiblePerson][idNumber]"]', '210102199001011238');
+      await page.click('#precheck');
+      await page.waitForSelector('#form-error .errors');
+      expect(await page.locator('#form-error').innerText()).toContain('公民身份号码无效');
+      expect(await page.locator('#form-editor').innerText()).toContain('公民身份号码无效');
+      expect(await page.locator('#form-editor').innerText()).toContain('缺少必填字段');
+      await b.shot(page, '04-portal-form-errors');
+
+      await page.fill('input[name="root[responsiblePerson][idNumber]"]', '210102199001011237');
+      await page.fill('input[name="root[contactPhone]"]', '13800000000');
+      await page.fill('input[name="root[purchaseRegionCode]"]', '210102');
+      await page.locator('#form-editor label', { hasText: '玉米' }).locator('input').check();
+      await page.locator('#form-editor label', { hasText: '稻谷' }).locator('input').check();
+      await page.locator('#form-editor button', { hasText: '添加仓储设施' }).click();
+      await page.fill('input[name="root[storageFacilities][0][address]"]', '沈阳市和平区南京南街1号粮库');
+      await page.fill('input[name="root[storageFacilities][0][capacityTonnes]"]', '5000');
+      await page.selectOption('select[name="root[storageFacilities][0][ownership]"]', '自有');
+      await page.fill('input[name="root[storageFacilities][0][realEstateCertNo]"]', '辽(2024)沈阳市不动产权第0012345号');
+      await b.shot(page, '05-portal-form');
+      await page.click('#precheck');
+
+      await page.waitForSelector('#consent:not(.hidden)');
+      expect(await page.locator('#precheck-result').innerText()).toContain('预检结果：准予');
+      await page.check('#consent-data');
+      await page.check('#consent-seal');
+      await b.shot(page, '06-portal-consent');
+      await page.click('#submit');
+
+      await page.waitForSelector('#status-text[data-status="approved"]', { timeout: 20_000 });
+      expect(await page.locator('#cert-number').innerText()).toMatch(/^沈粮收备〔\d{4}〕\d{6}号$/);
+      await b.shot(page, '07-portal-approved');
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-cert')]);
+      const { dir, cleanup } = tempDir('portal-');
+      try {
+        const pdfPath = path.join(dir, 'certificate.pdf');
+        await download.saveAs(pdfPath);
+        expect(readFileSync(pdfPath).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+        const roots = writeTemp(dir, 'roots.pem', b.stack.deps.pki.rootsPem);
+        const verified = await verifyCertificate(pdfPath, roots, ['沈阳丰禾粮食购销有限公司']);
+        expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      } finally {
+        cleanup();
+      }
+
+      await page.click('#status-home');
+      await page.waitForSelector('#my-certs li');
+      await b.shot(page, '02-portal-matters');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});
+
+describe.skipIf(!hasChromium)('admin console', () => {
+  it('approves a manual-review filing, revokes a certificate and opens the queue dashboard', async () => {
+    const applicant = await b.stack.token(DISHONEST);
+    const storageFacilities = [{ address: '沈阳市某区粮库', capacityTonnes: 3000, ownership: '自有', realEstateCertNo: '辽(2022)沈阳市不动产权第0054321号' }];
+    const filed = await submit(b.stack, applicant, grainFiling({ form: { purchaseRegionCode: '210106', storageFacilities } }));
+    const id = filed.json().id as string;
+    expect((await waitForDecision(b.stack, id, applicant)).status).toBe('manual_review');
+
+    const context = await b.context();
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      // Without the admin cookie the dashboard is closed.
+      const closed = await page.goto(`${b.baseUrl}/admin/queues/`);
+      expect(closed?.status()).toBe(401);
+
+      await page.goto(`${b.baseUrl}/admin`);
+      await page.waitForSelector('#admin-signin');
+      await b.shot(page, '10-admin-signin');
+      await page.selectOption('#admin-dept', GRAIN_DEPT);
+      await page.click('#admin-signin');
+
+      const row = page.locator(`li[data-application="${id}"]`);
+      await row.waitFor();
+      expect(await row.innerText()).toContain('严重失信');
+      await b.shot(page, '11-admin-reviews');
+      await row.locator('input').fill('信用修复材料已核实');
+      await row.locator('button[data-action="approve"]').click();
+      await expect.poll(() => row.innerText(), { timeout: 15_000 }).toContain('已通过');
+      const decided = await waitForDecision(b.stack, id, applicant);
+      expect(decided).toMatchObject({ status: 'approved', certificate: { id: expect.any(String) } });
+
+      await page.click('button[data-tab="certificates"]');
+      const certRow = page.locator(`tr[data-certificate="${decided.certificate!.id}"]`);
+      await certRow.waitFor();
+      await b.shot(page, '12-admin-certificates');
+      await certRow.locator('input').fill('备案信息与实际不符，依法撤销');
+      await certRow.locator('button[data-action="revoke"]').click();
+      await expect.poll(() => page.locator(`tr[data-certificate="${decided.certificate!.id}"]`).innerText()).toContain('已撤销');
+      const cert = await b.stack.app.inject({ method: 'GET', url: `/v1/certificates/${decided.certificate!.id}`, headers: { authorization: `Bearer ${applicant}` } });
+      expect(cert.json().status).toBe('revoked');
+
+      await page.click('button[data-tab="matters"]');
+      await page.waitForSelector('#pane .matter');
+      await b.shot(page, '13-admin-matters');
+      await page.click('button[data-tab="stats"]');
+      await page.waitForSelector('#pane h2');
+      await b.shot(page, '14-admin-stats');
+
+      await page.click('button[data-tab="queues"]');
+      const [board] = await Promise.all([context.waitForEvent('page'), page.click('#open-board')]);
+      await board.waitForLoadState();
+      await board.waitForSelector('text=applications', { timeout: 15_000 });
+      await board.getByText('加载中').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+      await b.shot(board, '15-admin-queue-board');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('refuses the dashboard API to non-admins and without a session', async () => {
+    const api = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { accept: 'application/json' } });
+    expect(api.statusCode).toBe(401);
+    const applicantCookie = `miaopi_board=${await b.stack.token(FENGHE)}`;
+    const asApplicant = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: applicantCookie } });
+    expect(asApplicant.statusCode).toBe(403);
+    const admin = await b.stack.token('ADMIN-01', 'admin', { dept: GRAIN_DEPT });
+    const session = await b.stack.app.inject({ method: 'POST', url: '/admin/queues/session', headers: { authorization: `Bearer ${admin}` } });
+    expect(session.statusCode).toBe(200);
+    const cookie = String(session.headers['set-cookie']);
+    expect(cookie).toMatch(/^miaopi_board=[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict; Max-Age=\d+/);
+    const ok = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: cookie.split(';')[0]! } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().queues.map((q: any) => q.readOnlyMode)).toEqual([true, true]);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Raw read-only SQL against a stack's database (its own connection), for figures computed independently of the
+ * code under test. `?` placeholders; rewritten to `$n` for PostgreSQL.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import type { Stack } from './stack.js';
+
+export async function queryRows<T extends Record<string, unknown>>(stack: Pick<Stack, 'db'>, text: string, params: Array<string | number> = []): Promise<T[]> {
+  const { databaseUrl, sqlitePath } = stack.db.options;
+  if (databaseUrl === null) {
+    const db = new BetterSqlite3(sqlitePath, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      return db.prepare(text).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  }
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  if (!schema || !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) throw new Error(`queryRows: no usable ?schema= in ${databaseUrl}`);
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`set search_path to "${schema}"`);
+    let i = 0;
+    const res = await client.query(text.replace(/\?/g, () => `$${++i}`), params);
+    return res.rows as T[];
+  } finally {
+    await client.end();
+  }
+}
