@@ -3,6 +3,7 @@
  * share it and each step asks only for what it needs.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAuthoring, type Authoring } from './authoring/authoring.js';
@@ -54,7 +55,9 @@ export function redisConnection(url: string): Redis {
 export async function createDeps(config: Readonly<Config>, logger: Logger): Promise<Deps> {
   if (!config.redisUrl) throw new Error('REDIS_URL is not set: start the service with `npm start`, which starts a local redis-server');
   const registry = loadSourceRegistry(config.rulesDir);
-  const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)));
+  const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
+    snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
+  });
   const { retries, breakerFailures, breakerOpenMs, cacheMaxTtlSeconds } = config.dataSources;
   const sources = createDataSources({
     registry,

@@ -19,7 +19,9 @@ const logger = createLogger(config.logLevel, 'launcher');
 
 // Fail fast on a bad catalog or keys before starting anything, and prepare shared state once.
 const registry = loadSourceRegistry(config.rulesDir);
-const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)));
+const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
+  snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
+});
 const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
 await ensureDevPki(config.certsDir, departments);
 const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });

@@ -3,7 +3,7 @@
  * Every error names the file and the JSON Pointer inside it; the service refuses to start on any.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -354,12 +354,70 @@ function walkConditions(t: ConditionTree | Condition, p: string, visit: (c: Cond
   if (t.not) walkConditions(t.not, `${p}/not`, visit);
 }
 
+export interface LoadCatalogOptions {
+  /**
+   * A validated snapshot (JSON) of earlier loads: files whose bytes, schema, data-source ids and loader are
+   * unchanged skip YAML parsing and the checks they already passed. Only a catalog that loaded without a single
+   * problem is written back, so an invalid file never enters it.
+   */
+  snapshotFile?: string | null;
+}
+
+interface Snapshot {
+  context: string;
+  entries: Record<string, { def: MatterDef; version: string }>;
+}
+
+/** Bump when the checks change in a way the function sources below would not show. */
+const CHECKS_REVISION = '2';
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function readSnapshot(file: string, context: string): Snapshot['entries'] {
+  try {
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+    return snap.context === context && snap.entries && typeof snap.entries === 'object' ? snap.entries : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeSnapshot(file: string, snap: Snapshot): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(snap));
+    renameSync(tmp, file);
+  } catch {
+    // A snapshot is an optimisation: a read-only data folder only makes the next start slower.
+  }
+}
+
+/** A matter from the snapshot: its form validator is compiled on first use, not at start-up. */
+function fromSnapshot(def: MatterDef, version: string, file: string, formAjv: Ajv): LoadedMatter {
+  let compiled: ValidateFunction | undefined;
+  const matter = { def, version, file, validateAnswers: answersValidator(def.questions) } as LoadedMatter;
+  Object.defineProperty(matter, 'validateForm', {
+    enumerable: true,
+    get: () => (compiled ??= formAjv.compile(def.form)),
+  });
+  return matter;
+}
+
 /** Loads every matter file under `rulesDir/matters`. Throws CatalogError listing every problem. */
-export function loadCatalog(rulesDir: string, sourceIds: ReadonlySet<string>): Catalog {
+export function loadCatalog(rulesDir: string, sourceIds: ReadonlySet<string>, opts: LoadCatalogOptions = {}): Catalog {
   const schemaFile = path.join(rulesDir, 'schema', 'matter.schema.json');
-  const schemaAjv = new Ajv({ allErrors: true, strict: false });
-  const schemaValidator = schemaAjv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')) as object);
+  const schemaText = readFileSync(schemaFile, 'utf8');
+  let schemaValidator: ValidateFunction | undefined;
+  const validator = () => (schemaValidator ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(schemaText) as object));
   const formAjv = createFormAjv();
+  const context = sha256(
+    [CHECKS_REVISION, schemaText, [...sourceIds].sort().join(','), checkMatter.toString(), answersValidator.toString()].join('\u0000'),
+  );
+  const cached = opts.snapshotFile ? readSnapshot(opts.snapshotFile, context) : {};
+  const fresh: Snapshot['entries'] = {};
   const dir = path.join(rulesDir, 'matters');
   const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
   const problems: string[] = [];
@@ -367,21 +425,31 @@ export function loadCatalog(rulesDir: string, sourceIds: ReadonlySet<string>): C
   const certCodes = new Map<string, string>();
   for (const f of files) {
     const rel = path.relative(path.dirname(rulesDir), path.join(dir, f));
-    const res = checkMatter(readFileSync(path.join(dir, f), 'utf8'), rel, { sourceIds, schemaValidator, formAjv });
-    problems.push(...res.problems);
-    if (res.matter) {
-      if (matters.has(res.matter.def.code)) problems.push(`${rel}: /code: matter code "${res.matter.def.code}" is defined twice`);
-      // Certificates of two matters must never share a 证照类型代码 or a number series.
-      const cert = res.matter.def.output.certificate;
-      for (const [k, v] of [['licenseTypeCode', cert.licenseTypeCode], ['numberPrefix', cert.numberPrefix]] as const) {
-        const other = certCodes.get(`${k}:${v}`);
-        if (other) problems.push(`${rel}: /output/certificate/${k}: "${v}" is already used by ${other}`);
-        certCodes.set(`${k}:${v}`, rel);
-      }
-      matters.set(res.matter.def.code, res.matter);
+    const text = readFileSync(path.join(dir, f), 'utf8');
+    const key = sha256(`${rel}\u0000${text}`);
+    const hit = cached[key];
+    let matter: LoadedMatter | undefined;
+    if (hit) {
+      matter = fromSnapshot(hit.def, hit.version, rel, formAjv);
+    } else {
+      const res = checkMatter(text, rel, { sourceIds, schemaValidator: validator(), formAjv });
+      problems.push(...res.problems);
+      matter = res.matter;
     }
+    if (!matter) continue;
+    fresh[key] = { def: matter.def, version: matter.version };
+    if (matters.has(matter.def.code)) problems.push(`${rel}: /code: matter code "${matter.def.code}" is defined twice`);
+    // Certificates of two matters must never share a 证照类型代码 or a number series.
+    const cert = matter.def.output.certificate;
+    for (const [k, v] of [['licenseTypeCode', cert.licenseTypeCode], ['numberPrefix', cert.numberPrefix]] as const) {
+      const other = certCodes.get(`${k}:${v}`);
+      if (other) problems.push(`${rel}: /output/certificate/${k}: "${v}" is already used by ${other}`);
+      certCodes.set(`${k}:${v}`, rel);
+    }
+    matters.set(matter.def.code, matter);
   }
   if (files.length === 0) problems.push(`${dir}: no matter files`);
   if (problems.length > 0) throw new CatalogError(problems);
+  if (opts.snapshotFile && Object.keys(fresh).some((k) => !cached[k])) writeSnapshot(opts.snapshotFile, { context, entries: fresh });
   return { matters, get: (code) => matters.get(code) };
 }
