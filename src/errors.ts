@@ -32,6 +32,7 @@ export const ERRORS = {
     status: 422,
     message: '证照内容含有字体无法显示的字符，已拒绝签发 The document text has characters no embedded font can draw; nothing was issued',
   },
+  CERTIFICATE_TOO_LONG: { status: 422, message: '证照内容超出版面 The certificate content does not fit on its page' },
   CERTIFICATE_ALREADY_REVOKED: { status: 409, message: '证照已撤销 The certificate is revoked already' },
   VERIFY_NOT_PDF: { status: 400, message: '上传内容不是 PDF 文件 The body is not a PDF file (it must start with %PDF-)' },
   VERIFY_EMPTY: { status: 400, message: '请上传待核验的 PDF 文件 Send the PDF to verify as the request body' },

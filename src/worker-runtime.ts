@@ -52,6 +52,16 @@ export function startWorkerRuntime(
     { connection, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true },
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  // A job whose worker died mid-job too often is failed by BullMQ's stall checker without running our processor;
+  // record it, or the filing would stay `processing` behind a failed job the reconciler cannot replace.
+  worker.on('failed', (job, err) => {
+    if (!job || !/stalled/i.test(err.message)) return;
+    const { applicationId } = job.data;
+    log.error({ applicationId, jobId: job.id, err: err.message }, 'job failed after repeated worker crashes');
+    deps.store.applications
+      .recordError(applicationId, `worker crashed while processing (${err.message})`.slice(0, 500), new Date().toISOString(), true)
+      .catch((e: unknown) => log.error({ applicationId, err: String(e) }, 'could not record the stalled failure'));
+  });
 
   // certificate.issued to webhooks. A job that finds its application finished already (a retry after a crash
   // between issuing and emitting) emits again; the event id dedupes. A failure here must not fail the filing:

@@ -116,7 +116,14 @@ export function checkMatter(
     for (const e of doc.errors) say('/', `YAML: ${e.message.split('\n')[0]}`);
     return { problems };
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // Alias bombs, unresolved aliases and bad merge keys surface only when the document is converted.
+    say('/', `YAML: ${(err as Error).message.split('\n')[0]}`);
+    return { problems };
+  }
   if (!opts.schemaValidator(raw)) {
     for (const e of opts.schemaValidator.errors ?? []) {
       const extra = e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty?: string }).additionalProperty)}"` : '';

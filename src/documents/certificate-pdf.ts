@@ -2,6 +2,7 @@
  * The two PDFs the service issues: the e-certificate (证照 / 回执) and the filled e-form (申请表). Each is built in
  * one pass with its signature placeholder already in place, ready for `signPdf`.
  */
+import { PermanentFailure } from '../errors.js';
 import { assertPrintable, loadFont } from './fonts.js';
 import type { LoadedFont } from './fonts.js';
 import { drawCentered, drawLine, formatChineseDate, wrapText } from './layout.js';
@@ -105,7 +106,7 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
   let size = 13;
   while (drawRows(null, rows, { ...box, size }) === null) {
     size -= 0.5;
-    if (size < 7) throw new Error('certificate content does not fit on one A4 page');
+    if (size < 7) throw new PermanentFailure('certificate content does not fit on one A4 page', 'CERTIFICATE_TOO_LONG');
   }
   drawRows(page, rows, { ...box, size });
 

@@ -126,17 +126,32 @@ async function writeAtomic(file: string, data: string, mode: number): Promise<vo
   await fs.rename(tmp, file);
 }
 
-/** Cross-process mutex: `mkdir` is atomic; a lock older than LOCK_STALE_MS is assumed abandoned. */
+/** True unless the process is gone (a holder killed mid-lock must not block every other start for a minute). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cross-process mutex: `mkdir` is atomic; the holder writes its pid inside. A lock whose holder is dead, or older
+ * than LOCK_STALE_MS, is assumed abandoned.
+ */
 async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
       await fs.mkdir(lock);
+      await fs.writeFile(path.join(lock, 'pid'), String(process.pid));
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const st = await fs.stat(lock).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) {
+      const holder = Number(await fs.readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
+      if ((st && Date.now() - st.mtimeMs > LOCK_STALE_MS) || (holder > 0 && !processAlive(holder))) {
         await fs.rm(lock, { recursive: true, force: true });
         continue;
       }

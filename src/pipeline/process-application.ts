@@ -106,14 +106,24 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     itemLookups: lookups.itemLookups,
   };
   const evaluated = await evaluateRules(matter, sit.situation.id, facts, { archive });
-  const extra = [...consentEvaluations(permission, lookups.withheld), ...freshnessEvaluations(lookups.reads, deps.sourceTtls, deps.clock())];
-  const evaluation =
+  const extra = [...consentEvaluations(permission, lookups.withheld), ...freshnessEvaluations(lookups.reads, deps.sourceTtls, started)];
+  let evaluation =
     extra.length === 0 ? evaluated : { rules: [...evaluated.rules, ...extra], decision: decide([...evaluated.rules, ...extra], def.autoApprove) };
 
   let certificateId: string | null = null;
   if (evaluation.decision.outcome === 'APPROVE') {
-    const cert = await issueCertificate(deps, matter, app, holder, subjectKey, withFields, fields, deps.clock());
-    certificateId = cert.id;
+    try {
+      const cert = await issueCertificate(deps, matter, app, holder, subjectKey, withFields, fields, deps.clock());
+      certificateId = cert.id;
+    } catch (err) {
+      // Approved, but the certificate cannot be laid out on its page (e.g. very many long facility lines): a person
+      // issues it, rather than the filing failing.
+      if (!(err instanceof PermanentFailure) || err.code !== 'CERTIFICATE_TOO_LONG') throw err;
+      const layout = { id: 'certificate-layout', result: 'UNKNOWN' as const, onFail: 'MANUAL' as const, basis: '证照版式',
+        message: '审核通过，但证照内容超出版面，转人工出证 Approved, but the certificate content does not fit its page; a person will issue it' };
+      const rules = [...evaluation.rules, layout];
+      evaluation = { rules, decision: decide(rules, def.autoApprove) };
+    }
   }
 
   const receipt: DecisionReceipt = {

@@ -47,6 +47,8 @@ const ApplicationView = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** How long intake waits for Redis before leaving the job to the outbox relay. */
+const ENQUEUE_WAIT_MS = 250;
 
 /** Its applicant, or an admin of the department that owns its matter; anyone else gets 404. */
 export function mayRead(deps: HttpDeps, p: Principal, app: ApplicationRow): boolean {
@@ -110,7 +112,9 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       }
       deps.metrics.accepted(matter.def.code);
       // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
-      await deps.queue.enqueue([id]).catch((err: unknown) => request.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
+      // Bounded: with Redis away the request must not wait for it — the filing is committed already.
+      await Promise.race([deps.queue.enqueue([id]), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())])
+        .catch((err: unknown) => request.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
       return accepted(reply, id);
     },
   );

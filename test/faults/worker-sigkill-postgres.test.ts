@@ -1,0 +1,3 @@
+import { workerSigkillScenario } from './worker-sigkill.js';
+
+workerSigkillScenario('postgres');
