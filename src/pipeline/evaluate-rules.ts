@@ -36,9 +36,39 @@ export interface Evaluation {
   decision: Decision;
 }
 
+/**
+ * Engines for one rule set, each used by one run at a time. json-rules-engine keeps its run status on the Engine:
+ * when a run finishes while another run on the same engine has not started evaluating yet, the engine reads
+ * FINISHED and the second run skips every rule — which would read as FAIL and reject an approvable filing.
+ */
+class EnginePool {
+  private readonly idle: Engine[] = [];
+
+  constructor(
+    private readonly build: () => Engine,
+    private readonly ruleIds: readonly string[],
+  ) {}
+
+  /** Runs the rules on an engine of its own; every rule has a result or this throws (a fault, retried). */
+  async run(facts: Record<string, unknown>): Promise<Map<string, boolean>> {
+    const engine = this.idle.pop() ?? this.build();
+    try {
+      const out = await engine.run(facts);
+      const results = new Map<string, boolean>();
+      for (const r of out.results) results.set(r.name, true);
+      for (const r of out.failureResults) results.set(r.name, false);
+      const missing = this.ruleIds.filter((id) => !results.has(id));
+      if (missing.length > 0) throw new Error(`rules engine returned no result for ${missing.join(', ')}`);
+      return results;
+    } finally {
+      if (this.idle.length < 32) this.idle.push(engine);
+    }
+  }
+}
+
 interface CompiledMatter {
-  main: Engine;
-  perItem: Map<string, Engine>;
+  main: EnginePool;
+  perItem: Map<string, EnginePool>;
 }
 
 const compiled = new WeakMap<LoadedMatter, CompiledMatter>();
@@ -73,18 +103,16 @@ function ruleProps(r: RuleDef, config: Readonly<Record<string, unknown>>): RuleP
 function compile(matter: LoadedMatter): CompiledMatter {
   let c = compiled.get(matter);
   if (c) return c;
-  const main = newEngine();
-  const perItem = new Map<string, Engine>();
   const config = matter.def.config ?? {};
-  for (const r of matter.def.rules) {
-    if (r.forEach) {
-      const e = newEngine();
-      e.addRule(ruleProps(r, config));
-      perItem.set(r.id, e);
-    } else {
-      main.addRule(ruleProps(r, config));
-    }
-  }
+  const engineFor = (rules: RuleDef[]) => () => {
+    const e = newEngine();
+    for (const r of rules) e.addRule(ruleProps(r, config));
+    return e;
+  };
+  const mainRules = matter.def.rules.filter((r) => !r.forEach);
+  const main = new EnginePool(engineFor(mainRules), mainRules.map((r) => r.id));
+  const perItem = new Map<string, EnginePool>();
+  for (const r of matter.def.rules.filter((x) => x.forEach)) perItem.set(r.id, new EnginePool(engineFor([r]), [r.id]));
   c = { main, perItem };
   compiled.set(matter, c);
   return c;
@@ -108,10 +136,7 @@ export async function evaluateRules(
   const { main, perItem } = compile(matter);
   const forEachLookups = new Map(matter.def.lookups.filter((l) => l.forEach).map((l) => [l.id, l.forEach!]));
 
-  const mainRun = await main.run(facts);
-  const mainResult = new Map<string, boolean>();
-  for (const r of mainRun.results) mainResult.set(r.name, true);
-  for (const r of mainRun.failureResults) mainResult.set(r.name, false);
+  const mainResult = await main.run(facts);
 
   const evaluations: RuleEvaluation[] = [];
   for (const rule of matter.def.rules) {
@@ -137,7 +162,7 @@ export async function evaluateRules(
 async function evaluateForEach(
   rule: RuleDef,
   facts: Facts,
-  engine: Engine,
+  engine: EnginePool,
   forEachLookups: Map<string, string>,
 ): Promise<RuleResult> {
   // A top-level source that did not answer makes the rule UNKNOWN before its items are even known.
@@ -161,7 +186,7 @@ async function evaluateForEach(
       continue;
     }
     const run = await engine.run({ ...facts, item, lookup });
-    results.push(run.results.length > 0 ? 'PASS' : 'FAIL');
+    results.push(run.get(rule.id) ? 'PASS' : 'FAIL');
   }
   // A FAIL on data we hold is authoritative even if another item is UNKNOWN.
   if (results.includes('FAIL')) return 'FAIL';
