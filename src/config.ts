@@ -42,6 +42,8 @@ export interface Config {
   logLevel: LogLevel;
   bodyLimitBytes: number;
   queueName: string;
+  /** How often filings waiting only for another department's result (业务协同) are decided again. */
+  awaitRecheckSeconds: number;
   /** RFC 3161 time-stamping authority for PAdES B-T (TSA_URL); null → signatures are B-B. */
   tsaUrl: string | null;
   tsaTimeoutMs: number;
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: levelRaw as LogLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',
+    awaitRecheckSeconds: int(env, 'AWAIT_RECHECK_SECONDS', 60, 1, 86_400),
     tsaUrl: url(env, 'TSA_URL', ['http:', 'https:']),
     tsaTimeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 120_000),
     tsaRootsPem,

@@ -6,6 +6,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Deps } from './deps.js';
 import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
+import { recheckAwaiting } from './queue/await-recheck.js';
 import { startRelay, type Relay } from './queue/outbox-relay.js';
 import { PermanentFailure, processApplication } from './pipeline/process-application.js';
 import { startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.js';
@@ -83,12 +84,22 @@ export function startWorkerRuntime(
   );
   const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log });
   const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, ...(opts.relay ?? {}) });
+  // 业务协同: filings waiting only for another department's result are decided again periodically.
+  const recheckMs = deps.config.awaitRecheckSeconds * 1000;
+  let recheckRunning: Promise<unknown> = Promise.resolve();
+  const recheck = setInterval(() => {
+    recheckRunning = recheckAwaiting({ store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log }, { minWaitMs: recheckMs })
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results pass failed; will retry'));
+  }, recheckMs);
+  recheck.unref();
   return {
     worker,
     relay,
     deliveries,
     issuedFeed,
     async close() {
+      clearInterval(recheck);
+      await recheckRunning;
       await relay.stop();
       await worker.close();
       await issuedFeed.stop();

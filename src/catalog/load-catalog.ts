@@ -218,6 +218,7 @@ export function checkMatter(
   }
   if (!def.autoApprove) {
     def.rules.forEach((r, i) => {
+    if (r.awaits && r.onFail !== 'MANUAL') say(`/rules/${i}/awaits`, 'a rule that awaits another department’s result must have onFail MANUAL (never reject while waiting)');
       if (r.onFail === 'REJECT') say(`/rules/${i}/onFail`, 'a matter that is not auto-approvable is decided by a person: its rules are pre-review findings (onFail: MANUAL)');
     });
   }

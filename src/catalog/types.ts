@@ -96,6 +96,8 @@ export interface RuleDef {
   message: string;
   basis: string;
   onFail: 'REJECT' | 'MANUAL';
+  /** A FAIL means waiting for another department's result (业务协同): re-evaluated automatically while it waits. */
+  awaits?: boolean;
   /** Lookups whose UNKNOWN makes this rule UNKNOWN. */
   requires?: string[];
   /** Only in these situations; absent = every situation. */

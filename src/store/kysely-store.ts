@@ -206,6 +206,29 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         .execute();
     },
 
+    async listInStatus(status: ApplicationStatus, before: string, limit: number): Promise<ApplicationRow[]> {
+      const rows = await db
+        .selectFrom('applications')
+        .selectAll()
+        .where('status', '=', status)
+        .where('updated_at', '<', before)
+        .orderBy('updated_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(toApplication);
+    },
+
+    async reopen(id: string, at: string): Promise<boolean> {
+      const res = await db
+        .updateTable('applications')
+        .set({ status: 'queued', updated_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'manual_review')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    },
+
     async listUnfinished(before: string, limit: number): Promise<string[]> {
       const rows = await db
         .selectFrom('applications')

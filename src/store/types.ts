@@ -283,6 +283,10 @@ export interface Store {
     recordError(id: string, error: string, at: string, terminal: boolean): Promise<void>;
     /** Ids of rows still queued/processing whose updated_at is before `before` (for the reconciler). */
     listUnfinished(before: string, limit: number): Promise<string[]>;
+    /** Rows in `status` last updated before `before`, oldest first. */
+    listInStatus(status: ApplicationStatus, before: string, limit: number): Promise<ApplicationRow[]>;
+    /** manual_review → queued (to decide again once awaited data arrived); false when the row moved on meanwhile. */
+    reopen(id: string, at: string): Promise<boolean>;
   };
   outbox: {
     /** Oldest rows not yet marked enqueued, optionally only those created before a time. */

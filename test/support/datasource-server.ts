@@ -25,6 +25,8 @@ export interface DataSourceServer {
   setMode(sourceId: string, mode: ServerMode): void;
   /** Every request received, key URL-decoded, in arrival order. */
   requests: Array<{ source: string; key: string }>;
+  /** The records served, live: a test may add one (another department's result arriving through 业务协同). */
+  records: SourceRecords;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startDataSourceServer(options: { records: SourceRecords; p
     url: (sourceId) => `http://127.0.0.1:${port}/${encodeURIComponent(sourceId)}`,
     setMode: (sourceId, mode) => void modes.set(sourceId, mode),
     requests,
+    records: options.records,
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Hanging requests would keep close() waiting forever: destroy their sockets.

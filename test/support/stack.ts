@@ -12,7 +12,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDeps, type Deps } from '../../src/deps.js';
-import { envNameFor } from '../../src/data-sources/registry.js';
+import { envNameFor, loadSourceRegistry } from '../../src/data-sources/registry.js';
 import { httpDepsFrom } from '../../src/http/http-deps.js';
 import { startLocalRedis, type LocalRedis } from '../../src/local-redis.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.js';
@@ -71,7 +71,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   if (opts.httpSources !== false) {
     sources = await startDataSourceServer({ records: loadDemoDataRecords() });
-    for (const id of ['market-entity', 'population', 'credit', 'real-estate', 'e-license', 'special-equipment']) {
+    for (const { id } of loadSourceRegistry(RULES_DIR)) {
       env[envNameFor(id)] = sources.url(id);
     }
   }
