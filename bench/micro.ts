@@ -9,6 +9,7 @@ import type { Deps } from '../src/deps.js';
 import { renderCertificate, renderForm } from '../src/documents/certificate-pdf.js';
 import { makeLicenseId } from '../src/documents/license-id.js';
 import { buildCms, signPdf } from '../src/documents/sign-pdf.js';
+import { trustAnchors, verifyPdf } from '../src/documents/verify-pdf.js';
 import type { Party } from '../src/documents/types.js';
 import { getPath } from '../src/domain/paths.js';
 import { evaluateRules, type Facts } from '../src/pipeline/evaluate-rules.js';
@@ -27,6 +28,9 @@ export interface MicroResult {
   renderForm: Summary;
   signPdf: Summary;
   buildCms: Summary;
+  /** verifyPdf on a signed certificate (signature, chain, coverage; no register look-up). */
+  verifyPdf: Summary;
+  verifyIndication: string;
   certificateBytes: number;
   formBytes: number;
 }
@@ -151,6 +155,12 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
   const signStats = await timeIt(() => signPdf(unsigned, deptSigner), opts.iterations * 2, budget);
   const digest = randomBytes(32);
   const cmsStats = await timeIt(() => buildCms(digest, deptSigner), opts.iterations * 2, budget);
+  const signed = await signPdf(unsigned, deptSigner);
+  const roots = trustAnchors(deps.pki.rootsPem);
+  let verifyIndication = '';
+  const verifyStats = await timeIt(async () => {
+    verifyIndication = verifyPdf(signed, { roots }).indication;
+  }, opts.iterations * 2, budget);
 
   return {
     rulesPerSec,
@@ -160,6 +170,8 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
     renderForm: formStats,
     signPdf: signStats,
     buildCms: cmsStats,
+    verifyPdf: verifyStats,
+    verifyIndication,
     certificateBytes,
     formBytes,
   };

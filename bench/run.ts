@@ -153,6 +153,8 @@ async function main(): Promise<void> {
       ['renderForm ms p50 / p95', `${fmt(micro.renderForm.p50)} / ${fmt(micro.renderForm.p95)}`, '—'],
       ['signPdf ms p50 / p95', `${fmt(micro.signPdf.p50, 2)} / ${fmt(micro.signPdf.p95, 2)}`, '~0.7 (forge.asn1 CMS + node RSA); 59 stock signpdf'],
       ['buildCms ms p50 / p95', `${fmt(micro.buildCms.p50, 2)} / ${fmt(micro.buildCms.p95, 2)}`, 'RSA-2048 sign alone ≈ 0.4 (2,523/s)'],
+      [`verifyPdf ms p50 / p95 (→ ${micro.verifyIndication})`, `${fmt(micro.verifyPdf.p50, 2)} / ${fmt(micro.verifyPdf.p95, 2)}`, '—'],
+      ['verifications/s (one core, 1 / p50)', fmt(1000 / micro.verifyPdf.p50, 0), '—'],
       ['sum per filing (2 PDFs + 2 signs + rules) ms', fmt(microCpu), ''],
       [`E2E LATENCY (open loop ${args.rate}/s × ${args.seconds} s, n=${latSent.length})`, '', ''],
       ['outcomes', `${latOut.approved} approved / ${latOut.rejected} rejected / ${latOut.manual} manual${latOut.failed + latOut.unfinished + latOut.notAccepted ? ` / ${latOut.failed} failed / ${latOut.unfinished} unfinished / ${latOut.notAccepted} not accepted` : ''}`, ''],
@@ -196,6 +198,8 @@ async function main(): Promise<void> {
       pdfBuildMs: round(micro.renderCertificate.p50, 2),
       formBuildMs: round(micro.renderForm.p50, 2),
       signMs: round(micro.signPdf.p50, 3),
+      verifyMs: round(micro.verifyPdf.p50, 3),
+      verificationsPerSec: round(1000 / micro.verifyPdf.p50, 0),
       e2e: {
         rate: args.rate,
         p50: round(lat.e2e.p50, 0),
