@@ -6,6 +6,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Deps } from './deps.js';
 import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
+import { runDueFollowUps } from './pipeline/follow-ups.js';
 import { recheckAwaiting } from './queue/await-recheck.js';
 import { startRelay, type Relay } from './queue/outbox-relay.js';
 import { PermanentFailure, processApplication } from './pipeline/process-application.js';
@@ -89,7 +90,8 @@ export function startWorkerRuntime(
   let recheckRunning: Promise<unknown> = Promise.resolve();
   const recheck = setInterval(() => {
     recheckRunning = recheckAwaiting({ store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log }, { minWaitMs: recheckMs })
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results pass failed; will retry'));
+      .then(() => runDueFollowUps(deps))
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results / follow-up pass failed; will retry'));
   }, recheckMs);
   recheck.unref();
   return {

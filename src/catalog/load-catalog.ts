@@ -217,7 +217,14 @@ export function checkMatter(
     say('/output/certificate/licenseTypeCode', `must start with the department code ${def.department.code} (证照定义机构 + 3-digit type number)`);
   }
   if (!def.autoApprove) {
-    def.rules.forEach((r, i) => {
+    (def.followUps ?? []).forEach((f, i) => {
+    const keys = [
+      ...(f.afterDays !== undefined && typeof f.afterDays === 'object' ? [f.afterDays.config] : []),
+      ...(f.monthlyAmount?.multiply ?? []).flatMap((t) => (typeof t === 'object' && 'config' in t ? [t.config] : [])),
+    ];
+    for (const k of keys) if (typeof def.config?.[k] !== 'number') say(`/followUps/${i}`, `config "${k}" is not a number in /config`);
+  });
+  def.rules.forEach((r, i) => {
     if (r.awaits && r.onFail !== 'MANUAL') say(`/rules/${i}/awaits`, 'a rule that awaits another department’s result must have onFail MANUAL (never reject while waiting)');
       if (r.onFail === 'REJECT') say(`/rules/${i}/onFail`, 'a matter that is not auto-approvable is decided by a person: its rules are pre-review findings (onFail: MANUAL)');
     });

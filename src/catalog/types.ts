@@ -134,6 +134,10 @@ export interface FollowUp {
   /** Config keys the step uses. */
   config?: string[];
   note: string;
+  /** Days after the decision when the step runs: a number or `{config: key}`; absent = at once. */
+  afterDays?: number | { config: string };
+  /** Monthly amount the step grants (元): the product of numbers, config values and counts of form arrays. */
+  monthlyAmount?: { multiply: Array<number | { config: string } | { count: string }> };
 }
 
 export type ConfigValue = number | string | boolean | unknown[];

@@ -15,6 +15,7 @@ import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
 import { chinaDay, issueCertificate } from './issue-certificate.js';
+import { plannedFollowUps } from './follow-ups.js';
 import { prefillFields, printable } from './prefill-fields.js';
 import { resolveSituation } from './resolve-situation.js';
 import { archiveFor, auditEntries, consentEvaluations, fieldProvenance, freshnessEvaluations, readPermission, recordFigures } from './once-only.js';
@@ -148,6 +149,9 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   const status = STATUS[evaluation.decision.outcome];
   const decidedAt = deps.clock();
   await recordFigures(deps.store, matter, app, plans, fields, evaluation.decision, decidedAt);
+  // Scheduled before the status changes: a retried job schedules nothing twice, and an approved filing is never
+  // seen without its follow-ups.
+  if (evaluation.decision.outcome === 'APPROVE') await deps.store.followUps.schedule(plannedFollowUps(matter, app, decidedAt));
   await deps.store.applications.complete(app.id, {
     status,
     decision: evaluation.decision,

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
-import type { ApplicationsTable, CertificatesTable, Database } from './schema.js';
+import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } from './schema.js';
 import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
 import { webhookRepository } from './webhook-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
@@ -11,6 +11,7 @@ import type {
   CreateResult,
   DataAccessEntry,
   DocumentKind,
+  FollowUpRow,
   NewApplication,
   NewCertificate,
   OutboxEntry,
@@ -104,6 +105,10 @@ function toCertificate(row: CertificateSelection): CertificateRow {
  * The one Store implementation; the SQL is portable between SQLite (≥3.35: RETURNING, upsert) and PostgreSQL.
  * Connection setup and migrations are done by `createStore` in ./index.ts.
  */
+function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
+  return { applicationId: r.application_id, step: r.step, matter: r.matter, name: r.name, status: r.status, dueAt: r.due_at, doneAt: r.done_at, detail: r.detail };
+}
+
 export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
   const applications: Store['applications'] = {
     async create(app: NewApplication): Promise<CreateResult> {
@@ -542,6 +547,34 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     archive: onceOnly.archive,
     figures: onceOnly.figures,
     authoring: authoringStore(db, dialect),
+    followUps: {
+      async schedule(rows) {
+        if (rows.length === 0) return;
+        await db
+          .insertInto('follow_ups')
+          .values(rows.map((r) => ({ application_id: r.applicationId, step: r.step, matter: r.matter, name: r.name, status: r.status, due_at: r.dueAt, done_at: r.doneAt, detail: r.detail })))
+          .onConflict((oc) => oc.columns(['application_id', 'step']).doNothing())
+          .execute();
+      },
+      async due(at, limit) {
+        const rows = await db.selectFrom('follow_ups').selectAll().where('status', '=', 'scheduled').where('due_at', '<=', at).orderBy('due_at').limit(limit).execute();
+        return rows.map(toFollowUp);
+      },
+      async complete(applicationId, step, at, detail) {
+        const res = await db
+          .updateTable('follow_ups')
+          .set({ status: 'done', done_at: at, detail })
+          .where('application_id', '=', applicationId)
+          .where('step', '=', step)
+          .where('status', '=', 'scheduled')
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      },
+      async forApplication(applicationId) {
+        const rows = await db.selectFrom('follow_ups').selectAll().where('application_id', '=', applicationId).orderBy('due_at').orderBy('step').execute();
+        return rows.map(toFollowUp);
+      },
+    },
     webhooks: webhookRepository(db),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);

@@ -185,6 +185,17 @@ export interface ApplicationFiguresTable {
 }
 
 /** The Kysely database type of the store. */
+export interface FollowUpsTable {
+  application_id: string;
+  step: string;
+  matter: string;
+  name: string;
+  status: 'scheduled' | 'done';
+  due_at: string;
+  done_at: string | null;
+  detail: string | null;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -201,4 +212,5 @@ export interface Database {
   application_figures: ApplicationFiguresTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  follow_ups: FollowUpsTable;
 }

@@ -269,6 +269,17 @@ export interface DeliveryRow extends NewDelivery {
   deliveredAt: string | null;
 }
 
+export interface FollowUpRow {
+  applicationId: string;
+  step: string;
+  matter: string;
+  name: string;
+  status: 'scheduled' | 'done';
+  dueAt: string;
+  doneAt: string | null;
+  detail: string | null;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   applications: {
@@ -353,6 +364,16 @@ export interface Store {
     record(f: FilingFigures, materials: FilingMaterial[]): Promise<void>;
     /** Aggregates per matter over filings created in [from, to). */
     aggregate(filter: { matters?: string[]; from?: string; to?: string }): Promise<MatterAggregates[]>;
+  };
+  /** Steps the department takes on its own after a decision (公示, 租赁补贴 …). */
+  followUps: {
+    /** Schedules steps once per (application, step); a second call keeps the first. */
+    schedule(rows: FollowUpRow[]): Promise<void>;
+    /** Scheduled steps due at or before `at`, oldest first. */
+    due(at: string, limit: number): Promise<FollowUpRow[]>;
+    /** scheduled → done with what was done; false when it was done already. */
+    complete(applicationId: string, step: string, at: string, detail: string): Promise<boolean>;
+    forApplication(applicationId: string): Promise<FollowUpRow[]>;
   };
   webhooks: {
     create(w: NewWebhook): Promise<WebhookRow>;

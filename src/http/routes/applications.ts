@@ -43,6 +43,19 @@ const ApplicationView = Type.Object({
     }),
   ]),
   certificate: Type.Optional(Type.Object({ id: Type.String(), number: Type.String() })),
+  /** Steps the department takes on its own after approval (公示, 租赁补贴 …). */
+  followUps: Type.Optional(
+    Type.Array(
+      Type.Object({
+        step: Type.String(),
+        name: Type.String(),
+        status: Type.String(),
+        dueAt: Type.String(),
+        doneAt: Type.Union([Type.String(), Type.Null()]),
+        detail: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+  ),
 });
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -135,6 +148,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const { id } = request.params as { id: string };
       const row = await deps.store.applications.get(id);
       if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
+      const steps = row.status === 'approved' ? await deps.store.followUps.forApplication(row.id) : [];
       const cert = row.status === 'approved' ? await deps.store.certificates.byApplication(row.id) : null;
       return {
         id: row.id,
@@ -146,6 +160,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
           ? { outcome: row.decision.outcome, reasons: row.decision.reasons.map((r) => ({ rule: r.rule, message: r.message, basis: r.basis, result: r.result })) }
           : null,
         ...(cert ? { certificate: { id: cert.id, number: cert.number } } : {}),
+        ...(steps.length > 0 ? { followUps: steps.map(({ step, name, status, dueAt, doneAt, detail }) => ({ step, name, status, dueAt, doneAt, detail })) } : {}),
       };
     },
   );
