@@ -8,16 +8,15 @@ import { canonicalJson, type LoadedMatter } from '../catalog/load-catalog.js';
 import type { VersionedCatalog } from '../catalog/versioned-catalog.js';
 import type { DataSource } from '../data-sources/types.js';
 import type { Party } from '../documents/types.js';
-import { getPath } from '../domain/paths.js';
 import type { Decision } from '../domain/types.js';
 import { AppError, PermanentFailure, type FieldError } from '../errors.js';
 import type { LookupFact } from '../pipeline/evaluate-rules.js';
 import { issueCertificate, type IssueDeps } from '../pipeline/issue-certificate.js';
-import { prefillFields, printable } from '../pipeline/prefill-fields.js';
 import { ruleCoverage, runMatterTests, type MatterTestResult } from '../pipeline/run-matter-tests.js';
 import type { AuditEntry, Draft, MatterVersion, ReviewItem } from '../store/authoring-store.js';
 import type { Store } from '../store/types.js';
 import { backtest, type BacktestReport } from './backtest.js';
+import { certificateInputs as deriveCertificateInputs } from '../pipeline/certificate-inputs.js';
 
 /** The acting admin: `sub` and department code (`dept` claim). */
 export interface Actor {
@@ -129,16 +128,8 @@ export function createAuthoring(deps: AuthoringDeps) {
 
   /** Certificate inputs for a filing decided by the worker: the same derivation as processApplication. */
   function certificateInputs(matter: LoadedMatter, facts: Record<string, unknown>, answers: Record<string, unknown>, form: Record<string, unknown>) {
-    const def = matter.def;
-    const base: Record<string, unknown> = { applicant: facts.applicant, answers, form };
-    const top = Object.fromEntries(def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact]));
-    const fields = prefillFields(matter, base, top);
-    const withFields = { ...base, fields: Object.fromEntries(fields.map((f) => [f.id, f.prefilledFrom || !f.value.startsWith('—') ? f.value : undefined])) };
-    const applicant = (facts.applicant as { code: string }).code;
-    const holderNameRaw = def.holderName ? getPath(withFields, def.holderName) : undefined;
-    const holder: Party = { code: applicant, name: typeof holderNameRaw === 'string' && holderNameRaw !== '—' ? holderNameRaw : applicant };
-    const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
-    return { fields, withFields, holder, subjectKey };
+    const top = Object.fromEntries(matter.def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact]));
+    return deriveCertificateInputs(matter, { applicant: facts.applicant as { code: string }, answers, form }, top);
   }
 
   return {

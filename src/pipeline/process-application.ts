@@ -8,15 +8,14 @@ import type { DataSource } from '../data-sources/types.js';
 import type { Party, Signer } from '../documents/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
 import { PermanentFailure } from '../errors.js';
-import { getPath } from '../domain/paths.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome } from '../domain/types.js';
 import type { Store } from '../store/types.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
 import { chinaDay, issueCertificate } from './issue-certificate.js';
+import { certificateInputs } from './certificate-inputs.js';
 import { plannedFollowUps } from './follow-ups.js';
-import { prefillFields, printable } from './prefill-fields.js';
 import { resolveSituation } from './resolve-situation.js';
 import { archiveFor, auditEntries, consentEvaluations, fieldProvenance, freshnessEvaluations, readPermission, recordFigures } from './once-only.js';
 import { planMaterials } from './resolve-materials.js';
@@ -59,7 +58,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   const sit = resolveSituation(def, app.answers);
   if (!sit.ok) throw new PermanentFailure(`answers select no situation of ${def.code}`);
 
-  const base: Record<string, unknown> = {
+  const base = {
     applicant: { code: app.applicant, kind: applicantKind(app.applicant) },
     answers: app.answers,
     form: app.form,
@@ -77,13 +76,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     auditEntries(lookups.reads, { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose, matter: def.code, consentId: permission.consent?.id ?? null }),
   );
 
-  const fields = prefillFields(matter, base, lookups.top);
-  const withFields = { ...base, fields: Object.fromEntries(fields.map((f) => [f.id, f.prefilledFrom || !f.value.startsWith('—') ? f.value : undefined])) };
-  const holderNameRaw = def.holderName ? getPath(withFields, def.holderName) : undefined;
-  const holder: Party = {
-    code: app.applicant,
-    name: typeof holderNameRaw === 'string' && holderNameRaw !== '—' ? holderNameRaw : app.applicant,
-  };
+  const { fields, withFields, holder, subjectKey } = certificateInputs(matter, base, lookups.top);
 
   // 材料: 免交 by data, 复用 from the applicant's archive (valid on the filing day), 承诺, or upload.
   const archive = await archiveFor(deps.store, matter, app.applicant, chinaDay(started));
@@ -94,11 +87,10 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans));
   }
 
-  const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');
   const active = await deps.store.certificates.findValid(def.code, subjectKey);
   const facts: Facts = {
     ...lookups.top,
-    applicant: base.applicant as Facts['applicant'],
+    applicant: base.applicant,
     answers: app.answers,
     form: app.form,
     today: chinaDay(started),

@@ -5,6 +5,7 @@
  */
 import type { CertificateRow, Store } from '../store/types.js';
 import type { WebhookQueue } from './webhook-queue.js';
+import { certificateSummary } from '../pipeline/certificate-view.js';
 
 export interface EmitDeps {
   store: Pick<Store, 'webhooks' | 'certificates'>;
@@ -17,16 +18,7 @@ export interface EmitDeps {
 /** The certificate as downstream systems see it (same fields as GET /v1/certificates/{id}, plus links). */
 export function certificateEventData(publicUrl: string, c: CertificateRow) {
   return {
-    id: c.id,
-    number: c.number,
-    licenseId: c.licenseId,
-    matter: c.matter,
-    status: c.status,
-    holder: { name: c.holderName, code: c.holderCode },
-    issuer: { name: c.issuerName, code: c.issuerCode },
-    issuedAt: c.issuedAt,
-    validUntil: c.validUntil,
-    sha256: c.sha256,
+    ...certificateSummary(c),
     links: { self: `${publicUrl}/v1/certificates/${c.id}`, pdf: `${publicUrl}/v1/certificates/${c.id}/pdf` },
   };
 }

@@ -6,6 +6,7 @@ import type { CertificateRow } from '../../store/types.js';
 import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
+import { certificateSummary } from '../../pipeline/certificate-view.js';
 
 export const CertificateView = Type.Object({
   id: Type.String(),
@@ -49,19 +50,7 @@ function mayRead(p: Principal, c: CertificateRow): boolean {
 }
 
 export function view(c: CertificateRow) {
-  return {
-    id: c.id,
-    number: c.number,
-    licenseId: c.licenseId,
-    matter: c.matter,
-    status: c.status,
-    holder: { name: c.holderName, code: c.holderCode },
-    issuer: { name: c.issuerName, code: c.issuerCode },
-    issuedAt: c.issuedAt,
-    validUntil: c.validUntil,
-    sha256: c.sha256,
-    applicationId: c.applicationId,
-  };
+  return { ...certificateSummary(c), applicationId: c.applicationId };
 }
 
 export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
