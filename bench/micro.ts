@@ -6,10 +6,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LoadedMatter } from '../src/catalog/load-catalog.js';
 import type { Deps } from '../src/deps.js';
-import { renderCertificate, renderForm } from '../src/documents/certificate-pdf.js';
+import { renderCertificate, renderForm } from '../src/documents/pdf/certificate-pdf.js';
 import { makeLicenseId } from '../src/documents/license-id.js';
-import { buildCms, signPdf } from '../src/documents/sign-pdf.js';
-import { trustAnchors, verifyPdf } from '../src/documents/verify-pdf.js';
+import { buildCms, signPdf } from '../src/signing/sign-pdf.js';
+import { trustAnchors, verifyPdf } from '../src/verification/verify-pdf.js';
 import type { Party } from '../src/documents/types.js';
 import { getPath } from '../src/domain/paths.js';
 import { evaluateRules, type Facts } from '../src/pipeline/evaluate-rules.js';

@@ -13,9 +13,10 @@ import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from
 import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
-import { ensureDevPki, type DevPki } from './documents/pki.js';
-import { httpTimestamper } from './documents/timestamp.js';
-import type { Party, Timestamper } from './documents/types.js';
+import { ensureDevPki, type DevPki } from './signing/pki.js';
+import { httpTimestamper } from './signing/timestamp.js';
+import type { Party } from './documents/types.js';
+import type { Timestamper } from './signing/types.js';
 import type { PipelineDeps } from './pipeline/process-application.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
 import { createStore } from './store/index.js';

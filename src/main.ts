@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { childEnvironment, loadConfig } from './config.js';
 import { loadCatalog } from './catalog/load-catalog.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
-import { ensureDevPki } from './documents/pki.js';
+import { ensureDevPki } from './signing/pki.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';

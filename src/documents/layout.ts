@@ -3,7 +3,7 @@
  * (linear; re-measuring growing prefixes was O(n²) and cost ~20 ms a document), and drawing a line of text.
  */
 import type { LoadedFont } from './fonts.js';
-import type { Canvas, Rgb } from './pdf-writer.js';
+import type { Canvas, Rgb } from './pdf/pdf-writer.js';
 
 export const BLACK: Rgb = [0, 0, 0];
 

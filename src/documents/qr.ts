@@ -4,8 +4,8 @@
  * and sharp at any resolution.
  */
 import QRCode from 'qrcode';
-import { num } from './pdf-writer.js';
-import type { Canvas } from './pdf-writer.js';
+import { num } from './pdf/pdf-writer.js';
+import type { Canvas } from './pdf/pdf-writer.js';
 
 /** Quiet zone the QR specification requires around the symbol, in modules. */
 export const QR_QUIET_MODULES = 4;

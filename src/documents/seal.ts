@@ -3,7 +3,7 @@
  * short horizontal line under the star. Drawn, not an image, so it is crisp at any zoom and costs ~no bytes.
  */
 import type { LoadedFont } from './fonts.js';
-import type { Canvas, Rgb } from './pdf-writer.js';
+import type { Canvas, Rgb } from './pdf/pdf-writer.js';
 
 /** Seal red (close to the vermilion used on printed seals). */
 export const SEAL_RED: Rgb = [0.86, 0.08, 0.08];

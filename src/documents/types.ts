@@ -1,22 +1,7 @@
 /**
- * Contracts of the documents layer: PDFs (certificate and filled e-form), seals, signing, PKI.
+ * Contracts of the documents layer: what the certificate and the filled e-form say (content, parties, signature
+ * metadata). Keys and signing contracts live in src/signing/types.ts.
  */
-
-/** A key that signs: key files in development, an HSM (PKCS#11) or a registered e-seal in production. */
-export interface Signer {
-  /** DER of the signer certificate first, then intermediates up to (not necessarily including) the root. */
-  readonly chain: Uint8Array[];
-  /** Signs `data` (the DER of the CMS signed attributes) with SHA-256; returns the raw signature. */
-  sign(data: Uint8Array): Promise<Uint8Array>;
-  /** 'rsa' → sha256WithRSAEncryption, 'ec' → ecdsa-with-SHA256. */
-  readonly keyType: 'rsa' | 'ec';
-}
-
-/** An RFC 3161 time-stamping authority (PAdES B-T). */
-export interface Timestamper {
-  /** DER TimeStampToken (a CMS ContentInfo) over the SHA-256 `digest`; throws when none can be had. */
-  timestamp(digest: Uint8Array): Promise<Uint8Array>;
-}
 
 export interface Party {
   name: string;

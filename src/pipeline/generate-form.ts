@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
-import { renderForm } from '../documents/certificate-pdf.js';
-import { signPdf } from '../documents/sign-pdf.js';
-import type { Party, Signer } from '../documents/types.js';
+import { renderForm } from '../documents/pdf/certificate-pdf.js';
+import { signPdf } from '../signing/sign-pdf.js';
+import type { Party } from '../documents/types.js';
+import type { Signer } from '../signing/types.js';
 import type { Situation } from '../catalog/types.js';
 import type { ApplicationRow, StoredDocument } from '../store/types.js';
 import type { FieldValue } from './prefill-fields.js';

@@ -6,11 +6,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
-import { renderCertificate } from '../documents/certificate-pdf.js';
+import { renderCertificate } from '../documents/pdf/certificate-pdf.js';
 import { assertPrintable } from '../documents/fonts.js';
 import { makeLicenseId } from '../documents/license-id.js';
-import { signPdf } from '../documents/sign-pdf.js';
-import type { Party, Signer, Timestamper } from '../documents/types.js';
+import { signPdf } from '../signing/sign-pdf.js';
+import type { Party } from '../documents/types.js';
+import type { Signer, Timestamper } from '../signing/types.js';
 import type { ApplicationRow, CertificateRow, Store } from '../store/types.js';
 import { outputLine, type FieldValue } from './prefill-fields.js';
 

@@ -5,7 +5,8 @@
  */
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { DataSource } from '../data-sources/types.js';
-import type { Party, Signer } from '../documents/types.js';
+import type { Party } from '../documents/types.js';
+import type { Signer } from '../signing/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
 import { PermanentFailure } from '../errors.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome } from '../domain/types.js';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trustAnchors, type TrustAnchors } from '../../src/documents/verify-pdf.js';
+import { trustAnchors, type TrustAnchors } from '../../src/verification/verify-pdf.js';
 import { ERRORS } from '../../src/errors.js';
 import { httpDepsFrom } from '../../src/http/http-deps.js';
 import { verifyWithRegister } from '../../src/http/routes/verify.js';

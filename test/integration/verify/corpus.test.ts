@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { flattenedVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDevPki } from '../../../src/documents/pki.js';
+import { ensureDevPki } from '../../../src/signing/pki.js';
 import { buildCorpus, signatureLayout, type CorpusEntry } from '../../fixtures/attack-corpus.js';
 import { startTestTsa, type TestTsa } from '../../fixtures/test-tsa.js';
 import { extractCms, pdfText, pdfToPng, run, tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
@@ -114,8 +114,8 @@ describe('an issued certificate (PAdES B-T)', () => {
     const printed = await run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cmsPath]);
     expect(printed.stdout).toContain('id-smime-aa-timeStampToken');
     // Pull the token and the signature value out with our own DER reader, then let openssl judge.
-    const { parseSignedData, OIDS } = await import('../../../src/documents/cms.js');
-    const { rawOf } = await import('../../../src/documents/der.js');
+    const { parseSignedData, OIDS } = await import('../../../src/verification/cms.js');
+    const { rawOf } = await import('../../../src/verification/der.js');
     const sd = parseSignedData(extractCms(pdf));
     const si = sd.signerInfos[0]!;
     const attr = si.unsignedAttrs.find((a) => a.oid === OIDS.signatureTimeStampToken)!;

@@ -1,11 +1,11 @@
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCertificate, renderForm } from '../../../src/documents/certificate-pdf.js';
+import { renderCertificate, renderForm } from '../../../src/documents/pdf/certificate-pdf.js';
 import { loadFont, missingGlyphs } from '../../../src/documents/fonts.js';
 import { formatChineseDate, wrapText } from '../../../src/documents/layout.js';
-import { ensureDevPki } from '../../../src/documents/pki.js';
-import type { DevPki } from '../../../src/documents/pki.js';
-import { SIGNATURE_CONTENTS_BYTES, signPdf } from '../../../src/documents/sign-pdf.js';
+import { ensureDevPki } from '../../../src/signing/pki.js';
+import type { DevPki } from '../../../src/signing/pki.js';
+import { SIGNATURE_CONTENTS_BYTES, signPdf } from '../../../src/signing/sign-pdf.js';
 import { pdfText, tempDir, writeTemp } from '../../support/pdf-tools.js';
 import { DEPT, META, certificateContent, formContent } from './sample.js';
 

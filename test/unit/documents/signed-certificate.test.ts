@@ -1,9 +1,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCertificate, renderForm } from '../../../src/documents/certificate-pdf.js';
-import { ensureDevPki } from '../../../src/documents/pki.js';
-import type { DevPki } from '../../../src/documents/pki.js';
-import { signPdf } from '../../../src/documents/sign-pdf.js';
+import { renderCertificate, renderForm } from '../../../src/documents/pdf/certificate-pdf.js';
+import { ensureDevPki } from '../../../src/signing/pki.js';
+import type { DevPki } from '../../../src/signing/pki.js';
+import { signPdf } from '../../../src/signing/sign-pdf.js';
 import {
   extractCms,
   opensslCmsPrint,

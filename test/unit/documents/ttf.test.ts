@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { loadFont } from '../../../src/documents/fonts.js';
-import { DocumentFont, hexText, num, pdfDate } from '../../../src/documents/pdf-writer.js';
+import { DocumentFont, hexText, num, pdfDate } from '../../../src/documents/pdf/pdf-writer.js';
 import { subsetTrueType } from '../../../src/documents/ttf.js';
 import type { TrueTypeFont } from '../../../src/documents/ttf.js';
 

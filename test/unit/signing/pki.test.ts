@@ -2,9 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_ROOT_CN, ensureDevPki } from '../../../src/documents/pki.js';
+import { DEV_ROOT_CN, ensureDevPki } from '../../../src/signing/pki.js';
 import { repoRoot, run, tempDir, writeTemp } from '../../support/pdf-tools.js';
-import { DEPT, HOLDER, OTHER_DEPT } from './sample.js';
+import { DEPT, HOLDER, OTHER_DEPT } from '../documents/sample.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -43,7 +43,7 @@ describe('ensureDevPki', () => {
     const script = writeTemp(
       tmp.dir,
       'ensure.mts',
-      `import { ensureDevPki } from ${JSON.stringify(path.join(repoRoot, 'src/documents/pki.ts'))};
+      `import { ensureDevPki } from ${JSON.stringify(path.join(repoRoot, 'src/signing/pki.ts'))};
 const pki = await ensureDevPki(${JSON.stringify(dir)}, [${JSON.stringify(DEPT)}]);
 process.stdout.write(pki.rootsPem);`,
     );

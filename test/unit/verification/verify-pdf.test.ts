@@ -2,18 +2,18 @@ import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto
 import fc from 'fast-check';
 import { flattenedVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCertificate, renderForm } from '../../../src/documents/certificate-pdf.js';
+import { renderCertificate, renderForm } from '../../../src/documents/pdf/certificate-pdf.js';
 import { missingGlyphs, UnprintableTextError } from '../../../src/documents/fonts.js';
-import { ensureDevPki, type DevPki } from '../../../src/documents/pki.js';
-import { signRevocationList } from '../../../src/documents/revocation-list.js';
-import { signPdf } from '../../../src/documents/sign-pdf.js';
-import { httpTimestamper, timeStampRequest, tokenFromResponse } from '../../../src/documents/timestamp.js';
-import type { Signer, Timestamper } from '../../../src/documents/types.js';
-import { applyRegister, parsePdfDate, trustAnchors, verifyPdf, type RegisterEntry } from '../../../src/documents/verify-pdf.js';
+import { ensureDevPki, type DevPki } from '../../../src/signing/pki.js';
+import { signRevocationList } from '../../../src/signing/revocation-list.js';
+import { signPdf } from '../../../src/signing/sign-pdf.js';
+import { httpTimestamper, timeStampRequest, tokenFromResponse } from '../../../src/signing/timestamp.js';
+import type { Signer, Timestamper } from '../../../src/signing/types.js';
+import { applyRegister, parsePdfDate, trustAnchors, verifyPdf, type RegisterEntry } from '../../../src/verification/verify-pdf.js';
 import { PermanentFailure } from '../../../src/errors.js';
 import { startTestTsa, type TestTsa } from '../../fixtures/test-tsa.js';
 import { pdfText, pdfToPng, run, tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
-import { DEPT, HOLDER, META, certificateContent, formContent } from './sample.js';
+import { DEPT, HOLDER, META, certificateContent, formContent } from '../documents/sample.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let pki: DevPki;

@@ -3,8 +3,8 @@
  * signature value. The token goes into the SignerInfo as the unsigned attribute id-aa-signatureTimeStampToken.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { OIDS, hashOf, parseSignedData, parseTstInfo } from './cms.js';
-import { TAG, UNIVERSAL, children, derHeader, expectTlv, rawOf, readTlv, valueOf } from './der.js';
+import { OIDS, hashOf, parseSignedData, parseTstInfo } from '../verification/cms.js';
+import { TAG, UNIVERSAL, children, derHeader, expectTlv, rawOf, readTlv, valueOf } from '../verification/der.js';
 import type { Timestamper } from './types.js';
 
 const SHA256_OID_DER = Buffer.from('0609608648016503040201', 'hex');

@@ -2,17 +2,17 @@
  * The two PDFs the service issues: the e-certificate (证照 / 回执) and the filled e-form (申请表). Each is built in
  * one pass with its signature placeholder already in place, ready for `signPdf`.
  */
-import { PermanentFailure } from '../errors.js';
-import { assertPrintable, loadFont } from './fonts.js';
-import type { LoadedFont } from './fonts.js';
-import { drawCentered, drawLine, formatChineseDate, wrapText } from './layout.js';
+import { PermanentFailure } from '../../errors.js';
+import { assertPrintable, loadFont } from '../fonts.js';
+import type { LoadedFont } from '../fonts.js';
+import { drawCentered, drawLine, formatChineseDate, wrapText } from '../layout.js';
 import { A4, Canvas, DocumentFont, writeDocument } from './pdf-writer.js';
 import type { Rgb } from './pdf-writer.js';
-import { drawQr } from './qr.js';
-import { drawSeal } from './seal.js';
-import type { CertificateContent, FormContent, SignatureMeta } from './types.js';
+import { drawQr } from '../qr.js';
+import { drawSeal } from '../seal.js';
+import type { CertificateContent, FormContent, SignatureMeta } from '../types.js';
 
-export type { SignatureMeta } from './types.js';
+export type { SignatureMeta } from '../types.js';
 
 const MARGIN = 56;
 const FRAME: Rgb = [0.62, 0.1, 0.1];

@@ -8,7 +8,8 @@ import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
-import type { Party, Signer } from './types.js';
+import type { Party } from '../documents/types.js';
+import type { Signer } from './types.js';
 
 /** Subject CN of the development root, marked so nobody mistakes it for a real CA. */
 export const DEV_ROOT_CN = '秒批秒办 开发根证书 (仅供开发测试)';

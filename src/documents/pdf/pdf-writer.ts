@@ -11,10 +11,10 @@
  * CID i (CIDToGIDMap /Identity).
  */
 import { deflateSync } from 'node:zlib';
-import type { LoadedFont } from './fonts.js';
-import { BYTE_RANGE_PLACEHOLDER, SIGNATURE_CONTENTS_BYTES } from './sign-pdf.js';
-import { subsetTrueType } from './ttf.js';
-import type { SignatureMeta } from './types.js';
+import type { LoadedFont } from '../fonts.js';
+import { BYTE_RANGE_PLACEHOLDER, SIGNATURE_CONTENTS_BYTES } from '../../signing/sign-pdf.js';
+import { subsetTrueType } from '../ttf.js';
+import type { SignatureMeta } from '../types.js';
 
 export type Rgb = readonly [number, number, number];
 
