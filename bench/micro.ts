@@ -156,7 +156,7 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
   const digest = randomBytes(32);
   const cmsStats = await timeIt(() => buildCms(digest, deptSigner), opts.iterations * 2, budget);
   const signed = await signPdf(unsigned, deptSigner);
-  const roots = trustAnchors(deps.pki.rootsPem);
+  const roots = trustAnchors(deps.trustAnchorsPem);
   let verifyIndication = '';
   const verifyStats = await timeIt(async () => {
     verifyIndication = verifyPdf(signed, { roots }).indication;

@@ -8,7 +8,18 @@ import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** Where the departments' seal keys are (DESIGN.md §9). */
+export type SealKeysConfig =
+  /** The development PKI generated into CERTS_DIR (embedded default; refused in production). */
+  | { backend: 'dev' }
+  /** Mounted PEM files: `<dir>/<department code>.key.pem` and `.cert.pem` (chain, seal certificate first). */
+  | { backend: 'file'; dir: string }
+  /** An HSM through PKCS#11: key (and certificate) objects labelled with the department code, or as mapped. */
+  | { backend: 'pkcs11'; module: string; token: string; pin: string; labels: Record<string, string> };
+
 export interface Config {
+  /** NODE_ENV=production: refuses development keys, secrets and demo data (src/production-check.ts). */
+  production: boolean;
   port: number;
   host: string;
   /** Base of links printed in certificates and QR codes, without a trailing slash. */
@@ -70,6 +81,12 @@ export interface Config {
     /** Requests per minute and client IP on /v1/verify and /verify pages; 0 disables the limit. */
     rateLimitPerMinute: number;
   };
+  /** Department seal keys (SEAL_BACKEND, SEAL_KEYS_DIR, SEAL_PKCS11_*). */
+  sealKeys: SealKeysConfig;
+  /** PEM of the trust anchors certificates chain to (TRUST_ROOTS); null → the top of the seal chains (dev root in development). */
+  trustRootsPem: string | null;
+  /** The e-seal platform (ESEAL_URL); null → the in-process development authority (refused in production). */
+  eseal: { url: string | null; timeoutMs: number; trustRootsPem: string | null };
   webhooks: {
     /** WEBHOOK_ALLOW_LOOPBACK: deliveries may go to 127.0.0.0/8 and ::1 (development only; default false). */
     allowLoopback: boolean;
@@ -142,6 +159,48 @@ function devSecret(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** PEM given inline or as a path to a PEM file (relative to `cwd`); null when unset. */
+function pemOrFile(env: Env, name: string, cwd: string, marker: string): string | null {
+  const v = str(env, name);
+  if (v === null) return null;
+  let text = v;
+  if (!v.includes('-----BEGIN')) {
+    try {
+      text = readFileSync(path.resolve(cwd, v), 'utf8');
+    } catch (err) {
+      throw new ConfigError(name, `must be PEM or the path of a PEM file; cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  if (!text.includes(marker)) throw new ConfigError(name, `must hold ${marker}`);
+  return text;
+}
+
+function sealKeys(env: Env, cwd: string): SealKeysConfig {
+  const backend = (str(env, 'SEAL_BACKEND') ?? (str(env, 'SEAL_KEYS_DIR') ? 'file' : 'dev')).toLowerCase();
+  if (backend === 'dev') return { backend: 'dev' };
+  if (backend === 'file') {
+    const dir = str(env, 'SEAL_KEYS_DIR');
+    if (dir === null) throw new ConfigError('SEAL_KEYS_DIR', 'must name the folder of mounted seal keys when SEAL_BACKEND=file');
+    return { backend: 'file', dir: path.resolve(cwd, dir) };
+  }
+  if (backend === 'pkcs11') {
+    const module = str(env, 'SEAL_PKCS11_MODULE');
+    const token = str(env, 'SEAL_PKCS11_TOKEN');
+    const pin = str(env, 'SEAL_PKCS11_PIN');
+    if (module === null) throw new ConfigError('SEAL_PKCS11_MODULE', 'must be the path of the PKCS#11 library when SEAL_BACKEND=pkcs11 (e.g. /usr/lib/softhsm/libsofthsm2.so)');
+    if (token === null) throw new ConfigError('SEAL_PKCS11_TOKEN', 'must be the token label when SEAL_BACKEND=pkcs11');
+    if (pin === null) throw new ConfigError('SEAL_PKCS11_PIN', 'must be the user PIN when SEAL_BACKEND=pkcs11');
+    const labels: Record<string, string> = {};
+    for (const pair of (str(env, 'SEAL_PKCS11_LABELS') ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^([0-9A-Z]{18})=(.{1,64})$/.exec(pair);
+      if (!m) throw new ConfigError('SEAL_PKCS11_LABELS', `must be DEPARTMENT_CODE=label,… ; got "${pair}"`);
+      labels[m[1] as string] = m[2] as string;
+    }
+    return { backend: 'pkcs11', module: path.resolve(cwd, module), token, pin, labels };
+  }
+  throw new ConfigError('SEAL_BACKEND', `must be dev, file or pkcs11, got "${backend}"`);
+}
+
 /** The environment for child processes of the launcher: this one plus overrides. */
 export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
   return { ...process.env, ...overrides };
@@ -173,7 +232,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes long');
   }
-  const generatedSecret = jwtSecret === null && jwksUrl === null && publicKeyPem === null;
+  const production = str(env, 'NODE_ENV') === 'production';
+  // Production never makes a development secret: it refuses to start without a JWKS or public key instead.
+  const generatedSecret = !production && jwtSecret === null && jwksUrl === null && publicKeyPem === null;
   if (generatedSecret) jwtSecret = devSecret(dataDir);
   const devSignInRaw = str(env, 'AUTH_DEV_SIGN_IN');
   const devSignIn = bool(env, 'AUTH_DEV_SIGN_IN', generatedSecret);
@@ -195,6 +256,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const config: Config = {
+    production,
     port,
     host,
     publicUrl,
@@ -226,6 +288,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     verify: {
       maxBytes: int(env, 'VERIFY_MAX_BYTES', 10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
       rateLimitPerMinute: int(env, 'VERIFY_RATE_LIMIT', 60, 0, 1_000_000),
+    },
+    sealKeys: sealKeys(env, cwd),
+    trustRootsPem: pemOrFile(env, 'TRUST_ROOTS', cwd, '-----BEGIN CERTIFICATE-----'),
+    eseal: {
+      url: url(env, 'ESEAL_URL', ['http:', 'https:']),
+      timeoutMs: int(env, 'ESEAL_TIMEOUT_MS', 5_000, 100, 60_000),
+      trustRootsPem: pemOrFile(env, 'ESEAL_TRUST_ROOTS', cwd, '-----BEGIN CERTIFICATE-----'),
     },
     webhooks: {
       allowLoopback: bool(env, 'WEBHOOK_ALLOW_LOOPBACK', false),

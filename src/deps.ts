@@ -13,6 +13,10 @@ import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from
 import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
+import { openDepartmentSigners, type DepartmentSigners } from './signing/department-signers.js';
+import type { ESealPlatform } from './signing/eseal/contract.js';
+import { createDevelopmentAuthority, databaseSealStore, type DevelopmentAuthority } from './signing/eseal/development-authority.js';
+import { createESealClient } from './signing/eseal/http-client.js';
 import { ensureDevPki, type DevPki } from './signing/pki.js';
 import { httpTimestamper } from './signing/timestamp.js';
 import type { Party } from './documents/types.js';
@@ -33,7 +37,12 @@ export interface Deps extends PipelineDeps {
   authoring: Authoring;
   registry: SourceDefinition[];
   sources: ReadonlyMap<string, DataSource>;
-  pki: DevPki;
+  /** The development PKI, only when something uses it (dev seal keys or the dev e-seal authority); never in production. */
+  pki: DevPki | null;
+  /** Department seal keys (dev PKI, mounted files or PKCS#11) and the anchors they chain to. */
+  departmentSeals: DepartmentSigners;
+  /** PEM of every anchor a document we issue or seal chains to: departments' and the e-seal platform's. */
+  trustAnchorsPem: string;
   /** Issuing departments of the catalog (their seal keys sign certificates and revocation lists). */
   departments: Party[];
   /** RFC 3161 client when TSA_URL is set (PAdES B-T), else null (B-B). */
@@ -47,6 +56,11 @@ export interface Deps extends PipelineDeps {
 
 /** How often each process checks the database for a newly published or rolled-back version. */
 const CATALOG_POLL_MS = 1000;
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----\n?/g;
+function splitPem(pem: string): string[] {
+  return (pem.match(PEM_CERT) ?? []).map((b) => (b.endsWith('\n') ? b : `${b}\n`));
+}
 
 export function redisConnection(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null so blocking commands survive reconnects.
@@ -67,8 +81,20 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     resilience: { retries, failureThreshold: breakerFailures, openMs: breakerOpenMs, cacheMaxTtlSeconds },
   });
   const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
-  const pki = await ensureDevPki(config.certsDir, departments);
+  // The development PKI exists only where it is used: never generated in production (checked before this runs).
+  const pki = config.sealKeys.backend === 'dev' || config.eseal.url === null ? await ensureDevPki(config.certsDir, departments) : null;
+  const departmentSeals = openDepartmentSigners(
+    config.sealKeys,
+    departments.map((d) => d.code),
+    { devPki: pki, trustRootsPem: config.trustRootsPem, production: config.production },
+  );
   const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
+  const eseal: ESealPlatform | DevelopmentAuthority =
+    config.eseal.url !== null
+      ? createESealClient({ baseUrl: config.eseal.url, timeoutMs: config.eseal.timeoutMs })
+      : createDevelopmentAuthority({ store: databaseSealStore(store.eseals), ca: pki!.esealCa, prefill: false });
+  const esealAnchors = config.eseal.url !== null ? (config.eseal.trustRootsPem ?? '') : pki!.rootsPem;
+  const trustAnchorsPem = [...new Set([...splitPem(departmentSeals.anchorsPem), ...splitPem(esealAnchors)])].join('');
   // rules/ seeds the versions table; from then on the database says which version of a matter is current.
   await seedCatalog(store.authoring, catalog, config.rulesDir, new Date().toISOString());
   const versioned = await openVersionedCatalog({
@@ -86,7 +112,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     departments,
     issue: {
       store,
-      departmentSigner: (code) => pki.departmentSigner(code),
+      departmentSigner: (code) => departmentSeals.signer(code),
       publicUrl: config.publicUrl,
       newId: () => randomUUID(),
       timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
@@ -109,10 +135,12 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     sourceNames: new Map(registry.map((s) => [s.id, s.name])),
     sourceTtls: new Map(registry.map((s) => [s.id, s.cacheTtlSeconds])),
     pki,
+    departmentSeals,
+    trustAnchorsPem,
+    eseal,
     departments: departments.map((d) => ({ name: d.name, code: d.code })),
     timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
-    enterpriseSigner: (party) => pki.enterpriseSigner(party),
-    departmentSigner: (code) => pki.departmentSigner(code),
+    departmentSigner: (code) => departmentSeals.signer(code),
     publicUrl: config.publicUrl,
     clock: () => new Date(),
     newId: () => randomUUID(),
@@ -123,7 +151,9 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
       versioned.close();
       await queue.close();
       await webhookQueue.close();
+      await eseal.close();
       await store.close();
+      departmentSeals.close();
       redis.disconnect();
     },
   };

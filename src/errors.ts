@@ -23,6 +23,7 @@ export const ERRORS = {
   MATTER_UNKNOWN: { status: 400, message: '请求中的事项不存在 The matter named in the body does not exist; see GET /v1/matters' },
   APPLICATION_NOT_FOUND: { status: 404, message: '申请不存在 No such application' },
   FORM_NOT_READY: { status: 409, message: '申请表尚未生成，请稍后再试 The filled form is not generated yet; retry shortly' },
+  FORM_NOT_SEALED: { status: 409, message: '申请表未能以申请人电子印章签章，已转人工办理，见办件决定中的原因 The form could not be sealed with the applicant\'s e-seal; a person handles the filing (see the decision\'s reasons)' },
   CERTIFICATE_NOT_FOUND: { status: 404, message: '证照不存在 No such certificate' },
   ROUTE_NOT_FOUND: { status: 404, message: '接口不存在 No such endpoint' },
   METHOD_NOT_ALLOWED: { status: 405, message: '不支持该请求方法 Method not allowed' },

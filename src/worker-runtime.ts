@@ -28,6 +28,8 @@ export function startWorkerRuntime(
   opts: { concurrency?: number; relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number; relayGraceMs?: number } } = {},
 ): WorkerRuntime {
   const log = deps.logger;
+  // The development e-seal authority makes new applicants' keys ahead of need, in the thread pool (never in an API process).
+  if ('warm' in deps.eseal) void deps.eseal.warm(30_000);
   const connection = redisConnection(deps.config.redisUrl!);
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
   const worker = new Worker<ApplicationJob>(

@@ -2,8 +2,8 @@ import type { SourceRead } from '../domain/types.js';
 import { isJsonObject, sha256Hex } from './hash.js';
 import type { DataSource, ReadContext } from './types.js';
 
-/** sha256 of an empty body: the fixture's stand-in for the body of a 404. */
-const EMPTY_BODY_HASH = sha256Hex('');
+/** sha256 of the contract's not-found body `{"found":false}` (DESIGN.md §4), as a conforming server sends it. */
+const NOT_FOUND_HASH = sha256Hex(JSON.stringify({ found: false }));
 
 /** Options of {@link createFixtureSource}. */
 export interface FixtureSourceOptions {
@@ -19,7 +19,7 @@ export interface FixtureSourceOptions {
  * Fixture backend (embedded default and tests): answers from in-memory demo records with the HTTP backend's
  * semantics — found or not_found, never unknown for a non-empty key. `responseHash` is the sha256 of
  * `JSON.stringify(record)`, byte-for-byte what a conforming HTTP server serving the same record sends (and of
- * the empty body for not_found, as for a 404 with no body), so receipts do not depend on the backend. Each read returns a fresh copy: callers cannot alter the fixture.
+ * `{"found":false}` for not_found, the contract's 404 body), so receipts do not depend on the backend. Each read returns a fresh copy: callers cannot alter the fixture.
  * @throws TypeError at creation when a record is not a JSON object.
  */
 export function createFixtureSource(options: FixtureSourceOptions): DataSource {
@@ -42,8 +42,8 @@ export function createFixtureSource(options: FixtureSourceOptions): DataSource {
     }
     const body = bodies.get(key);
     if (body === undefined) {
-      // As if the server answered 404 with an empty body: there was an answer, so the hash is not ''.
-      return { source: id, key, status: 'not_found', record: null, responseHash: EMPTY_BODY_HASH, fetchedAt };
+      // As if the server answered 404 {"found":false}: there was an answer, so the hash is not ''.
+      return { source: id, key, status: 'not_found', record: null, responseHash: NOT_FOUND_HASH, fetchedAt };
     }
     const record = JSON.parse(body.text) as Record<string, unknown>;
     return { source: id, key, status: 'found', record, responseHash: body.hash, fetchedAt };

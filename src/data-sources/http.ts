@@ -1,5 +1,6 @@
 import type { SourceRead } from '../domain/types.js';
 import { isJsonObject, sha256Hex } from './hash.js';
+import { recordProblem, type RecordShape } from './record-shape.js';
 import type { DataSource, ReadContext } from './types.js';
 
 /** Default cap on a response body: records are small; a huge body is a fault, not data. */
@@ -25,6 +26,11 @@ export interface HttpSourceOptions {
   retries?: number;
   /** Base of the exponential back-off in ms (full jitter: a random wait in [0, base·2^attempt]). Default 50. */
   retryBaseMs?: number;
+  /**
+   * What a record of this source must look like (registry `record`): a 200 whose body lacks a required property,
+   * or names another key, is not the record asked for (a gateway envelope, a proxy's page) → UNKNOWN.
+   */
+  record?: RecordShape;
 }
 
 /** Outcome of reading a body under the size cap. */
@@ -32,9 +38,12 @@ type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; error: string }
 
 /**
  * HTTP backend of the data-source contract (DESIGN.md §4): `GET {baseUrl}/{encodeURIComponent(key)}`.
- * 200 + JSON object → found; 404 → not_found; any other status, redirect (not followed), non-JSON or
- * non-object body, oversize body, network error or timeout → unknown with an `error`. Never throws, because
- * an unreachable source must route a filing to manual review, not crash the worker.
+ * 200 + a JSON object of the source's record shape → found; not found ONLY when the source says so: `404` with a
+ * JSON body whose `found` is `false`. Everything else fails closed to unknown with an `error`: a bare or HTML 404
+ * (a misrouted proxy must never read as "no such enterprise" and auto-reject a filing), any other status, a
+ * redirect (not followed), a body that is not JSON or not the record, an oversize body, a network error or a
+ * timeout. Never throws, because an unreachable source must route a filing to manual review, not crash the
+ * worker.
  * @throws TypeError at creation only, when `baseUrl` is not an absolute http(s) URL or `timeoutMs` ≤ 0.
  */
 export function createHttpSource(options: HttpSourceOptions): DataSource {
@@ -91,25 +100,38 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
     const responseHash = sha256Hex(body.bytes);
 
     if (response.status === 404) {
-      return answer({ source: id, key, status: 'not_found', record: null, responseHash, fetchedAt });
+      const said = parseJson(body.bytes);
+      if (isJsonObject(said) && said['found'] === false) {
+        return answer({ source: id, key, status: 'not_found', record: null, responseHash, fetchedAt });
+      }
+      return unknown('HTTP 404 without {"found": false}: not an answer of the source (misrouted proxy?)', responseHash);
     }
     if (response.status !== 200) {
       const what = response.status >= 300 && response.status < 400 ? ' (redirect not followed)' : '';
       return unknown(`HTTP ${response.status}${what}`, responseHash, TRANSIENT_STATUSES.has(response.status));
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.bytes));
-    } catch {
-      return unknown('response body is not valid UTF-8 JSON', responseHash);
-    }
+    const value = parseJson(body.bytes);
+    if (value === INVALID) return unknown('response body is not valid UTF-8 JSON', responseHash);
     if (!isJsonObject(value)) {
       return unknown(`response body is JSON ${Array.isArray(value) ? 'array' : typeof value}, not an object`, responseHash);
     }
+    const problem = options.record ? recordProblem(value, key, options.record) : null;
+    if (problem !== null) return unknown(`response is not a ${id} record: ${problem}`, responseHash);
     return answer({ source: id, key, status: 'found', record: value, responseHash, fetchedAt });
   }
 
   return { id, backend: 'http', read };
+}
+
+const INVALID = Symbol('invalid JSON');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes)) as unknown;
+  } catch {
+    return INVALID;
+  }
 }
 
 /** Statuses worth another attempt: the gateway or the source is momentarily unable to answer. */

@@ -4,6 +4,7 @@ import { isMap, isScalar, parseDocument } from 'yaml';
 import { createFixtureSource } from './fixture.js';
 import { isJsonObject } from './hash.js';
 import { createHttpSource } from './http.js';
+import { recordProblem, type RecordShape } from './record-shape.js';
 import { withResilience } from './resilient.js';
 import type { DataSource } from './types.js';
 
@@ -24,6 +25,8 @@ export interface SourceDefinition {
   timeoutMs: number;
   /** How long a found/not_found answer may be reused; absent = do not cache. */
   cacheTtlSeconds?: number;
+  /** What every record of the source looks like (a 200 without it is UNKNOWN, never the record). */
+  record?: RecordShape;
 }
 
 /** One problem found in a rules file: `path` is inside the file, e.g. `sources[2].timeoutMs`. */
@@ -46,7 +49,9 @@ export class SourceRegistryError extends Error {
 /** File name of the registry inside the rules folder. */
 export const REGISTRY_FILE = 'data-sources.yaml';
 const ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const SOURCE_KEYS = new Set(['id', 'name', 'owner', 'keyType', 'timeoutMs', 'cacheTtlSeconds']);
+const SOURCE_KEYS = new Set(['id', 'name', 'owner', 'keyType', 'timeoutMs', 'cacheTtlSeconds', 'record']);
+const RECORD_KEYS = new Set(['keyProperty', 'required']);
+const PROPERTY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_TIMEOUT_MS = 60_000;
 
 /**
@@ -75,7 +80,7 @@ export function loadSourceRegistry(rulesDir: string): SourceDefinition[] {
     const at = `sources[${i}]`;
     if (!isJsonObject(entry)) return bad(at, 'must be a mapping');
     for (const k of Object.keys(entry)) if (!SOURCE_KEYS.has(k)) bad(`${at}.${k}`, 'unknown property');
-    const { id, name, owner, keyType, timeoutMs, cacheTtlSeconds } = entry;
+    const { id, name, owner, keyType, timeoutMs, cacheTtlSeconds, record } = entry;
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) bad(`${at}.id`, 'must be a lower-case kebab-case string');
     else if (seen.has(id)) bad(`${at}.id`, `duplicate id ${JSON.stringify(id)}`);
     else seen.add(id);
@@ -98,6 +103,24 @@ export function loadSourceRegistry(rulesDir: string): SourceDefinition[] {
       timeoutMs: timeoutMs as number,
     };
     if (cacheTtlSeconds !== undefined) def.cacheTtlSeconds = cacheTtlSeconds as number;
+    if (record !== undefined) {
+      if (!isJsonObject(record)) bad(`${at}.record`, 'must be a mapping with keyProperty and/or required');
+      else {
+        for (const k of Object.keys(record)) if (!RECORD_KEYS.has(k)) bad(`${at}.record.${k}`, 'unknown property');
+        const shape: RecordShape = {};
+        const { keyProperty, required } = record;
+        if (keyProperty !== undefined) {
+          if (typeof keyProperty !== 'string' || !PROPERTY.test(keyProperty)) bad(`${at}.record.keyProperty`, 'must be a property name');
+          else shape.keyProperty = keyProperty;
+        }
+        if (required !== undefined) {
+          if (!Array.isArray(required) || required.length === 0 || !required.every((p) => typeof p === 'string' && PROPERTY.test(p))) {
+            bad(`${at}.record.required`, 'must be a non-empty list of property names');
+          } else shape.required = required as string[];
+        }
+        def.record = shape;
+      }
+    }
     result.push(def);
   });
   if (issues.length > 0) throw new SourceRegistryError(file, issues);
@@ -205,12 +228,24 @@ export function createDataSources(options: CreateDataSourcesOptions): Map<string
     if (url) {
       try {
         const retries = options.resilience?.retries ?? 0;
-        sources.set(def.id, createHttpSource({ id: def.id, baseUrl: url, timeoutMs: def.timeoutMs, retries, ...(now ? { now } : {}) }));
+        sources.set(
+          def.id,
+          createHttpSource({ id: def.id, baseUrl: url, timeoutMs: def.timeoutMs, retries, ...(def.record ? { record: def.record } : {}), ...(now ? { now } : {}) }),
+        );
       } catch (err) {
         throw new Error(`${envNameFor(def.id)}: invalid base URL for data source ${def.id}: ${(err as Error).message}`);
       }
     } else {
       const records = loadDemoRecords(rulesDir, def.id);
+      if (def.record) {
+        // Demo records must look like what the HTTP backend accepts, or the embedded default would approve on
+        // data that production would call UNKNOWN.
+        const issues = Object.entries(records).flatMap(([key, rec]) => {
+          const problem = recordProblem(rec, key, def.record!);
+          return problem === null ? [] : [{ path: JSON.stringify(key), message: problem }];
+        });
+        if (issues.length > 0) throw new SourceRegistryError(demoDataFile(rulesDir, def.id), issues);
+      }
       sources.set(def.id, createFixtureSource({ id: def.id, records, ...(now ? { now } : {}) }));
     }
     const r = options.resilience;

@@ -11,7 +11,7 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     catalog: deps.catalog,
     queue: deps.queue,
     redis: deps.redis,
-    rootsPem: deps.pki.rootsPem,
+    rootsPem: deps.trustAnchorsPem,
     verifyToken: createTokenVerifier(deps.config.auth),
     metrics: createMetrics(),
     clock: deps.clock,

@@ -1,6 +1,7 @@
 /**
- * The filled e-form (申请表): generated from the answers, the typed fields and the pre-filled ones, sealed on the
- * enterprise's behalf under its seal authorisation, and kept with the application whatever the decision.
+ * The filled e-form (申请表): generated from the answers, the typed fields and the pre-filled ones, signed with the
+ * applicant's seal from the e-seal platform (./applicant-seal.ts) under its seal authorisation, and kept with the
+ * application whatever the decision.
  */
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
@@ -14,7 +15,6 @@ import type { FieldValue } from './prefill-fields.js';
 import type { MaterialPlan } from './resolve-materials.js';
 
 export interface FormDeps {
-  enterpriseSigner(party: Party): Promise<Signer>;
   sourceNames: ReadonlyMap<string, string>;
 }
 
@@ -27,13 +27,18 @@ export async function generateForm(
   applicant: Party,
   at: Date,
   /** How each material was obtained: only commitments actually made are printed, reused archive items are named. */
-  plans?: readonly MaterialPlan[],
+  plans: readonly MaterialPlan[] | undefined,
+  /** The applicant's seal (enterprise e-seal or personal e-signature) from the e-seal platform. */
+  signer: Signer,
+  kind: 'organisation' | 'person' = 'organisation',
 ): Promise<StoredDocument> {
   const def = matter.def;
   const materials = def.materials.filter((m) => !m.situations || m.situations.includes(situation.id));
   const statements = [
     `办理情形：${situation.name}。`,
-    `申请人已同意本事项依法查询共享数据（用途：${def.consent.purpose}），并授权系统以本单位电子印章签章生成本表。`,
+    kind === 'person'
+      ? `申请人已同意本事项依法查询共享数据（用途：${def.consent.purpose}），并授权以本人个人电子签名签署本表。`
+      : `申请人已同意本事项依法查询共享数据（用途：${def.consent.purpose}），并授权系统以本单位电子印章签章生成本表。`,
     ...(plans
       ? plans.flatMap((p) => [
           ...(p.status === 'commitment' && p.commitment ? [`告知承诺（${p.name}）：${p.commitment}`] : []),
@@ -48,9 +53,8 @@ export async function generateForm(
   }));
   const unsigned = await renderForm(
     { title: def.output.form.title, applicant, submittedAt: app.createdAt, rows, statements },
-    { signerName: applicant.name, reason: `${def.name}申请表 企业电子印章签章`, location: '沈阳', signingTime: at },
+    { signerName: applicant.name, reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`, location: '沈阳', signingTime: at },
   );
-  const signer = await deps.enterpriseSigner(applicant);
   const bytes = await signPdf(unsigned, signer);
   return {
     applicationId: app.id,

@@ -5,12 +5,15 @@
  */
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { DataSource } from '../data-sources/types.js';
-import type { Party } from '../documents/types.js';
+import type { ESealPlatform, SealLookup } from '../signing/eseal/contract.js';
+import type { DevelopmentAuthority } from '../signing/eseal/development-authority.js';
+import { ESealSignError } from '../signing/eseal/seal-signer.js';
 import type { Signer } from '../signing/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
 import { PermanentFailure } from '../errors.js';
-import type { ApplicationStatus, DecisionReceipt, Outcome } from '../domain/types.js';
-import type { Store } from '../store/types.js';
+import type { ApplicationStatus, DecisionReceipt, Outcome, RuleEvaluation } from '../domain/types.js';
+import type { ESealSignEntry, Store } from '../store/types.js';
+import { applicantSeal, sealSignFailed } from './applicant-seal.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
@@ -26,7 +29,8 @@ export interface PipelineDeps {
   catalog: Catalog;
   sources: ReadonlyMap<string, DataSource>;
   sourceNames: ReadonlyMap<string, string>;
-  enterpriseSigner(party: Party): Promise<Signer>;
+  /** The e-seal platform (ESEAL_URL) or the in-process development authority: the applicant's seal. */
+  eseal: ESealPlatform | DevelopmentAuthority;
   departmentSigner(code: string): Signer;
   publicUrl: string;
   clock: () => Date;
@@ -66,6 +70,10 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   };
   // No read without the consent in force now (a revoked one stops the reads of a queued filing too).
   const permission = await readPermission(deps.store, matter, app, started);
+  // The applicant's seal is asked for while the data sources are read (the form is only signed after prefill).
+  const sealLookup: Promise<SealLookup> = deps.store.documents.get(app.id, 'form').then((stored) =>
+    stored ? { kind: 'none' } : deps.eseal.lookup(app.applicant).catch((err: unknown) => ({ kind: 'unavailable', error: String(err) }) as const),
+  );
   const lookups = await fetchLookups(
     matter,
     base,
@@ -83,9 +91,30 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   const archive = await archiveFor(deps.store, matter, app.applicant, chinaDay(started));
   const plans = planMaterials(def, sit.situation.id, { lookups: lookups.top, archive });
 
-  // The sealed e-form is kept whatever the decision; a retried job keeps the first one.
+  // The sealed e-form is kept whatever the decision; a retried job keeps the first one. Without a usable seal the
+  // filing goes to manual review with the reason, and no unsigned form is passed off as the applicant's.
+  const sealEvaluations: RuleEvaluation[] = [];
+  const signLog: ESealSignEntry[] = [];
   if (!(await deps.store.documents.get(app.id, 'form'))) {
-    await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans));
+    const seal = await applicantSeal(
+      deps,
+      await sealLookup,
+      holder,
+      base.applicant.kind,
+      { applicationId: app.id, purpose: `${def.name}申请表签章` },
+      chinaDay(started),
+      (e) => signLog.push(e),
+    );
+    if (!seal.ok) sealEvaluations.push(seal.evaluation);
+    else {
+      try {
+        await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans, seal.signer, base.applicant.kind));
+      } catch (err) {
+        if (!(err instanceof ESealSignError)) throw err;
+        sealEvaluations.push(sealSignFailed(err));
+      }
+    }
+    await deps.store.eseals.recordSigns(signLog);
   }
 
   const active = await deps.store.certificates.findValid(def.code, subjectKey);
@@ -100,7 +129,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     itemLookups: lookups.itemLookups,
   };
   const evaluated = await evaluateRules(matter, sit.situation.id, facts, { archive });
-  const extra = [...consentEvaluations(permission, lookups.withheld), ...freshnessEvaluations(lookups.reads, deps.sourceTtls, started)];
+  const extra = [...consentEvaluations(permission, lookups.withheld), ...freshnessEvaluations(lookups.reads, deps.sourceTtls, started), ...sealEvaluations];
   let evaluation =
     extra.length === 0 ? evaluated : { rules: [...evaluated.rules, ...extra], decision: decide([...evaluated.rules, ...extra], def.autoApprove) };
 

@@ -1,7 +1,10 @@
 /**
- * Development PKI: a self-made root CA and seal certificates for departments and enterprises, kept as PEM files in
- * a git-ignored folder. Keys are made and used by Node's crypto; forge only builds the certificate structures
- * (and its Chinese names need `valueTagClass: UTF8` with plain JS strings, else it writes corrupt DER).
+ * Development PKI: a self-made root CA, one seal certificate per department, and the issuing CA of the development
+ * e-seal authority (EC P-256, under the root), kept as PEM files in a git-ignored folder and generated on first
+ * run. Enterprise and personal seals are NOT files here: the development e-seal authority keeps them in the
+ * database (src/signing/eseal/development-authority.ts). Keys are made and used by Node's crypto; forge only builds
+ * the RSA certificate structures (and its Chinese names need `valueTagClass: UTF8` with plain JS strings, else it
+ * writes corrupt DER).
  */
 import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -9,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
 import type { Party } from '../documents/types.js';
+import { caName, issueCaCertificate, type IssuingCa } from './seal-certificate.js';
 import type { Signer } from './types.js';
 
 /** Subject CN of the development root, marked so nobody mistakes it for a real CA. */
@@ -18,15 +22,20 @@ const ROOT_YEARS = 10;
 const LEAF_YEARS = 5;
 const LOCK_STALE_MS = 60_000;
 
+/** Subject CN of the development e-seal authority's issuing CA. */
+export const DEV_ESEAL_CA_CN = '秒批秒办 开发电子印章签发机构 (仅供开发测试)';
+
 export interface DevPki {
   /** Directory holding the PEM files. */
   readonly dir: string;
   /** PEM of the trust anchors (the development root). */
   readonly rootsPem: string;
+  /** SHA-256 (hex) of the development root's DER: production refuses any chain that ends here. */
+  readonly rootFingerprint: string;
   /** Signer of a department's seal certificate; throws for a department that was not passed to ensureDevPki. */
   departmentSigner(code: string): Signer;
-  /** Signer of an enterprise e-seal certificate, issued by the dev root on first use for `party.code`. */
-  enterpriseSigner(party: Party): Promise<Signer>;
+  /** The development e-seal authority's issuing CA (EC P-256, issued by the root). */
+  readonly esealCa: IssuingCa;
 }
 
 interface Issued {
@@ -222,10 +231,9 @@ function issuedBy(certPem: string, rootPem: string): boolean {
  */
 export async function ensureDevPki(dir: string, departments: Party[]): Promise<DevPki> {
   await fs.mkdir(path.join(dir, 'departments'), { recursive: true });
-  await fs.mkdir(path.join(dir, 'enterprises'), { recursive: true });
   const rootBase = path.join(dir, 'root');
 
-  const { root, depts } = await withLock(dir, async () => {
+  const { root, depts, esealCa } = await withLock(dir, async () => {
     let root = await loadIssued(rootBase);
     if (!root) {
       const k = newKey();
@@ -250,7 +258,7 @@ export async function ensureDevPki(dir: string, departments: Party[]): Promise<D
     for (const d of departments) {
       depts.set(checkCode(d.code), await loadOrIssue(path.join(dir, 'departments', d.code), d, root));
     }
-    return { root, depts };
+    return { root, depts, esealCa: await loadOrIssueEsealCa(path.join(dir, 'eseal-ca'), root) };
   });
 
   async function loadOrIssue(base: string, party: Party, r: Issued): Promise<Issued> {
@@ -274,18 +282,11 @@ export async function ensureDevPki(dir: string, departments: Party[]): Promise<D
   const deptSigners = new Map<string, Signer>();
   for (const [code, issued] of depts) deptSigners.set(code, signerOf(issued));
 
-  const enterprises = new Map<string, Promise<Signer>>();
-  async function loadEnterprise(party: Party): Promise<Signer> {
-    const base = path.join(dir, 'enterprises', checkCode(party.code));
-    const have = await loadIssued(base);
-    if (have && issuedBy(have.certPem, root.certPem)) return signerOf(have);
-    const issued = await withLock(dir, () => loadOrIssue(base, party, root));
-    return signerOf(issued);
-  }
-
   return {
     dir,
     rootsPem: root.certPem,
+    rootFingerprint: certFingerprint(root.der),
+    esealCa,
     departmentSigner(code) {
       const s = deptSigners.get(code);
       if (!s) {
@@ -295,17 +296,32 @@ export async function ensureDevPki(dir: string, departments: Party[]): Promise<D
       }
       return s;
     },
-    enterpriseSigner(party) {
-      checkCode(party.code);
-      let p = enterprises.get(party.code);
-      if (!p) {
-        p = loadEnterprise(party);
-        enterprises.set(party.code, p);
-        p.catch(() => enterprises.delete(party.code));
-      }
-      return p;
-    },
   };
+}
+
+/**
+ * The development e-seal authority's issuing CA: an EC P-256 key (seal certificates are then signed in
+ * microseconds) with a CA certificate from the development root. Reissued when the root changed.
+ */
+async function loadOrIssueEsealCa(base: string, root: Issued): Promise<IssuingCa> {
+  const have = await loadIssued(base);
+  if (have && issuedBy(have.certPem, root.certPem)) return { key: have.key, certificate: have.der };
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = Date.now();
+  const notAfter = new Date(now);
+  notAfter.setFullYear(notAfter.getFullYear() + LEAF_YEARS);
+  const der = issueCaCertificate(
+    { key: root.key, certificate: root.der },
+    {
+      subject: caName('秒批秒办 开发环境', DEV_ESEAL_CA_CN),
+      publicKey: publicKey.export({ type: 'spki', format: 'der' }),
+      notBefore: new Date(now - 5 * 60_000),
+      notAfter,
+    },
+  );
+  const certPem = new X509Certificate(der).toString();
+  await saveIssued(base, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem);
+  return { key: privateKey, certificate: new Uint8Array(der) };
 }
 
 /** SHA-256 fingerprint (hex) of a DER certificate, for logs and registers. */

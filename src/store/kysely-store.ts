@@ -3,6 +3,7 @@ import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../d
 import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } from './schema.js';
 import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
 import { webhookRepository } from './webhook-store.js';
+import { esealRepository } from './eseal-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import type {
   ApplicationRow,
@@ -547,6 +548,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     archive: onceOnly.archive,
     figures: onceOnly.figures,
     authoring: authoringStore(db, dialect),
+    eseals: esealRepository(db),
     followUps: {
       async schedule(rows) {
         if (rows.length === 0) return;

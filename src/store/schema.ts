@@ -196,6 +196,32 @@ export interface FollowUpsTable {
   detail: string | null;
 }
 
+export interface ESealSignLogTable {
+  id: string;
+  application_id: string;
+  subject: string;
+  seal_id: string;
+  platform: string;
+  purpose: string;
+  digest_algorithm: string;
+  digest: string;
+  result: 'signed' | 'failed';
+  error: string | null;
+  signature_sha256: string | null;
+  at: string;
+}
+
+export interface DevESealsTable {
+  code: string;
+  seal_id: string;
+  name: string;
+  status: string;
+  valid_until: string;
+  certificate: Binary;
+  private_key: Binary;
+  created_at: string;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -213,4 +239,6 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   follow_ups: FollowUpsTable;
+  eseal_sign_log: ESealSignLogTable;
+  dev_eseals: DevESealsTable;
 }

@@ -280,6 +280,39 @@ export interface FollowUpRow {
   detail: string | null;
 }
 
+/** One sign request sent to the e-seal platform for a filing (issue 12 audit). */
+export interface ESealSignEntry {
+  id: string;
+  applicationId: string;
+  /** USCC of the enterprise (or 身份号码 of the person) whose seal was used. */
+  subject: string;
+  sealId: string;
+  /** `http` (the platform at ESEAL_URL) or `development` (the in-process authority). */
+  platform: string;
+  /** What the authorisation covered, e.g. 粮食收购企业备案申请表 签章. */
+  purpose: string;
+  digestAlgorithm: 'sha256' | 'sm3';
+  /** Hex of the digest sent. */
+  digest: string;
+  result: 'signed' | 'failed';
+  error: string | null;
+  /** sha256 (hex) of the signature returned. */
+  signatureSha256: string | null;
+  at: string;
+}
+
+/** A seal of the in-process development e-seal authority (embedded default only). */
+export interface DevSealRow {
+  code: string;
+  sealId: string;
+  name: string;
+  status: '有效' | '注销' | '挂失';
+  validUntil: string;
+  certificate: Uint8Array;
+  privateKey: Uint8Array;
+  createdAt: string;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   applications: {
@@ -395,6 +428,16 @@ export interface Store {
   };
   /** Rule authoring: matter versions, drafts, manual decisions, the hash-chained audit log (issue 6). */
   authoring: AuthoringStore;
+  /** E-seal use (issue 12): the audit of every sign request, and the development authority's seals. */
+  eseals: {
+    recordSigns(entries: ESealSignEntry[]): Promise<void>;
+    signLog(applicationId: string): Promise<ESealSignEntry[]>;
+    devGet(code: string): Promise<DevSealRow | null>;
+    /** Inserts unless a seal exists for the code; returns the stored one (a concurrent enrolment wins once). */
+    devPut(row: DevSealRow): Promise<DevSealRow>;
+    /** Sets a development seal's status (注销/挂失 in tests and demos); false when there is none. */
+    devSetStatus(code: string, status: DevSealRow['status']): Promise<boolean>;
+  };
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -88,7 +88,7 @@ describe.skipIf(!hasChromium)('applicant portal', () => {
         const pdfPath = path.join(dir, 'certificate.pdf');
         await download.saveAs(pdfPath);
         expect(readFileSync(pdfPath).subarray(0, 5).toString('latin1')).toBe('%PDF-');
-        const roots = writeTemp(dir, 'roots.pem', b.stack.deps.pki.rootsPem);
+        const roots = writeTemp(dir, 'roots.pem', b.stack.deps.trustAnchorsPem);
         const verified = await verifyCertificate(pdfPath, roots, ['沈阳丰禾粮食购销有限公司']);
         expect(verified.code, verified.stdout + verified.stderr).toBe(0);
       } finally {

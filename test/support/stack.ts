@@ -45,6 +45,8 @@ export interface StackOptions {
   httpSources?: boolean;
   worker?: boolean;
   env?: Record<string, string>;
+  /** Records served besides the demo data (e.g. synthetic enterprises), merged per source. */
+  extraRecords?: Record<string, Record<string, object>>;
   relay?: { relayIntervalMs?: number; reconcileIntervalMs?: number; staleAfterMs?: number; relayGraceMs?: number };
 }
 
@@ -70,7 +72,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ...(db.options.databaseUrl ? { DATABASE_URL: db.options.databaseUrl } : {}),
   };
   if (opts.httpSources !== false) {
-    sources = await startDataSourceServer({ records: loadDemoDataRecords() });
+    const records = loadDemoDataRecords();
+    for (const [id, recs] of Object.entries(opts.extraRecords ?? {})) records[id] = { ...(records[id] ?? {}), ...recs };
+    sources = await startDataSourceServer({ records });
     for (const { id } of loadSourceRegistry(RULES_DIR)) {
       env[envNameFor(id)] = sources.url(id);
     }

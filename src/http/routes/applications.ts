@@ -181,7 +181,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const row = await deps.store.applications.get(id);
       if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
       const doc = await deps.store.documents.get(id, 'form');
-      if (!doc) throw new AppError('FORM_NOT_READY');
+      if (!doc) throw new AppError(row.status === 'queued' || row.status === 'processing' ? 'FORM_NOT_READY' : 'FORM_NOT_SEALED');
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="form-${id}.pdf"`)

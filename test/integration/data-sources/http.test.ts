@@ -7,7 +7,7 @@ import { createFixtureSource } from '../../../src/data-sources/fixture.js';
 import { createHttpSource } from '../../../src/data-sources/http.js';
 import { createDataSources, envNameFor, loadSourceRegistry, sourceUrlsFromEnv } from '../../../src/data-sources/registry.js';
 import type { ReadContext } from '../../../src/data-sources/types.js';
-import { loadDemoDataRecords, RULES_DIR, startDataSourceServer, type DataSourceServer } from '../../support/datasource-server.js';
+import { loadDemoDataRecords, NOT_FOUND_BODY, RULES_DIR, startDataSourceServer, type DataSourceServer } from '../../support/datasource-server.js';
 
 const ctx: ReadContext = { requester: 'test', applicationId: 'app-1', purpose: 'integration test' };
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -51,10 +51,41 @@ describe('HTTP data source', () => {
     expect(server.requests).toEqual([{ source: 'market-entity', key: HAPPY }]);
   });
 
-  it('not_found: 404', async () => {
+  it('not_found: only 404 {"found": false}, hashed like any answer', async () => {
     const read = await http('market-entity').read('91210112MA0N8T9U3L', ctx);
-    expect(read).toMatchObject({ status: 'not_found', record: null, responseHash: sha256('') });
+    expect(read).toMatchObject({ status: 'not_found', record: null, responseHash: sha256(NOT_FOUND_BODY) });
     expect(read.error).toBeUndefined();
+  });
+
+  it.each([
+    ['bare-404', /HTTP 404 without \{"found": false\}/],
+    ['html-404', /HTTP 404 without \{"found": false\}/],
+    ['not-record', /not a market-entity record: missing uscc, name, entityType, status/],
+  ] as const)('fails closed on a misrouted proxy (%s): unknown, never not_found', async (mode, error) => {
+    server.setMode('market-entity', mode);
+    const shape = loadSourceRegistry(RULES_DIR).find((s) => s.id === 'market-entity')!.record!;
+    const src = createHttpSource({ id: 'market-entity', baseUrl: server.url('market-entity'), timeoutMs: 2000, record: shape });
+    for (const key of [HAPPY, '91210112MA0N8T9U3L']) {
+      const read = await src.read(key, ctx);
+      expect(read.status).toBe('unknown');
+      expect(read.record).toBeNull();
+      expect(read.error).toMatch(error);
+    }
+  });
+
+  it('a 200 that carries another subject\'s record is unknown, not found', async () => {
+    const shape = loadSourceRegistry(RULES_DIR).find((s) => s.id === 'market-entity')!.record!;
+    const other = demo['market-entity']![HAPPY]!;
+    const wrongKey = '91210102123456788E';
+    const records = { ...demo, 'market-entity': { [wrongKey]: other } };
+    const liar = await startDataSourceServer({ records });
+    try {
+      const read = await createHttpSource({ id: 'market-entity', baseUrl: liar.url('market-entity'), timeoutMs: 2000, record: shape }).read(wrongKey, ctx);
+      expect(read.status).toBe('unknown');
+      expect(read.error).toMatch(/uscc is not the key asked for/);
+    } finally {
+      await liar.close();
+    }
   });
 
   it('a key with Chinese and parentheses round-trips through encodeURIComponent', async () => {

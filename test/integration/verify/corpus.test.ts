@@ -16,6 +16,7 @@ import { startTestTsa, type TestTsa } from '../../fixtures/test-tsa.js';
 import { extractCms, pdfText, pdfToPng, run, tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
 import { HAPPY_USCC, grainFiling, startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
 import { certificateContent } from '../../unit/documents/sample.js';
+import { applicantSealSigner } from '../../support/seals.js';
 
 const GRAIN_DEPT = { name: '沈阳市粮食和物资储备局', code: '11210100MB0E12346R' };
 const RARE_USCC = '91210102123456788E';
@@ -69,7 +70,7 @@ beforeAll(async () => {
     genuine: genuine.pdf,
     untrustedSigner: untrusted.departmentSigner(GRAIN_DEPT.code),
     departmentSigner: stack.deps.departmentSigner(GRAIN_DEPT.code),
-    otherTrustedSigner: await stack.deps.pki.enterpriseSigner({ name: '沈阳丰禾粮食购销有限公司', code: HAPPY_USCC }),
+    otherTrustedSigner: await applicantSealSigner(stack.deps.pki!, { name: '沈阳丰禾粮食购销有限公司', code: HAPPY_USCC }),
     unregistered: {
       content: certificateContent({ issuer: GRAIN_DEPT, registerId: genuine.id, number: '沈粮收备〔2026〕999999号' }),
       meta: { signerName: GRAIN_DEPT.name, reason: '伪造测试', location: '沈阳', signingTime: new Date() },

@@ -25,12 +25,12 @@ describe('createFixtureSource', () => {
     });
   });
 
-  it('answers not_found (no record, hash of an empty 404 body) for an absent key', async () => {
+  it('answers not_found (no record, hash of the contract 404 body {"found":false}) for an absent key', async () => {
     const src = createFixtureSource({ id: 'population', records: new Map([['210102199001011237', { name: '张伟' }]]) });
     const read = await src.read('210102199001011236', ctx);
     expect(read.status).toBe('not_found');
     expect(read.record).toBeNull();
-    expect(read.responseHash).toBe(sha256(''));
+    expect(read.responseHash).toBe(sha256('{"found":false}'));
     expect(read.error).toBeUndefined();
   });
 

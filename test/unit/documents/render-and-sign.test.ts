@@ -8,6 +8,7 @@ import type { DevPki } from '../../../src/signing/pki.js';
 import { SIGNATURE_CONTENTS_BYTES, signPdf } from '../../../src/signing/sign-pdf.js';
 import { pdfText, tempDir, writeTemp } from '../../support/pdf-tools.js';
 import { DEPT, META, certificateContent, formContent } from './sample.js';
+import { applicantSealSigner } from '../../support/seals.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let pki: DevPki;
@@ -62,7 +63,7 @@ describe('renderForm', () => {
     const pdf = await renderForm(content, META);
     expect((await PDFDocument.load(pdf)).getPageCount()).toBeGreaterThan(1);
     expect(Buffer.from(pdf).toString('latin1').match(/\/ByteRange/g)).toHaveLength(1);
-    const text = await pdfText(writeTemp(tmp.dir, 'long-form.pdf', await signPdf(pdf, await pki.enterpriseSigner(content.applicant))));
+    const text = await pdfText(writeTemp(tmp.dir, 'long-form.pdf', await signPdf(pdf, await applicantSealSigner(pki, content.applicant))));
     expect(text).toContain('字段60');
   });
 });

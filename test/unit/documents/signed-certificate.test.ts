@@ -16,6 +16,7 @@ import {
   zbarDecode,
 } from '../../support/pdf-tools.js';
 import { DEPT, HOLDER, META, VERIFY_URL, certificateContent, formContent } from './sample.js';
+import { applicantSealSigner } from '../../support/seals.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let pki: DevPki;
@@ -107,7 +108,7 @@ describe('a certificate rendered and signed with the department seal', () => {
 
 describe('the filled e-form signed with the enterprise e-seal', () => {
   it('passes the shared verifier with the enterprise name in its text', async () => {
-    const signer = await pki.enterpriseSigner(HOLDER);
+    const signer = await applicantSealSigner(pki, HOLDER);
     const pdf = await signPdf(
       await renderForm(formContent(), { ...META, signerName: HOLDER.name, reason: '申请人电子签章' }),
       signer,

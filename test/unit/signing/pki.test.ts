@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ROOT_CN, ensureDevPki } from '../../../src/signing/pki.js';
 import { repoRoot, run, tempDir, writeTemp } from '../../support/pdf-tools.js';
 import { DEPT, HOLDER, OTHER_DEPT } from '../documents/sample.js';
+import { applicantSealSigner } from '../../support/seals.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -57,10 +58,9 @@ process.stdout.write(pki.rootsPem);`,
 
   it('writes every private key with mode 0600', async () => {
     const dir = path.join(tmp.dir, 'modes');
-    const pki = await ensureDevPki(dir, [DEPT]);
-    await pki.enterpriseSigner(HOLDER);
+    await ensureDevPki(dir, [DEPT]);
     const keys = keyFiles(dir);
-    expect(keys).toHaveLength(3); // root, department, enterprise
+    expect(keys).toHaveLength(3); // root, department, e-seal CA
     for (const k of keys) expect(statSync(k).mode & 0o777).toBe(0o600);
   });
 
@@ -96,22 +96,30 @@ process.stdout.write(pki.rootsPem);`,
     expect(() => pki.departmentSigner('000000000000000000')).toThrow(/no development seal certificate.*000000000000000000/);
   });
 
-  it('issues one enterprise e-seal per USCC, persisted and shared by concurrent callers', async () => {
+  it('keeps no file per enterprise: only the root, the departments and the e-seal CA are on disk', async () => {
     const dir = path.join(tmp.dir, 'enterprise');
-    const pki = await ensureDevPki(dir, []);
-    const [a, b] = await Promise.all([pki.enterpriseSigner(HOLDER), pki.enterpriseSigner(HOLDER)]);
-    expect(a).toBe(b);
-    const later = await (await ensureDevPki(dir, [])).enterpriseSigner(HOLDER);
-    expect(later.chain[0]).toEqual(a.chain[0]);
-    expect(readdirSync(path.join(dir, 'enterprises')).sort()).toEqual([`${HOLDER.code}.cert.pem`, `${HOLDER.code}.key.pem`]);
-    const subject = await subjectUtf8(new X509Certificate(a.chain[0] as Uint8Array).toString());
-    expect(subject).toContain(`CN=${HOLDER.name}`);
-    expect(subject).toContain(`serialNumber=${HOLDER.code}`);
+    const pki = await ensureDevPki(dir, [DEPT]);
+    await applicantSealSigner(pki, HOLDER);
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.')).sort()).toEqual(['departments', 'eseal-ca.cert.pem', 'eseal-ca.key.pem', 'root.cert.pem', 'root.key.pem']);
+    expect(readdirSync(path.join(dir, 'departments')).sort()).toEqual([`${DEPT.code}.cert.pem`, `${DEPT.code}.key.pem`]);
   });
 
-  it('refuses an enterprise code that could escape the enterprises folder', async () => {
-    const pki = await ensureDevPki(path.join(tmp.dir, 'traversal'), []);
-    expect(() => pki.enterpriseSigner({ name: 'x', code: '../../etc' })).toThrow(/letters or digits/);
+  it('issues an EC e-seal CA under the root that openssl accepts as a CA for seal certificates', async () => {
+    const pki = await ensureDevPki(path.join(tmp.dir, 'eseal-ca'), [DEPT]);
+    const ca = new X509Certificate(Buffer.from(pki.esealCa.certificate));
+    const root = new X509Certificate(pki.rootsPem);
+    expect(ca.checkIssued(root) && ca.verify(root.publicKey)).toBe(true);
+    expect(ca.ca).toBe(true);
+    expect(ca.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const signer = await applicantSealSigner(pki, HOLDER);
+    const leaf = writeTemp(tmp.dir, 'leaf.pem', new X509Certificate(Buffer.from(signer.chain[0] as Uint8Array)).toString());
+    const chain = writeTemp(tmp.dir, 'ca.pem', ca.toString());
+    const rootFile = writeTemp(tmp.dir, 'root.pem', pki.rootsPem);
+    const v = await run('openssl', ['verify', '-CAfile', rootFile, '-untrusted', chain, leaf]);
+    expect(v.stdout).toContain(': OK');
+    const subject = await subjectUtf8(new X509Certificate(Buffer.from(signer.chain[0] as Uint8Array)).toString());
+    expect(subject).toContain(`CN=${HOLDER.name}`);
+    expect(subject).toContain(`serialNumber=${HOLDER.code}`);
   });
 
   it('signs with the certificate key: a signature verifies under the certificate public key', async () => {
