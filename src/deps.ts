@@ -10,9 +10,10 @@ import { createAuthoring, type Authoring } from './authoring/authoring.js';
 import { seedCatalog } from './authoring/seed.js';
 import { loadCatalog } from './catalog/load-catalog.js';
 import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from './catalog/versioned-catalog.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
+import { ProductionRefusal, productionConfigProblems, productionKeyProblems } from './production-check.js';
 import { openDepartmentSigners, type DepartmentSigners } from './signing/department-signers.js';
 import type { ESealPlatform } from './signing/eseal/contract.js';
 import { createDevelopmentAuthority, databaseSealStore, type DevelopmentAuthority } from './signing/eseal/development-authority.js';
@@ -68,8 +69,11 @@ export function redisConnection(url: string): Redis {
 }
 
 export async function createDeps(config: Readonly<Config>, logger: Logger): Promise<Deps> {
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set: start the service with `npm start`, which starts a local redis-server');
   const registry = loadSourceRegistry(config.rulesDir);
+  // Production refuses before anything development-only is made or opened (DESIGN.md §9).
+  const refused = productionConfigProblems(config, registry);
+  if (refused.length > 0) throw new ProductionRefusal(refused);
+  if (!config.redisUrl) throw new ConfigError('REDIS_URL', 'is not set: start the service with `npm start` (which starts a local redis-server) or name the Redis to use');
   const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
     snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
   });
@@ -88,6 +92,11 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     departments.map((d) => d.code),
     { devPki: pki, trustRootsPem: config.trustRootsPem, production: config.production },
   );
+  const keyProblems = productionKeyProblems(config, departmentSeals.leaves, departmentSeals.anchorsPem);
+  if (keyProblems.length > 0) {
+    departmentSeals.close();
+    throw new ProductionRefusal(keyProblems);
+  }
   const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
   const eseal: ESealPlatform | DevelopmentAuthority =
     config.eseal.url !== null

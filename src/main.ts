@@ -5,27 +5,39 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnvironment, loadConfig } from './config.js';
+import { childEnvironment } from './config.js';
 import { loadCatalog } from './catalog/load-catalog.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
+import { ProductionRefusal, productionConfigProblems, productionKeyProblems } from './production-check.js';
+import { openDepartmentSigners } from './signing/department-signers.js';
 import { ensureDevPki } from './signing/pki.js';
+import { loadConfigOrExit, orExit } from './startup.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const config = loadConfig();
+const config = loadConfigOrExit('launcher');
 const logger = createLogger(config.logLevel, 'launcher');
 
-// Fail fast on a bad catalog or keys before starting anything, and prepare shared state once.
-const registry = loadSourceRegistry(config.rulesDir);
-const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
-  snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
+// Fail fast on a bad catalog, keys or a production refusal before starting anything; prepare shared state once.
+await orExit('launcher', async () => {
+  const registry = loadSourceRegistry(config.rulesDir);
+  const refused = productionConfigProblems(config, registry);
+  if (refused.length > 0) throw new ProductionRefusal(refused);
+  const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
+    snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
+  });
+  const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
+  // Development keys only where development keys are used (never in production: refused above).
+  const pki = config.sealKeys.backend === 'dev' || config.eseal.url === null ? await ensureDevPki(config.certsDir, departments) : null;
+  const seals = openDepartmentSigners(config.sealKeys, departments.map((d) => d.code), { devPki: pki, trustRootsPem: config.trustRootsPem, production: config.production });
+  seals.close();
+  const keyProblems = productionKeyProblems(config, seals.leaves, seals.anchorsPem);
+  if (keyProblems.length > 0) throw new ProductionRefusal(keyProblems);
+  const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  await store.close();
 });
-const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
-await ensureDevPki(config.certsDir, departments);
-const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
-await store.close();
 
 let redis: LocalRedis | null = null;
 let redisUrl = config.redisUrl;

@@ -1,13 +1,13 @@
 /** API process: config → deps → app → listen; graceful close on SIGTERM/SIGINT. */
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
 import { createDeps } from './deps.js';
 import { httpDepsFrom } from './http/http-deps.js';
 import { createLogger } from './logger.js';
+import { loadConfigOrExit, orExit } from './startup.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit('api');
 const logger = createLogger(config.logLevel, 'api');
-const deps = await createDeps(config, logger);
+const deps = await orExit('api', () => createDeps(config, logger));
 const app = await buildApp(httpDepsFrom(deps), logger);
 await app.listen({ port: config.port, host: config.host });
 logger.info({ port: config.port, publicUrl: config.publicUrl }, 'api listening');

@@ -1,13 +1,13 @@
 /** Worker process: config → deps → BullMQ worker + outbox relay + reconciler; closes on SIGTERM/SIGINT. */
-import { loadConfig } from './config.js';
 import { loadFont } from './documents/fonts.js';
 import { createDeps } from './deps.js';
 import { createLogger } from './logger.js';
+import { loadConfigOrExit, orExit } from './startup.js';
 import { startWorkerRuntime } from './worker-runtime.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit('worker');
 const logger = createLogger(config.logLevel, 'worker');
-const deps = await createDeps(config, logger);
+const deps = await orExit('worker', () => createDeps(config, logger));
 // Parse the CJK font before the first job (~25 ms), not inside it.
 loadFont();
 const runtime = startWorkerRuntime(deps);

@@ -104,7 +104,7 @@ export function openPkcs11Signers(o: Pkcs11Options, codes: readonly string[]): P
       }
       const key = keys[0] as Handle;
       const attrs = p.C_GetAttributeValue(session, key, [{ type: pk.CKA_KEY_TYPE }, { type: pk.CKA_EXTRACTABLE }, { type: pk.CKA_SENSITIVE }]) as Array<{ value: Buffer }>;
-      const keyType = attrs[0]!.value.readUIntLE(0, attrs[0]!.value.length);
+      const keyType = Number(attrs[0]!.value.length >= 8 ? attrs[0]!.value.readBigUInt64LE(0) : BigInt(attrs[0]!.value.readUIntLE(0, attrs[0]!.value.length)));
       const extractable = attrs[1]!.value[0] === 1;
       const sensitive = attrs[2]!.value[0] === 1;
       if (o.requireNonExtractable && (extractable || !sensitive)) {

@@ -57,7 +57,7 @@ function prepare(ca: IssuingCa): PreparedCa {
 }
 
 /** The DER of a certificate's subject Name (tbsCertificate's sixth field), found by walking the outer TLVs. */
-function subjectOf(cert: Buffer): Buffer {
+export function subjectOf(cert: Buffer): Buffer {
   // Certificate → tbsCertificate → [version] serial sigAlg issuer validity subject
   const tbs = inner(cert, 0);
   let at = tbs.start;

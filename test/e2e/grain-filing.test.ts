@@ -174,7 +174,7 @@ describe.each(['sqlite', 'postgres'] as const)('grain filing end to end on %s', 
 
   it.each([...independent, ...dependent].map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const d = decided.get(c.name)!;
-    expect(d.decision?.outcome).toBe(c.outcome);
+    expect(d.decision?.outcome, JSON.stringify(d.decision?.reasons)).toBe(c.outcome);
     const status = { APPROVE: 'approved', REJECT: 'rejected', MANUAL: 'manual_review' }[c.outcome];
     expect(d.status).toBe(status);
     const rules = d.decision!.reasons.map((r) => r.rule);

@@ -21,12 +21,12 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; resolves with its exit code and output (non-zero is not an error). */
-export function run(cmd: string, args: string[], input?: { timeoutMs?: number; cwd?: string }): Promise<RunResult> {
+export function run(cmd: string, args: string[], input?: { timeoutMs?: number; cwd?: string; env?: Record<string, string> }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(
       cmd,
       args,
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: input?.timeoutMs ?? 60_000, cwd: input?.cwd },
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: input?.timeoutMs ?? 60_000, cwd: input?.cwd, ...(input?.env ? { env: { ...process.env, ...input.env } } : {}) },
       (err, stdout, stderr) => {
         if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
           reject(new Error(`${cmd} is not installed (needed by this test)`));
