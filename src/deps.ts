@@ -14,6 +14,9 @@ import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
 import { ensureDevPki, type DevPki } from './signing/pki.js';
+import { ensureGmPki, type GmPki } from './signing/gm/gm-pki.js';
+import { sealPicture } from './documents/seal-picture.js';
+import { createOfdCertificates, type OfdCertificates } from './pipeline/certificate-ofd.js';
 import { httpTimestamper } from './signing/timestamp.js';
 import type { Party } from './documents/types.js';
 import type { Timestamper } from './signing/types.js';
@@ -34,6 +37,10 @@ export interface Deps extends PipelineDeps {
   registry: SourceDefinition[];
   sources: ReadonlyMap<string, DataSource>;
   pki: DevPki;
+  /** 国密 PKI (issue 15): SM2 root, seal maker, departments' SM2 seals (development: generated into CERTS_DIR/gm). */
+  gm: GmPki;
+  /** OFD certificates: made at issuance for `gm` departments, on first request for the others. */
+  ofd: OfdCertificates;
   /** Issuing departments of the catalog (their seal keys sign certificates and revocation lists). */
   departments: Party[];
   /** RFC 3161 client when TSA_URL is set (PAdES B-T), else null (B-B). */
@@ -68,6 +75,8 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   });
   const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
   const pki = await ensureDevPki(config.certsDir, departments);
+  const gm = await ensureGmPki(path.join(config.certsDir, 'gm'), departments, { sealPicture: (name) => sealPicture(name) });
+  const suiteOf = (code: string) => config.signatureSuite.byDepartment[code] ?? config.signatureSuite.default;
   const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
   // rules/ seeds the versions table; from then on the database says which version of a matter is current.
   await seedCatalog(store.authoring, catalog, config.rulesDir, new Date().toISOString());
@@ -78,6 +87,15 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     pollMs: CATALOG_POLL_MS,
     onError: (err) => logger.warn({ err: err.message }, 'catalog refresh failed; keeping the versions loaded'),
   });
+  const ofd = createOfdCertificates({
+    store,
+    catalog: versioned,
+    departmentSeal: (code) => gm.departmentSeal(code),
+    suiteOf,
+    publicUrl: config.publicUrl,
+    clock: () => new Date(),
+  });
+  const onIssued = ofd.onIssued.bind(ofd);
   const authoring = createAuthoring({
     store,
     catalog: versioned,
@@ -90,6 +108,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
       publicUrl: config.publicUrl,
       newId: () => randomUUID(),
       timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
+      onIssued,
     },
     clock: () => new Date(),
     newId: () => randomUUID(),
@@ -109,6 +128,9 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     sourceNames: new Map(registry.map((s) => [s.id, s.name])),
     sourceTtls: new Map(registry.map((s) => [s.id, s.cacheTtlSeconds])),
     pki,
+    gm,
+    ofd,
+    onIssued,
     departments: departments.map((d) => ({ name: d.name, code: d.code })),
     timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
     enterpriseSigner: (party) => pki.enterpriseSigner(party),

@@ -196,6 +196,14 @@ export interface FollowUpsTable {
   detail: string | null;
 }
 
+export interface CertificateOfdTable {
+  certificate_id: string;
+  sha256: string;
+  bytes: Binary;
+  suite: string;
+  created_at: string;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -213,4 +221,5 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   follow_ups: FollowUpsTable;
+  certificate_ofd: CertificateOfdTable;
 }
