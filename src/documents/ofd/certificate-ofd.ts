@@ -144,11 +144,14 @@ export function renderCertificateOfd(content: CertificateContent): UnsignedOfd {
   };
 }
 
-/** The package as a ZIP: OFD.xml first (readers find the entry point without the central directory), PNGs stored. */
+/**
+ * The package as a ZIP: OFD.xml first (readers find the entry point without the central directory); PNGs and
+ * SignedValue.dat (mostly the seal's PNG) stored, since deflating compressed data costs time and saves nothing.
+ */
 export function packOfd(files: ReadonlyMap<string, Uint8Array>, at: Date): Buffer {
   const names = [...files.keys()].sort((a, b) => (a === OFD_PATHS.root ? -1 : b === OFD_PATHS.root ? 1 : a < b ? -1 : a > b ? 1 : 0));
   return writeZip(
-    names.map((name) => ({ name, data: files.get(name) as Uint8Array, store: name.endsWith('.png') })),
+    names.map((name) => ({ name, data: files.get(name) as Uint8Array, store: name.endsWith('.png') || name === OFD_PATHS.signedValue })),
     at,
   );
 }

@@ -261,7 +261,7 @@ row('文件 SHA-256',r.sha256);
 function check(f){if(!f)return;clear($('summary'));clear($('checks'));
 if(f.size>max){say('bad','文件过大（上限 '+Math.round(max/1048576)+' MB）');return}
 say('','正在核验…');
-fetch('/v1/verify',{method:'POST',headers:{'content-type':/\.ofd$/i.test(f.name)?'application/ofd':'application/pdf'},body:f}).then(function(res){return res.json().then(function(b){return{ok:res.ok,b:b}})})
+fetch('/v1/verify',{method:'POST',headers:{'content-type':/[.]ofd$/i.test(f.name)?'application/ofd':'application/pdf'},body:f}).then(function(res){return res.json().then(function(b){return{ok:res.ok,b:b}})})
 .then(function(x){if(!x.ok){say('bad','✘ '+(x.b&&x.b.message||'核验失败'));return}show(x.b)})
 .catch(function(){say('bad','网络错误，请稍后重试')})}
 var d=$('drop');$('file').addEventListener('change',function(e){check(e.target.files[0])});
