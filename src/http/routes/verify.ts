@@ -237,7 +237,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;pad
 #drop input{display:block;margin:.6rem auto 0;max-width:100%}#verdict{font-size:1.15em;margin:.6rem 0}ul#checks{padding-left:1.2rem}ul#checks li{word-break:break-all}</style></head>
 <body><h1>${esc(title)}</h1>${body}
 <h2>核验文件</h2>
-<label id="drop" for="file">将证照 PDF 或 OFD 文件拖到此处，或点击选择文件<input id="file" type="file" accept="application/pdf,.pdf,application/ofd,.ofd"></label>
+<label id="drop" for="file">将证照 PDF 文件拖到此处，或点击选择文件（OFD 版式文件亦可）<input id="file" type="file" accept="application/pdf,.pdf,application/ofd,.ofd"></label>
 <div id="result" aria-live="polite"><p id="verdict"></p><table id="summary"></table><ul id="checks"></ul></div>
 <p class="hint">核验在服务器端进行：检查文件是否只有一个覆盖全文的签名、签名与证书链是否指向本平台公布的信任锚（<a href="/v1/trust">/v1/trust</a>）、文件是否与签发登记一致及登记状态。也可用任一 PDF 阅读器或 <code>pdfsig</code> 独立核验签名。</p>
 <script nonce="${nonce}">(function(){
