@@ -10,6 +10,8 @@ import { renderCertificate, renderForm } from '../src/documents/pdf/certificate-
 import { makeLicenseId } from '../src/documents/license-id.js';
 import { buildCms, signPdf } from '../src/signing/sign-pdf.js';
 import { trustAnchors, verifyPdf } from '../src/verification/verify-pdf.js';
+import { verifyOfd } from '../src/verification/ofd/verify-ofd.js';
+import { buildOfdCertificate } from '../src/pipeline/certificate-ofd.js';
 import type { Party } from '../src/documents/types.js';
 import { getPath } from '../src/domain/paths.js';
 import { evaluateRules, type Facts } from '../src/pipeline/evaluate-rules.js';
@@ -33,6 +35,13 @@ export interface MicroResult {
   verifyIndication: string;
   certificateBytes: number;
   formBytes: number;
+  /** 国密 (issue 15): OFD certificate build (layout, font subset, QR, SM3 check values, SM2 SES signature, ZIP). */
+  buildOfd: Summary;
+  /** One SM2 signature (SM3 with Z, sm-crypto-v2). */
+  sm2Sign: Summary;
+  verifyOfd: Summary;
+  ofdIndication: string;
+  ofdBytes: number;
 }
 
 /** Runs `fn` `warmup` times, then up to `iterations` times within `budgetMs`; returns per-call ms. */
@@ -162,6 +171,18 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
     verifyIndication = verifyPdf(signed, { roots }).indication;
   }, opts.iterations * 2, budget);
 
+  const gmSeal = deps.gm!.departmentSeal(def.department.code);
+  let ofd: Uint8Array = new Uint8Array(0);
+  const ofdStats = await timeIt(async () => {
+    ofd = await buildOfdCertificate({ ...certContent(), registerId: randomUUID() }, gmSeal, new Date());
+  }, opts.iterations, budget);
+  const sm2Stats = await timeIt(() => gmSeal.signer.sign(digest), opts.iterations * 2, budget);
+  const gmRoots = trustAnchors(deps.gm!.rootsPem);
+  let ofdIndication = '';
+  const verifyOfdStats = await timeIt(async () => {
+    ofdIndication = verifyOfd(ofd, { roots: gmRoots }).indication;
+  }, opts.iterations, budget);
+
   return {
     rulesPerSec,
     rulesDecisions: decisions,
@@ -174,5 +195,10 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
     verifyIndication,
     certificateBytes,
     formBytes,
+    buildOfd: ofdStats,
+    sm2Sign: sm2Stats,
+    verifyOfd: verifyOfdStats,
+    ofdIndication,
+    ofdBytes: ofd.length,
   };
 }

@@ -15,6 +15,7 @@ import { dataAccessRoutes } from './http/routes/data-access.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { certificateListRoutes } from './http/routes/certificate-list.js';
 import { certificateRoutes } from './http/routes/certificates.js';
+import { ofdRoutes } from './http/routes/ofd.js';
 import { eventRoutes } from './http/routes/events.js';
 import { guidanceRoutes } from './http/routes/guidance.js';
 import { matterRoutes } from './http/routes/matters.js';
@@ -56,6 +57,7 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
 
   applicationRoutes(app, deps);
   certificateRoutes(app, deps);
+  ofdRoutes(app, deps); // issue 15: OFD certificates (国密)
   matterRoutes(app, deps);
   guidanceRoutes(app, deps);
   opsRoutes(app, deps);

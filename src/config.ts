@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+export type SignatureSuite = 'intl' | 'gm';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Where the departments' seal keys are (DESIGN.md §9). */
@@ -87,6 +89,15 @@ export interface Config {
   trustRootsPem: string | null;
   /** The e-seal platform (ESEAL_URL); null → the in-process development authority (refused in production). */
   eseal: { url: string | null; timeoutMs: number; trustRootsPem: string | null };
+  /**
+   * 国密 track (issue 15, DESIGN.md §11): `gm` departments also get their certificate as an OFD sealed with SM2 per
+   * GB/T 38540 at issuance; `intl` ones get the OFD on first request. SIGNATURE_SUITE sets the default,
+   * SIGNATURE_SUITE_BY_DEPARTMENT=CODE=gm,CODE=intl overrides it per department (统一社会信用代码).
+   */
+  signatureSuite: {
+    default: SignatureSuite;
+    byDepartment: Readonly<Record<string, SignatureSuite>>;
+  };
   webhooks: {
     /** WEBHOOK_ALLOW_LOOPBACK: deliveries may go to 127.0.0.0/8 and ::1 (development only; default false). */
     allowLoopback: boolean;
@@ -143,6 +154,22 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   if (/^(true|1|yes)$/i.test(v)) return true;
   if (/^(false|0|no)$/i.test(v)) return false;
   throw new ConfigError(name, `must be true or false, got "${v}"`);
+}
+
+function suite(name: string, v: string): SignatureSuite {
+  if (v !== 'intl' && v !== 'gm') throw new ConfigError(name, `must be intl or gm, got "${v}"`);
+  return v;
+}
+
+/** SIGNATURE_SUITE (default intl) and SIGNATURE_SUITE_BY_DEPARTMENT=CODE=suite,CODE=suite. */
+function signatureSuites(env: Env): Config['signatureSuite'] {
+  const byDepartment: Record<string, SignatureSuite> = {};
+  for (const item of (str(env, 'SIGNATURE_SUITE_BY_DEPARTMENT') ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([0-9A-Z]{18})=(\w+)$/.exec(item);
+    if (!m?.[1] || !m[2]) throw new ConfigError('SIGNATURE_SUITE_BY_DEPARTMENT', `must be CODE=intl|gm pairs separated by commas (CODE = the department's 18-character 统一社会信用代码), got "${item}"`);
+    byDepartment[m[1]] = suite('SIGNATURE_SUITE_BY_DEPARTMENT', m[2]);
+  }
+  return { default: suite('SIGNATURE_SUITE', str(env, 'SIGNATURE_SUITE') ?? 'intl'), byDepartment };
 }
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -296,6 +323,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       timeoutMs: int(env, 'ESEAL_TIMEOUT_MS', 5_000, 100, 60_000),
       trustRootsPem: pemOrFile(env, 'ESEAL_TRUST_ROOTS', cwd, '-----BEGIN CERTIFICATE-----'),
     },
+    signatureSuite: signatureSuites(env),
     webhooks: {
       allowLoopback: bool(env, 'WEBHOOK_ALLOW_LOOPBACK', false),
       retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1_000, 10, 3_600_000),

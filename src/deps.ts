@@ -19,6 +19,9 @@ import type { ESealPlatform } from './signing/eseal/contract.js';
 import { createDevelopmentAuthority, databaseSealStore, type DevelopmentAuthority } from './signing/eseal/development-authority.js';
 import { createESealClient } from './signing/eseal/http-client.js';
 import { ensureDevPki, type DevPki } from './signing/pki.js';
+import { ensureGmPki, type GmPki } from './signing/gm/gm-pki.js';
+import { sealPicture } from './documents/seal-picture.js';
+import { createOfdCertificates, type OfdCertificates } from './pipeline/certificate-ofd.js';
 import { httpTimestamper } from './signing/timestamp.js';
 import type { Party } from './documents/types.js';
 import type { Timestamper } from './signing/types.js';
@@ -44,6 +47,13 @@ export interface Deps extends PipelineDeps {
   departmentSeals: DepartmentSigners;
   /** PEM of every anchor a document we issue or seal chains to: departments' and the e-seal platform's. */
   trustAnchorsPem: string;
+  /**
+   * 国密 PKI (issue 15): SM2 root, seal maker, departments' SM2 seals — generated into CERTS_DIR/gm, development only
+   * (null in production until SM2 keys can be mounted; OFD certificates then answer OFD_UNAVAILABLE).
+   */
+  gm: GmPki | null;
+  /** OFD certificates: made at issuance for `gm` departments, on first request for the others (null without gm). */
+  ofd: OfdCertificates | null;
   /** Issuing departments of the catalog (their seal keys sign certificates and revocation lists). */
   departments: Party[];
   /** RFC 3161 client when TSA_URL is set (PAdES B-T), else null (B-B). */
@@ -97,6 +107,8 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     departmentSeals.close();
     throw new ProductionRefusal(keyProblems);
   }
+  const gm = config.production ? null : await ensureGmPki(path.join(config.certsDir, 'gm'), departments, { sealPicture: (name) => sealPicture(name) });
+  const suiteOf = (code: string) => config.signatureSuite.byDepartment[code] ?? config.signatureSuite.default;
   const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
   const eseal: ESealPlatform | DevelopmentAuthority =
     config.eseal.url !== null
@@ -113,6 +125,18 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     pollMs: CATALOG_POLL_MS,
     onError: (err) => logger.warn({ err: err.message }, 'catalog refresh failed; keeping the versions loaded'),
   });
+  const ofd =
+    gm === null
+      ? null
+      : createOfdCertificates({
+          store,
+          catalog: versioned,
+          departmentSeal: (code) => gm.departmentSeal(code),
+          suiteOf,
+          publicUrl: config.publicUrl,
+          clock: () => new Date(),
+        });
+  const onIssued = ofd ? ofd.onIssued.bind(ofd) : undefined;
   const authoring = createAuthoring({
     store,
     catalog: versioned,
@@ -125,6 +149,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
       publicUrl: config.publicUrl,
       newId: () => randomUUID(),
       timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
+      onIssued,
     },
     clock: () => new Date(),
     newId: () => randomUUID(),
@@ -147,6 +172,9 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     departmentSeals,
     trustAnchorsPem,
     eseal,
+    gm,
+    ofd,
+    onIssued,
     departments: departments.map((d) => ({ name: d.name, code: d.code })),
     timestamper: config.tsaUrl ? httpTimestamper(config.tsaUrl, { timeoutMs: config.tsaTimeoutMs }) : null,
     departmentSigner: (code) => departmentSeals.signer(code),

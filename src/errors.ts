@@ -61,6 +61,8 @@ export const ERRORS = {
   MATERIAL_TOO_LARGE: { status: 413, message: '材料文件过大 The material exceeds the size limit' },
   MATERIAL_EMPTY: { status: 400, message: '请上传材料文件 Send the material file' },
   MATERIAL_NOT_ARCHIVABLE: { status: 422, message: '该材料无需上传（由共享数据核验、系统生成或仅可承诺） This material is not uploaded: it is verified from shared data, generated or committed to' },
+  VERIFY_NOT_OFD: { status: 400, message: '上传内容不是 OFD 文件 The body is not an OFD package (a ZIP file starting with PK); send the .ofd file itself' },
+  OFD_UNAVAILABLE: { status: 503, message: 'OFD 版式证照暂不可用，请稍后重试 The OFD of this certificate cannot be made right now; retry later or fetch the PDF' },
   MULTIPART_MALFORMED: { status: 400, message: 'multipart/form-data 格式错误 Malformed multipart/form-data body: send one file part and the fields matter, material, validUntil' },
 } as const satisfies Record<string, ErrorDef>;
 

@@ -61,6 +61,12 @@ export function productionConfigProblems(config: Readonly<Config>, registry: rea
   if (config.eseal.url === null) {
     out.push('ESEAL_URL: not set — the in-process development e-seal authority would seal applicants\' forms; production uses the e-seal platform (DESIGN.md §9)');
   }
+  const gmDepartments = Object.entries(config.signatureSuite.byDepartment).filter(([, v]) => v === 'gm').map(([k]) => k);
+  if (config.signatureSuite.default === 'gm' || gmDepartments.length > 0) {
+    out.push(
+      `SIGNATURE_SUITE${config.signatureSuite.default === 'gm' ? '' : '_BY_DEPARTMENT'}: gm needs SM2 seal keys, which only the development 国密 PKI provides so far; production issues on the intl suite`,
+    );
+  }
   if (config.trustRootsPem !== null && isDevelopmentPem(config.trustRootsPem)) out.push('TRUST_ROOTS: holds the development root; name the production root certificate(s)');
   if (config.eseal.trustRootsPem !== null && isDevelopmentPem(config.eseal.trustRootsPem)) out.push('ESEAL_TRUST_ROOTS: holds the development root; name the e-seal platform\'s root certificate(s)');
   return out;

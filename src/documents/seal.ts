@@ -8,8 +8,11 @@ import type { Canvas, Rgb } from './pdf/pdf-writer.js';
 /** Seal red (close to the vermilion used on printed seals). */
 export const SEAL_RED: Rgb = [0.86, 0.08, 0.08];
 
+/** What the seal is drawn with: the PDF page canvas, or the raster of the seal picture (raster.ts). */
+export type SealSurface = Pick<Canvas, 'strokeCircle' | 'fillPolygon' | 'rotatedText' | 'text'>;
+
 export interface SealOptions {
-  page: Canvas;
+  page: SealSurface;
   /** Centre of the seal in PDF user space. */
   center: { x: number; y: number };
   /** Outer radius in points (a 42 mm seal is ≈ 60 pt; 40–50 pt reads well on A4). */
@@ -70,7 +73,7 @@ export function drawSeal(opts: SealOptions): void {
   }
 }
 
-function drawStar(page: Canvas, cx: number, cy: number, outer: number, color: Rgb): void {
+function drawStar(page: SealSurface, cx: number, cy: number, outer: number, color: Rgb): void {
   // Regular pentagram: inner radius = outer · sin18°/sin54° ≈ 0.382 outer.
   const inner = outer * 0.381966;
   const points: Array<[number, number]> = [];

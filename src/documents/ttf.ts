@@ -272,7 +272,12 @@ export interface TrueTypeSubset {
  * rewritten. Tables: head, hhea, maxp, OS/2, hmtx, loca (long), glyf, post, and cvt/fpgm/prep when the source has
  * them — what FreeType, poppler and the PDF spec (CIDFontType2 FontFile2) need; no cmap (the PDF maps CIDs to GIDs).
  */
-export function subsetTrueType(font: TrueTypeFont, gids: readonly number[]): TrueTypeSubset {
+export function subsetTrueType(
+  font: TrueTypeFont,
+  gids: readonly number[],
+  /** More tables to write as given, e.g. a `cmap` for formats that map characters through the font (OFD). */
+  extraTables: ReadonlyArray<readonly [string, Buffer]> = [],
+): TrueTypeSubset {
   const order = [...gids];
   const blocks: GlyphBlock[] = [];
   const componentIndex = new Map<number, number>();
@@ -338,6 +343,10 @@ export function subsetTrueType(font: TrueTypeFont, gids: readonly number[]): Tru
   for (const tag of ['OS/2', 'cvt ', 'fpgm', 'post', 'prep']) {
     const t = font.table(tag);
     if (t) small.push([tag, t]);
+  }
+  for (const [tag, body] of extraTables) {
+    if (small.some(([t]) => t === tag) || tag === 'glyf') throw new FontFormatError(`table ${tag} is written by the subsetter itself`);
+    small.push([tag, body]);
   }
   const tags = [...small.map(([t]) => t), 'glyf'].sort();
   const numTables = tags.length;

@@ -12,6 +12,8 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     queue: deps.queue,
     redis: deps.redis,
     rootsPem: deps.trustAnchorsPem,
+    ...(deps.gm ? { gmRootsPem: deps.gm.rootsPem } : {}),
+    ...(deps.ofd ? { ofd: deps.ofd } : {}),
     verifyToken: createTokenVerifier(deps.config.auth),
     metrics: createMetrics(),
     clock: deps.clock,

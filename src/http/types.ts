@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { DataSource } from '../data-sources/types.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
+import type { OfdCertificates } from '../pipeline/certificate-ofd.js';
 import type { ApplicationQueue } from '../queue/application-queue.js';
 import type { Store } from '../store/types.js';
 import type { TokenVerifier } from './auth.js';
@@ -31,6 +32,10 @@ export interface HttpDeps {
   sourceNames?: ReadonlyMap<string, string>;
   /** Rule authoring and manual review (admin API, issue 6); absent: the admin routes are not registered. */
   authoring?: Authoring;
+  /** PEM of the SM2 anchors of OFD seals (issue 15); absent: OFD is neither served nor verified. */
+  gmRootsPem?: string;
+  /** OFD certificates (issue 15). */
+  ofd?: OfdCertificates;
   /** Queues shown on the admins' dashboard at /admin/queues (issue 8); absent: no dashboard. */
   boardQueues?: Queue[];
 }

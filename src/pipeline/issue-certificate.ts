@@ -10,7 +10,7 @@ import { renderCertificate } from '../documents/pdf/certificate-pdf.js';
 import { assertPrintable } from '../documents/fonts.js';
 import { makeLicenseId } from '../documents/license-id.js';
 import { signPdf } from '../signing/sign-pdf.js';
-import type { Party } from '../documents/types.js';
+import type { CertificateContent, Party } from '../documents/types.js';
 import type { Signer, Timestamper } from '../signing/types.js';
 import type { ApplicationRow, CertificateRow, Store } from '../store/types.js';
 import { outputLine, type FieldValue } from './prefill-fields.js';
@@ -22,6 +22,8 @@ export interface IssueDeps {
   newId: () => string;
   /** PAdES B-T when set (TSA_URL): the signature gets an RFC 3161 timestamp; a TSA failure fails the attempt. */
   timestamper?: Timestamper | null;
+  /** Called once for a newly issued certificate (issue 15: `gm` departments get their OFD in the same job). */
+  onIssued?: (row: CertificateRow, content: CertificateContent) => Promise<void>;
 }
 
 /** Verification link printed in the QR code: the id plus a random code, so the id alone reveals nothing. */
@@ -79,23 +81,24 @@ export async function issueCertificate(
   const verifyCode = randomBytes(12).toString('base64url');
   const validUntil = out.validity === null ? null : addDays(issuedOn, out.validity);
 
+  const content: CertificateContent = {
+    title: out.title,
+    number,
+    licenseId,
+    holder,
+    issuer,
+    lines,
+    issuedOn,
+    validUntil,
+    verifyUrl: verifyUrl(deps.publicUrl, id, verifyCode),
+    registerId: id,
+  };
   const unsigned = await renderCertificate(
-    {
-      title: out.title,
-      number,
-      licenseId,
-      holder,
-      issuer,
-      lines,
-      issuedOn,
-      validUntil,
-      verifyUrl: verifyUrl(deps.publicUrl, id, verifyCode),
-      registerId: id,
-    },
+    content,
     { signerName: issuer.name, reason: `${out.title} 电子证照签发`, location: '沈阳', signingTime: at },
   );
   const pdf = await signPdf(unsigned, deps.departmentSigner(def.department.code), { timestamper: deps.timestamper ?? null });
-  return deps.store.certificates.insert({
+  const row = await deps.store.certificates.insert({
     id,
     applicationId: app.id,
     matter: def.code,
@@ -112,4 +115,6 @@ export async function issueCertificate(
     sha256: createHash('sha256').update(pdf).digest('hex'),
     pdf,
   });
+  if (deps.onIssued && row.id === id) await deps.onIssued(row, content);
+  return row;
 }

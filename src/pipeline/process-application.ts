@@ -17,7 +17,7 @@ import { applicantSeal, sealSignFailed } from './applicant-seal.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
-import { chinaDay, issueCertificate } from './issue-certificate.js';
+import { chinaDay, issueCertificate, type IssueDeps } from './issue-certificate.js';
 import { certificateInputs } from './certificate-inputs.js';
 import { plannedFollowUps } from './follow-ups.js';
 import { resolveSituation } from './resolve-situation.js';
@@ -37,6 +37,8 @@ export interface PipelineDeps {
   newId: () => string;
   /** Cache TTL (s) by source id from the registry: an answer older than that never decides an approval. */
   sourceTtls?: ReadonlyMap<string, number | undefined>;
+  /** After a new certificate (issue 15: the OFD of `gm` departments). */
+  onIssued?: IssueDeps['onIssued'];
 }
 
 // Defined in errors.ts so lower layers (documents/) can raise it too; re-exported for existing importers.

@@ -52,6 +52,7 @@ function derToJose(der: Uint8Array, size = 32): Buffer {
 
 /** Signs `list` as a flattened JWS (RS256 for RSA seal keys, ES256 for P-256) with the certificate chain in x5c. */
 export async function signRevocationList(list: RevocationList, signer: Signer): Promise<FlattenedJws> {
+  if (signer.keyType === 'sm2') throw new Error('JOSE has no SM2 algorithm: revocation lists are signed with the RSA/EC seal key');
   const header = {
     alg: signer.keyType === 'rsa' ? 'RS256' : 'ES256',
     typ: REVOCATION_LIST_TYPE,

@@ -92,6 +92,8 @@ export interface SignOptions {
  * timestamper — the unsigned attribute signatureTimeStampToken over the signature value. Returns DER.
  */
 export async function buildCms(digest: Uint8Array, signer: Signer, opts: SignOptions = {}): Promise<Uint8Array> {
+  // PAdES here is SHA-256 with RSA/ECDSA; SM2 keys sign OFD seals (src/signing/gm/), never a CMS with the wrong OID.
+  if (signer.keyType === 'sm2') throw new Error('an SM2 signer cannot sign a PAdES CMS (sha256WithRSA/ecdsa-with-SHA256)');
   const p = prepare(signer);
   const sha256Alg = seq([oid(OID.sha256)]);
 

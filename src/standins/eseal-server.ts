@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { loadDemoRecords } from '../data-sources/registry.js';
-import { sealPicturePng } from '../documents/seal-picture.js';
+import { sealPicture } from '../documents/seal-picture.js';
 import { isJsonObject } from '../data-sources/hash.js';
 import { SEAL_STATUSES, type SealStatus } from '../signing/eseal/contract.js';
 import { createDevelopmentAuthority, memorySealStore, type StoredSeal } from '../signing/eseal/development-authority.js';
@@ -71,7 +71,17 @@ export async function startESealStandin(o: ESealStandinOptions): Promise<ESealSt
   const store = memorySealStore();
   const authority = createDevelopmentAuthority({ store, ca, poolSize: 32 });
   const rootsPem = new X509Certificate(Buffer.from(ca.certificate)).toString();
-  const picture = sealPicturePng().toString('base64');
+  // The seal's picture, drawn once per seal (GB/T 38540 seals carry one; pages draw the seal as vectors).
+  const pictures = new Map<string, string>();
+  const pictureOf = (s: StoredSeal): string => {
+    let p = pictures.get(s.code);
+    if (p === undefined) {
+      p = sealPicture(s.name, s.code.length === 18 && /^\d{17}[\dX]$/.test(s.code) ? '个人电子签名' : '电子印章').toString('base64');
+      if (pictures.size > 10_000) pictures.clear();
+      pictures.set(s.code, p);
+    }
+    return p;
+  };
   const chainPem = (s: StoredSeal) => `${new X509Certificate(Buffer.from(s.certificate)).toString()}${rootsPem}`;
 
   const names = new Map<string, string>();
@@ -148,7 +158,7 @@ export async function startESealStandin(o: ESealStandinOptions): Promise<ESealSt
       counts.lookups++;
       const s = await sealOf(code);
       if (!s) return send(res, 404, { found: false });
-      return send(res, 200, { uscc: s.code, sealId: s.sealId, name: s.name, certificate: chainPem(s), picture, validUntil: s.validUntil, status: s.status });
+      return send(res, 200, { uscc: s.code, sealId: s.sealId, name: s.name, certificate: chainPem(s), picture: pictureOf(s), validUntil: s.validUntil, status: s.status });
     }
     if (req.method === 'POST' && m[2] === '/sign') {
       counts.signs++;

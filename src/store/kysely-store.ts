@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
 import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } from './schema.js';
 import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
+import { ofdRepository } from './ofd-store.js';
 import { webhookRepository } from './webhook-store.js';
 import { esealRepository } from './eseal-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
@@ -578,6 +579,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       },
     },
     webhooks: webhookRepository(db),
+    ofd: ofdRepository(db),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

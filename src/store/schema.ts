@@ -222,6 +222,14 @@ export interface DevESealsTable {
   created_at: string;
 }
 
+export interface CertificateOfdTable {
+  certificate_id: string;
+  sha256: string;
+  bytes: Binary;
+  suite: string;
+  created_at: string;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -241,4 +249,5 @@ export interface Database {
   follow_ups: FollowUpsTable;
   eseal_sign_log: ESealSignLogTable;
   dev_eseals: DevESealsTable;
+  certificate_ofd: CertificateOfdTable;
 }

@@ -66,6 +66,15 @@ export interface StoredDocument {
   createdAt: string;
 }
 
+/** The OFD of a certificate: `suite` says which signature suite asked for it (`gm` at issuance, `intl` on request). */
+export interface OfdDocument {
+  certificateId: string;
+  sha256: string;
+  bytes: Uint8Array;
+  suite: 'intl' | 'gm';
+  createdAt: string;
+}
+
 export interface NewCertificate {
   id: string;
   applicationId: string;
@@ -425,6 +434,14 @@ export interface Store {
     deliveries(webhookId: string, opts: { limit: number; before?: { createdAt: string; id: string } }): Promise<DeliveryRow[]>;
     /** Ids of deliveries still pending and created before `before` (re-enqueued by the sweeper). */
     pendingDeliveries(before: string, limit: number): Promise<string[]>;
+  };
+  /** OFD certificates (issue 15): one per certificate, made once, found by the file's sha256. */
+  ofd: {
+    /** Keeps the first OFD of a certificate; a second put returns the kept one (`created: false`). */
+    put(doc: OfdDocument): Promise<{ created: boolean; doc: OfdDocument }>;
+    get(certificateId: string): Promise<OfdDocument | null>;
+    /** The certificate whose stored OFD has this sha256 (hex), if any. */
+    certificateIdBySha256(sha256: string): Promise<string | null>;
   };
   /** Rule authoring: matter versions, drafts, manual decisions, the hash-chained audit log (issue 6). */
   authoring: AuthoringStore;

@@ -757,7 +757,11 @@ export function maskHolder(name: string, code: string): { name: string; code: st
  * `/CertificateId`), whether the file's sha256 is the issued one, and the entry's status and validity.
  * `today` is the China calendar day (YYYY-MM-DD) the validity is checked against.
  */
-export function applyRegister(v: PdfVerification, entry: RegisterEntry | null, today: string): VerificationReport {
+/** What the register step needs of a verification (PDF or OFD: verify-ofd.ts has the same shape). */
+type Verified = { indication: Indication; subIndication?: SubIndication; sha256: string; checks: Check[] };
+type WithRegister<V extends Verified> = Omit<V, 'subIndication'> & { indication: Indication; subIndication?: SubIndication; register: RegisterReport | null };
+
+export function applyRegister<V extends Verified = PdfVerification>(v: V, entry: RegisterEntry | null, today: string): WithRegister<V> {
   const checks: InternalCheck[] = [];
   let register: RegisterReport | null = null;
   if (!entry) {
@@ -802,7 +806,7 @@ export function applyRegister(v: PdfVerification, entry: RegisterEntry | null, t
 }
 
 /** The register could not be asked (database away): the signature's verdict stands, the register's is unknown. */
-export function registerUnavailable(v: PdfVerification): VerificationReport {
+export function registerUnavailable<V extends Verified = PdfVerification>(v: V): WithRegister<V> {
   const check: Check = { id: 'register-entry', result: 'INDETERMINATE', detail: '登记簿暂时无法查询 the register is unavailable; retry later' };
   const { subIndication: _old, ...rest } = v;
   const verdict =

@@ -151,6 +151,13 @@ const ROUTES: RouteSpec[] = [
     expect: gate(['applicant', 'admin', 'consumer'], { owner: 200, adminOwnDept: 200, consumerRead: 200 }),
   },
   {
+    // Issue 15: the OFD of a certificate follows the PDF's access rules (made on first request for intl departments).
+    route: 'GET /v1/certificates/:id/ofd',
+    request: (f) => get(`/v1/certificates/${f.cert.id}/ofd`),
+    missing: () => get(`/v1/certificates/${randomUUID()}/ofd`),
+    expect: gate(['applicant', 'admin', 'consumer'], { owner: 200, adminOwnDept: 200, consumerRead: 200 }),
+  },
+  {
     route: 'POST /v1/certificates/:id/revoke',
     request: (f) => json('POST', `/v1/certificates/${f.revocable}/revoke`, { reason: '访问矩阵测试撤销' }),
     missing: () => json('POST', `/v1/certificates/${randomUUID()}/revoke`, { reason: '访问矩阵测试撤销' }),

@@ -62,3 +62,17 @@ describe('configuration', () => {
     expect(() => statSync(path.join(d, 'dev-jwt-secret'))).toThrow();
   });
 });
+
+describe('signature suite (国密, issue 15)', () => {
+  it('defaults to intl, takes SIGNATURE_SUITE and per-department overrides', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).signatureSuite).toEqual({ default: 'intl', byDepartment: {} });
+    const c = loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE: 'gm', SIGNATURE_SUITE_BY_DEPARTMENT: '11210100MB0E12346R=intl, 11210100MB0E23459Q=gm' });
+    expect(c.signatureSuite).toEqual({ default: 'gm', byDepartment: { '11210100MB0E12346R': 'intl', '11210100MB0E23459Q': 'gm' } });
+  });
+
+  it('names the variable and what is expected when a value is wrong', () => {
+    expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE: 'sm2' })).toThrow(/SIGNATURE_SUITE must be intl or gm, got "sm2"/);
+    expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: 'grain=gm' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: '11210100MB0E12346R=rsa' })).toThrow(/SIGNATURE_SUITE_BY_DEPARTMENT must be intl or gm/);
+  });
+});

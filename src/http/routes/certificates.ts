@@ -42,7 +42,7 @@ const RevocationView = Type.Object({
 });
 
 /** The holder, consumers with scope certificates:read, admins of the issuing department. */
-function mayRead(p: Principal, c: CertificateRow): boolean {
+export function mayRead(p: Principal, c: CertificateRow): boolean {
   if (p.role === 'applicant') return p.sub === c.holderCode;
   if (p.role === 'consumer') return p.scopes.includes('certificates:read');
   if (p.role === 'admin') return p.dept === c.issuerCode;
@@ -86,8 +86,19 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(
     '/v1/trust',
-    { schema: { summary: '信任锚 PEM of the roots certificates chain to', tags: ['certificates'] } },
-    async (_request, reply) => reply.type('application/x-pem-file').send(deps.rootsPem),
+    {
+      schema: {
+        summary: '信任锚 PEM of the roots certificates chain to',
+        description: 'The RSA roots of the PDF signatures and the SM2 roots of the OFD seals (国密); ?suite=intl or ?suite=gm gives one set.',
+        tags: ['certificates'],
+        querystring: Type.Object({ suite: Type.Optional(Type.Union([Type.Literal('intl'), Type.Literal('gm')])) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      const { suite } = request.query as { suite?: 'intl' | 'gm' };
+      const gm = deps.gmRootsPem ?? '';
+      return reply.type('application/x-pem-file').send(suite === 'gm' ? gm : suite === 'intl' ? deps.rootsPem : deps.rootsPem + gm);
+    },
   );
 
   // Revocation by an admin of the issuing department; anyone else's admin gets 404 (the certificate is not theirs).

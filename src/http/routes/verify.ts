@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import { signRevocationList, type FlattenedJws } from '../../signing/revocation-list.js';
 import { applyRegister, registerUnavailable, trustAnchors, verifyPdf, type RegisterEntry, type TrustAnchors, type VerificationReport } from '../../verification/verify-pdf.js';
 import { AppError } from '../../errors.js';
+import { verifyOfd } from '../../verification/ofd/verify-ofd.js';
 import type { CertificateRow } from '../../store/types.js';
 import type { HttpDeps } from '../types.js';
 
@@ -63,6 +64,25 @@ export async function verifyWithRegister(deps: HttpDeps, anchors: { roots: Trust
   }
 }
 
+/**
+ * Verifies an OFD certificate (issue 15) and adds the register: by the file's sha256 among the stored OFDs, else by
+ * the CertificateId a trusted seal signature vouches for; the register hash of an OFD is the stored OFD's sha256.
+ */
+export async function verifyOfdWithRegister(deps: HttpDeps, roots: TrustAnchors, ofd: Uint8Array) {
+  const now = deps.clock();
+  const v = verifyOfd(ofd, { roots, now, maxBytes: deps.config.verify.maxBytes });
+  try {
+    const id = (await deps.store.ofd.certificateIdBySha256(v.sha256)) ?? v.certificateId;
+    const row = id ? await deps.store.certificates.get(id) : null;
+    const stored = row ? await deps.store.ofd.get(row.id) : null;
+    // A certificate whose OFD was never issued has no OFD hash: the file cannot be the registered one.
+    const entry = row ? { ...(await registerEntry(deps, row)), sha256: stored?.sha256 ?? '' } : null;
+    return applyRegister(v, entry, chinaToday(now));
+  } catch {
+    return registerUnavailable(v);
+  }
+}
+
 export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const perMinute = deps.config.verify.rateLimitPerMinute;
@@ -75,7 +95,8 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
     const maxBytes = deps.config.verify.maxBytes;
 
     // The PDF arrives as raw bytes, bounded; nothing else in this scope parses bodies differently.
-    app.addContentTypeParser(['application/pdf', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => {
+    const gmAnchors = trustAnchors(deps.gmRootsPem ?? '');
+    app.addContentTypeParser(['application/pdf', 'application/ofd', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => {
       done(null, body);
     });
 
@@ -85,7 +106,7 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
         bodyLimit: maxBytes,
         config: limited,
         schema: {
-          summary: '核验电子证照 Verify a certificate PDF (body: the PDF, application/pdf)',
+          summary: '核验电子证照 Verify a certificate (body: the PDF as application/pdf, or the OFD as application/ofd)',
           description:
             'Checks the one PAdES signature (ByteRange, CMS, signingCertificateV2, chain to the roots of /v1/trust, key usage, validity, timestamp) and the register (sha256, status). Bad PDFs give TOTAL_FAILED with the failing check; non-PDF bodies 400.',
           tags: ['certificates'],
@@ -98,6 +119,14 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
           throw new AppError('REQUEST_MEDIA_TYPE', { message: '请以 Content-Type: application/pdf 上传 PDF 文件 Send the PDF itself with Content-Type: application/pdf' });
         }
         if (!body || body.length === 0) throw new AppError('VERIFY_EMPTY');
+        const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        const zip = body.length >= 4 && body.readUInt32LE(0) === 0x04034b50;
+        if (type === 'application/ofd' || (type === 'application/octet-stream' && zip)) {
+          if (!zip) throw new AppError('VERIFY_NOT_OFD');
+          const report = await verifyOfdWithRegister(deps, gmAnchors, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+          request.log.info({ format: 'ofd', indication: report.indication, subIndication: report.subIndication, sha256: report.sha256 }, 'verification');
+          return report;
+        }
         if (body.subarray(0, 1024).indexOf('%PDF-', 0, 'latin1') < 0) throw new AppError('VERIFY_NOT_PDF');
         const report = await verifyWithRegister(deps, anchors, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
         request.log.info({ indication: report.indication, subIndication: report.subIndication, sha256: report.sha256 }, 'verification');
@@ -208,7 +237,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;pad
 #drop input{display:block;margin:.6rem auto 0;max-width:100%}#verdict{font-size:1.15em;margin:.6rem 0}ul#checks{padding-left:1.2rem}ul#checks li{word-break:break-all}</style></head>
 <body><h1>${esc(title)}</h1>${body}
 <h2>核验文件</h2>
-<label id="drop" for="file">将证照 PDF 文件拖到此处，或点击选择文件<input id="file" type="file" accept="application/pdf,.pdf"></label>
+<label id="drop" for="file">将证照 PDF 文件拖到此处，或点击选择文件（OFD 版式文件亦可）<input id="file" type="file" accept="application/pdf,.pdf,application/ofd,.ofd"></label>
 <div id="result" aria-live="polite"><p id="verdict"></p><table id="summary"></table><ul id="checks"></ul></div>
 <p class="hint">核验在服务器端进行：检查文件是否只有一个覆盖全文的签名、签名与证书链是否指向本平台公布的信任锚（<a href="/v1/trust">/v1/trust</a>）、文件是否与签发登记一致及登记状态。也可用任一 PDF 阅读器或 <code>pdfsig</code> 独立核验签名。</p>
 <script nonce="${nonce}">(function(){
@@ -232,7 +261,7 @@ row('文件 SHA-256',r.sha256);
 function check(f){if(!f)return;clear($('summary'));clear($('checks'));
 if(f.size>max){say('bad','文件过大（上限 '+Math.round(max/1048576)+' MB）');return}
 say('','正在核验…');
-fetch('/v1/verify',{method:'POST',headers:{'content-type':'application/pdf'},body:f}).then(function(res){return res.json().then(function(b){return{ok:res.ok,b:b}})})
+fetch('/v1/verify',{method:'POST',headers:{'content-type':/[.]ofd$/i.test(f.name)?'application/ofd':'application/pdf'},body:f}).then(function(res){return res.json().then(function(b){return{ok:res.ok,b:b}})})
 .then(function(x){if(!x.ok){say('bad','✘ '+(x.b&&x.b.message||'核验失败'));return}show(x.b)})
 .catch(function(){say('bad','网络错误，请稍后重试')})}
 var d=$('drop');$('file').addEventListener('change',function(e){check(e.target.files[0])});

@@ -7,6 +7,7 @@ import { authoring } from './0004-authoring.js';
 import { portalWebhooks } from './0005-portal-webhooks.js';
 import { followUps } from './0006-follow-ups.js';
 import { eseals } from './0007-eseals.js';
+import { gm } from './0010-gm.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0005-portal-webhooks', portalWebhooks],
   ['0006-follow-ups', followUps],
   ['0007-eseals', eseals],
+  ['0010-gm', gm],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
