@@ -250,7 +250,10 @@ function onceOnlyCard(data, pct) {
           el('td', {}, `商品房预售许可 ${frac(data.seed.presaleFields.prefilled, data.seed.presaleFields.total, data.seed.presaleFields.prefilledRate)}`)),
         el('tr', {}, el('td', {}, '零材料事项 / 情形'), el('td', {}, `${c.zeroMaterialMatters} 个事项；${c.situations.zeroMaterial} / ${c.situations.total} 个情形`), el('td', {}, '—')),
         el('tr', {}, el('td', {}, '实际办件：零上传'), el('td', {}, frac(t.measured.zeroUploadFilings, t.measured.decided, t.measured.zeroUploadRate)), el('td', {}, '—')),
-        el('tr', {}, el('td', {}, '实际办件：字段免填'), el('td', {}, `${frac(t.measured.fields.total - t.measured.fields.typed, t.measured.fields.total, t.measured.fields.prefilledRate)}；数源未答复改由申请人填写 ${t.measured.fields.typedFallback} 项`), el('td', {}, '—')))));
+        el('tr', {}, el('td', {}, '实际办件：字段免填'), el('td', {}, `${frac(t.measured.fields.total - t.measured.fields.typed, t.measured.fields.total, t.measured.fields.prefilledRate)}；数源未答复改由申请人填写 ${t.measured.fields.typedFallback} 项`), el('td', {}, '—')))),
+    t.topFalloutReasons && t.topFalloutReasons.length
+      ? bars('未能自动审批的主要原因', t.topFalloutReasons.map((r) => [`${r.rule}（${(data.matters.find((m) => m.matter === r.matter) || {}).name || r.matter}）`, r.count]))
+      : null);
 }
 
 function matterOnceOnly(m, pct) {

@@ -76,6 +76,8 @@ const StatsView = Type.Object({
       zeroMaterialMatters: Count,
     }),
     measured: Measured,
+    /** Rules that most often kept the listed matters' filings from automatic approval, summed over them. */
+    topFalloutReasons: Type.Array(Type.Object({ matter: Type.String(), rule: Type.String(), count: Count })),
   }),
   /** The seed's own figures, beside ours: 2270 of 2611 materials once-only; 商品房预售许可 16 of 17 fields 免填. */
   seed: Type.Object({
@@ -123,9 +125,10 @@ export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, 
   const codes = filter.matters ?? [...new Set([...deps.catalog.matters.keys(), ...byMatter.keys()])].sort();
   return codes.map((code) => {
     const def = deps.catalog.get(code)?.def;
-    const f: MatterFigures = matterFigures(byMatter.get(code) ?? emptyFigureInputs(code));
+    const inputs = byMatter.get(code) ?? emptyFigureInputs(code);
+    const f: MatterFigures = matterFigures(inputs);
     const catalog = def ? onceOnlyFigures(def) : null;
-    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', catalog: catalog ? catalogView(catalog) : null, catalogFigures: catalog };
+    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', catalog: catalog ? catalogView(catalog) : null, catalogFigures: catalog, fallout: inputs.fallout };
   });
 }
 
@@ -143,6 +146,11 @@ export function totalsOf(figures: Awaited<ReturnType<typeof computeFigures>>, sc
         zeroMaterialMatters: c.zeroMaterialMatters,
       },
       measured: sumMeasured(figures.map((f) => f.onceOnly)),
+      // Rule ids are per matter (two matters may both have `entity-active`), so reasons stay paired with their matter.
+      topFalloutReasons: figures
+        .flatMap((f) => Object.entries(f.fallout).map(([rule, count]) => ({ matter: f.matter, rule, count })))
+        .sort((x, y) => y.count - x.count || (x.matter + x.rule < y.matter + y.rule ? -1 : 1))
+        .slice(0, 10),
     },
     seed: {
       materials: { ...SEED_FIGURES.materials, onceOnlyRate: rate(SEED_FIGURES.materials.onceOnly, SEED_FIGURES.materials.total) },
@@ -178,7 +186,7 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       return {
         generatedAt: deps.clock().toISOString(),
         window: { from: from ?? null, to: to ?? null },
-        matters: figures.map(({ catalogFigures: _c, ...f }) => f),
+        matters: figures.map(({ catalogFigures: _c, fallout: _f, ...f }) => f),
         ...totalsOf(figures, q.matter !== undefined ? 'matter' : request.principal!.role === 'supervisor' ? 'city-wide' : 'department'),
       };
     },

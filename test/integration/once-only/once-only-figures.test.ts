@@ -132,6 +132,33 @@ describe.each(['sqlite', 'postgres'] as const)('once-only figures on %s', (backe
       expect([figures!.fields_prefilled, figures!.fields_typed, figures!.fields_fallback, figures!.fields_total].map(Number)).toEqual([16, 1, 0, 17]);
     });
 
+    it('once a person approves it, issues a 预售许可证 printing the shared data, which verify-certificate.sh accepts', async () => {
+      const { id, token } = await file(ONE_PROJECT, { matter: PRESALE, answers: FIRST_FILING, form: { contactPhone: '02431880000' } }, `presale-approved-${backend}`);
+      const admin = await stack.token('HOUSING-ADMIN-19', 'admin', { dept: '11210100MB0E34561M' });
+      const ok = await stack.app.inject({ method: 'POST', url: `/v1/admin/reviews/${id}/approve`, headers: { authorization: `Bearer ${admin}` }, payload: { note: '现场核查符合预售条件' } });
+      expect(ok.statusCode, ok.body).toBe(200);
+      const cert = ok.json<{ certificate: { id: string; number: string } }>().certificate;
+      expect(cert.number).toMatch(/^沈房预售证〔\d{4}〕\d{6}号$/);
+      const pdf = await stack.app.inject({ method: 'GET', url: `/v1/certificates/${cert.id}/pdf`, headers: { authorization: `Bearer ${token}` } });
+      expect(pdf.statusCode).toBe(200);
+      const roots = await stack.app.inject({ method: 'GET', url: '/v1/trust' });
+      const tmp = tempDir('once-only-presale-');
+      try {
+        const v = await verifyCertificate(writeTemp(tmp.dir, 'cert.pdf', pdf.rawPayload), writeTemp(tmp.dir, 'roots.pem', roots.body), [
+          '沈阳浑南盛华置业有限公司',
+          '盛华·浑南悦府一期',
+          '2025-210112-70-01-000318',
+          '1#、2#、5#楼',
+          '中国工商银行沈阳浑南支行',
+          cert.number,
+        ]);
+        expect(v.stdout).toContain('ALL PASS');
+        expect(v.code).toBe(0);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+
     it('still goes through with the 测绘 source down: its fields are missing with a note, the rule that needs them is UNKNOWN', async () => {
       stack.sources!.setMode('housing-survey', '503');
       try {
@@ -288,11 +315,17 @@ describe.each(['sqlite', 'postgres'] as const)('once-only figures on %s', (backe
         const rows = await queryRows<{ n: number | string }>(stack, 'select count(*) as n from application_materials where matter = ?', [m.matter]);
         expect(Object.values(m.onceOnly.materialsByAcquisition as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(Number(rows[0]!.n));
       }
-      expect(presale.onceOnly.decided).toBe(5);
+      expect(presale.onceOnly.decided).toBe(6);
       expect(presale.onceOnly.fields.typedFallback).toBe(3);
       // The presale filings upload nothing (S1: 零材料); the parking ones neither (the plan drawing is a commitment).
       expect(presale.onceOnly.zeroUploadRate).toBe(1);
       expect(body.totals.measured.decided).toBe(sum((m) => m.onceOnly.decided));
+      // City-wide fall-out reasons, counted here from the stored decisions.
+      const decisions = await queryRows<{ matter: string; fallout_rules: string }>(stack, "select matter, fallout_rules from application_figures where outcome <> 'APPROVE'");
+      const counts = new Map<string, number>();
+      for (const d of decisions) for (const rule of JSON.parse(d.fallout_rules) as string[]) counts.set(`${d.matter} ${rule}`, (counts.get(`${d.matter} ${rule}`) ?? 0) + 1);
+      for (const r of body.totals.topFalloutReasons as Array<{ matter: string; rule: string; count: number }>) expect(r.count, `${r.matter} ${r.rule}`).toBe(counts.get(`${r.matter} ${r.rule}`));
+      expect(body.totals.topFalloutReasons[0]).toEqual({ matter: PRESALE, rule: 'manual-matter', count: Math.max(...counts.values()) });
     });
   });
 });
