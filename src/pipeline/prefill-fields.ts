@@ -19,16 +19,17 @@ export interface FieldValue {
    * A pre-filled field whose source could not give the value: `typed` — the applicant's own value stands in;
    * `missing` — they gave none either. `note` says which and why.
    */
-  fallback?: { source: string; status: 'typed' | 'missing'; note: string };
+  fallback?: { source: string; status: 'typed' | 'identity' | 'missing'; note: string };
   personal?: boolean;
 }
 
-function fallbackNote(fact: LookupFact | undefined, typed: boolean): string {
+function fallbackNote(fact: LookupFact | undefined, given: 'typed' | 'identity' | 'missing'): string {
   const status = fact?.status;
   const [zh, en] = fact?.candidates
     ? ['数源中有多项记录而未选择其一', 'the source lists several and none was chosen']
     : status === 'not_found' ? ['数源中没有该记录', 'the source has no record'] : status === 'found' ? ['数源记录中没有该项', 'the source record lacks it'] : ['数源暂未答复', 'the source did not answer'];
-  return typed ? `${zh}，采用申请人填写的内容（${en}; the applicant’s value is used）` : `${zh}，申请人也未填写（${en}; the applicant gave none either）`;
+  if (given === 'identity') return `${zh}，采用申请人登录身份（${en}; the signed-in identity is used）`;
+  return given === 'typed' ? `${zh}，采用申请人填写的内容（${en}; the applicant’s value is used）` : `${zh}，申请人也未填写（${en}; the applicant gave none either）`;
 }
 
 /** Text of a scalar; '' for anything else (objects are never printed as [object Object]). */
@@ -73,12 +74,13 @@ export function prefillFields(
       const value = sourcedValue(f, lookups);
       if (value === undefined && f.fallback && source) {
         const typed = getPath(base, f.fallback);
-        const given = typed !== undefined && typed !== null && typed !== '';
+        const status = typed === undefined || typed === null || typed === '' ? 'missing' : f.fallback.startsWith('applicant.') ? 'identity' : 'typed';
+        const given = status !== 'missing';
         return {
           id: f.id,
           label: f.label,
           value: formatValue(given ? typed : undefined, f.format),
-          fallback: { source, status: given ? 'typed' : 'missing', note: fallbackNote(lookups[f.prefill.lookup], given) },
+          fallback: { source, status, note: fallbackNote(lookups[f.prefill.lookup], status) },
           ...(f.personal ? { personal: true } : {}),
         };
       }

@@ -59,6 +59,9 @@ describe('prefillFields with a fallback', () => {
     expect(fields.find((f) => f.id === 'lotAddress')).toMatchObject({ value: '—', fallback: { status: 'missing' } });
     expect(fields.find((f) => f.id === 'lotForm')).toMatchObject({ value: '地面露天', fallback: { status: 'typed' } });
     expect(fields.find((f) => f.id === 'lotName')!.prefilledFrom).toBeUndefined();
+    // The USCC falls back to the signed-in identity, which nobody typed.
+    expect(fields.find((f) => f.id === 'uscc')).toMatchObject({ value: '91210103MA0W9J1K7P', fallback: { status: 'identity' } });
+    expect(fields.find((f) => f.id === 'uscc')!.fallback!.note).toContain('登录身份');
   });
 });
 
