@@ -110,6 +110,22 @@ describe.each(['sqlite', 'postgres'] as const)('once-only figures on %s', (backe
     });
   });
 
+  it('shows, for every field of every reference matter, whether a source fills it — as the catalog figures count', async () => {
+    for (const m of stack.deps.catalog.matters.values()) {
+      const g = await guide(m.def.code, m.def.tests[0]!.answers);
+      const figures = onceOnlyFigures(m.def);
+      expect(g.fields.length, m.def.code).toBeGreaterThan(0);
+      for (const f of g.fields) {
+        const def = m.def.fields.find((x) => x.id === f.id)!;
+        expect(f.prefill !== null, `${m.def.code}.${f.id}`).toBe(def.prefill !== undefined);
+        expect(f.typed, `${m.def.code}.${f.id}`).toBe(figures.fields.typedFields.includes(f.id));
+        expect(f.origin === 'data-source', `${m.def.code}.${f.id}`).toBe(f.prefill !== null);
+      }
+      // A situation shows only the fields of its materials: never more typed ones than the matter has.
+      expect(g.fields.filter((f) => f.typed).length).toBeLessThanOrEqual(figures.fields.typed);
+    }
+  });
+
   describe('商品房预售许可 filing', () => {
     it('is decided with only the phone typed: every pre-review rule passes on shared data, a person decides', async () => {
       const { id, token, decided, receipt } = await file(ONE_PROJECT, { matter: PRESALE, answers: FIRST_FILING, form: { contactPhone: '02431880000' } }, `presale-only-phone-${backend}`);
