@@ -228,17 +228,63 @@ function bars(title, rows, fmt) {
   return el('div', {}, el('h3', {}, title), svg);
 }
 
+const ACQ = ['证照共享', '数据核验', '材料复用', '业务协同', '告知承诺', 'upload', '系统生成'];
+const ACQ_LABEL = { upload: '上传', missing: '未取得' };
+
+/** The catalog's once-only figures beside the seed's, and what real filings got (issue 19). */
+function onceOnlyCard(data, pct) {
+  const t = data.totals;
+  const c = t.catalog;
+  const scope = { 'city-wide': '全市', department: '本部门', matter: '本事项' }[t.scope] ?? t.scope;
+  const frac = (a, b, r) => `${a} / ${b}（${pct(r)}）`;
+  return el('div', { class: 'card', id: 'once-only' },
+    el('h2', {}, `“只提交一次”成效（${scope}）`),
+    el('table', { class: 'list', id: 'once-only-totals' },
+      el('thead', {}, el('tr', {}, el('th', {}, '指标'), el('th', {}, `目录（${c.matters} 个事项）`), el('th', {}, '种子数据'))),
+      el('tbody', {},
+        el('tr', {}, el('td', {}, '材料只交一次（免交、复用、承诺、系统生成）'),
+          el('td', {}, frac(c.materials.onceOnly, c.materials.total, c.materials.onceOnlyRate)),
+          el('td', {}, frac(data.seed.materials.onceOnly, data.seed.materials.total, data.seed.materials.onceOnlyRate))),
+        el('tr', {}, el('td', {}, '字段免填'),
+          el('td', {}, frac(c.fields.prefilled, c.fields.total, c.fields.prefilledRate)),
+          el('td', {}, `商品房预售许可 ${frac(data.seed.presaleFields.prefilled, data.seed.presaleFields.total, data.seed.presaleFields.prefilledRate)}`)),
+        el('tr', {}, el('td', {}, '零材料事项 / 情形'), el('td', {}, `${c.zeroMaterialMatters} 个事项；${c.situations.zeroMaterial} / ${c.situations.total} 个情形`), el('td', {}, '—')),
+        el('tr', {}, el('td', {}, '实际办件：零上传'), el('td', {}, frac(t.measured.zeroUploadFilings, t.measured.decided, t.measured.zeroUploadRate)), el('td', {}, '—')),
+        el('tr', {}, el('td', {}, '实际办件：字段免填'), el('td', {}, `${frac(t.measured.fields.total - t.measured.fields.typed, t.measured.fields.total, t.measured.fields.prefilledRate)}；数源未答复改由申请人填写 ${t.measured.fields.typedFallback} 项`), el('td', {}, '—')))),
+    t.topFalloutReasons && t.topFalloutReasons.length
+      ? bars('未能自动审批的主要原因', t.topFalloutReasons.map((r) => [`${r.rule}（${(data.matters.find((m) => m.matter === r.matter) || {}).name || r.matter}）`, r.count]))
+      : null);
+}
+
+function matterOnceOnly(m, pct) {
+  if (!m.catalog) return null;
+  const c = m.catalog;
+  const measured = m.onceOnly;
+  return el('div', { class: 'once-only-matter', dataset: { matter: m.matter } },
+    el('dl', { class: 'kv' },
+      el('dt', {}, '目录：材料只交一次'), el('dd', {}, `${c.materials.onceOnly} / ${c.materials.total}（${pct(c.materials.onceOnlyRate)}）`),
+      el('dt', {}, '目录：字段免填 / 填写'), el('dd', {}, `${c.fields.prefilled} / ${c.fields.typed}（免填 ${pct(c.fields.prefilledRate)}）${c.fields.typedFields.length ? `；须填写：${c.fields.typedFields.join('、')}` : ''}`),
+      el('dt', {}, '目录：零材料'), el('dd', {}, c.zeroMaterial ? '是' : `否（${c.situations.zeroMaterial} / ${c.situations.total} 个情形零材料）`),
+      el('dt', {}, '实际：零上传办件'), el('dd', {}, `${measured.zeroUploadFilings} / ${measured.decided}（${pct(measured.zeroUploadRate)}）`),
+      el('dt', {}, '实际：字段免填'), el('dd', {}, `${pct(measured.fields.prefilledRate)}；数源未答复改由申请人填写 ${measured.fields.typedFallback} 项`)),
+    bars('目录：材料获取方式', ACQ.map((a) => [ACQ_LABEL[a] ?? a, c.materials.byAcquisition[a] ?? 0])),
+    Object.keys(measured.materialsByAcquisition).length
+      ? bars('实际：材料获取方式', Object.entries(measured.materialsByAcquisition).map(([a, n]) => [ACQ_LABEL[a] ?? a, n]))
+      : null);
+}
+
 async function stats(pane) {
   const data = await optional('/v1/stats');
   if (!data) return void clear(pane, el('p', { class: 'notice' }, '统计接口尚未部署。'));
   const pct = (x) => (x === null || x === undefined ? '—' : `${Math.round(x * 100)}%`);
-  clear(pane, el('p', { class: 'hint' }, `生成时间 ${short(data.generatedAt)}`), data.matters.map((m) => el('div', { class: 'card' },
+  clear(pane, el('p', { class: 'hint' }, `生成时间 ${short(data.generatedAt)}`), data.totals ? onceOnlyCard(data, pct) : null, data.matters.map((m) => el('div', { class: 'card' },
     el('h2', {}, m.name),
     el('dl', { class: 'kv' }, el('dt', {}, '申请数'), el('dd', {}, String(m.filings)), el('dt', {}, '自动审批率'), el('dd', {}, pct(m.autoApprovalRate)),
       el('dt', {}, '办理用时（中位数 / P95）'), el('dd', {}, `${m.timeToDecisionMs.median ?? '—'} ms / ${m.timeToDecisionMs.p95 ?? '—'} ms`)),
     bars('办理结果', [['准予', m.outcomes.approved], ['不予通过', m.outcomes.rejected], ['人工审核', m.outcomes.manualReview], ['失败', m.outcomes.failed], ['办理中', m.outcomes.inProgress]]),
     bars('材料（免交 / 复用 / 上传 / 承诺）', [['免交', m.materials.exempted], ['复用', m.materials.reused], ['上传', m.materials.uploaded], ['承诺', m.materials.committed]]),
     bars('字段（免填 / 填写）', [['免填', m.fields.prefilled], ['填写', m.fields.typed]]),
+    m.onceOnly ? matterOnceOnly(m, pct) : null,
     m.topFalloutReasons.length ? bars('未能自动审批的原因', m.topFalloutReasons.map((r) => [r.rule, r.count])) : null)));
 }
 

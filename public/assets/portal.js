@@ -188,11 +188,15 @@ function renderPlan() {
       return el('li', { dataset: { material: m.id } }, el('div', {}, m.name, el('span', { class: `badge ${tone}` }, label)), el('div', { class: 'hint' }, m.note || text(m)), uploader(m));
     })));
   const prefilled = g.fields.filter((f) => f.prefill);
+  // A source that cannot answer now never blocks the filing: the applicant fills the field in instead (issue 19).
+  const shown = (f) => (f.status === 'unavailable' ? `${f.note || '数源暂时无法提供'}${f.fallback ? '；请在申请表中填写' : ''}` : f.value !== undefined ? f.value : '提交后自动获取');
   clear($('#prefilled'),
     prefilled.length === 0 ? el('p', { class: 'hint' }, '本事项没有可免填的字段。') : el('dl', { class: 'kv' }, prefilled.flatMap((f) => [
       el('dt', {}, f.label),
-      el('dd', {}, f.value !== undefined ? f.value : '提交后自动获取', el('span', { class: 'badge ok' }, '免填'), el('div', { class: 'en' }, `来源：${f.prefill.sourceName}`)),
-    ])));
+      el('dd', {}, shown(f), el('span', { class: 'badge ok' }, '免填'), el('div', { class: 'en' }, `来源：${f.prefill.sourceName}`)),
+    ])),
+    (g.choices || []).map((c) => el('p', { class: 'hint', dataset: { choice: c.path } },
+      `您名下有多项记录，请在申请表中选择（${c.path.replace(/^form\./, '')}）：`, c.options.map((o) => `${o.value} ${o.label}`).join('；'))));
 }
 
 /** A file control for materials kept in the applicant's archive (upload / 材料复用): uploaded once, reused later. */
@@ -328,7 +332,7 @@ function renderConsent() {
     el('div', { class: `result ${{ APPROVE: 'approved', REJECT: 'rejected', MANUAL: 'manual_review' }[d.outcome]}` }, `预检结果：${OUTCOME_TEXT[d.outcome]}`),
     d.reasons.length ? reasonList(d.reasons) : el('p', { class: 'hint' }, '按当前填报内容，提交后系统将自动办结并签发电子证照。'),
     el('h3', {}, '将填入申请表的内容'),
-    el('dl', { class: 'kv' }, p.form.flatMap((f) => [el('dt', {}, f.label), el('dd', {}, f.value, f.prefilledFrom ? el('span', { class: 'badge ok' }, '免填') : null)])));
+    el('dl', { class: 'kv' }, p.form.flatMap((f) => [el('dt', {}, f.label), el('dd', {}, f.value, f.prefilledFrom ? el('span', { class: 'badge ok' }, '免填') : null, f.fallback ? el('div', { class: 'hint' }, f.fallback.note) : null)])));
   const c = state.def.consent || {};
   const boxes = [];
   if (c.dataSharing) boxes.push(el('label', { class: 'field' }, el('input', { type: 'checkbox', id: 'consent-data', onchange: syncSubmit }), ` 同意为「${c.purpose}」查询、核验本主体在政府部门的共享数据`));

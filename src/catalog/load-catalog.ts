@@ -192,6 +192,22 @@ export function checkMatter(
     const byData = m.acquisition.filter((a) => a === '证照共享' || a === '数据核验');
     if (byData.length > 0 && !m.lookup) say(`/materials/${i}/lookup`, `a material obtained by ${byData.join('/')} needs the lookup that reads it`);
   });
+  /** An applicant value that may be absent: applicant/answers, or a form property no level of which is required. */
+  const checkOptionalInput = (ref: string, at: string) => {
+    const [root, ...rest] = ref.split('.');
+    if (root === 'applicant' || root === 'answers') return;
+    if (root !== 'form' || rest.length === 0) return say(at, `"${ref}" must be a form property (form.…), or applicant/answers`);
+    let node: unknown = def.form;
+    for (const [depth, step] of rest.entries()) {
+      const o = node as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+      const next = o?.properties?.[step];
+      if (next === undefined) return say(at, `"${ref}" is not a property of the form schema`);
+      if (o?.required?.includes(step)) {
+        return say(at, `"form.${rest.slice(0, depth + 1).join('.')}" is required in the form schema: a source outage would then block the filing; make it optional`);
+      }
+      node = next;
+    }
+  };
   const topLookups = new Set(def.lookups.filter((l) => !l.forEach).map((l) => l.id));
   const dataRoots = new Set([...BASE_FACTS.filter((f) => f !== 'today' && f !== 'register'), ...topLookups]);
   def.lookups.forEach((l, i) => {
@@ -207,6 +223,19 @@ export function checkMatter(
   def.fields.forEach((f, i) => {
     if (f.prefill && !lookupIds.has(f.prefill.lookup)) say(`/fields/${i}/prefill/lookup`, `unknown lookup "${f.prefill.lookup}"`);
     if (f.material && !materialIds.has(f.material)) say(`/fields/${i}/material`, `unknown material "${f.material}"`);
+    if (f.fallback !== undefined) {
+      if (!f.prefill) say(`/fields/${i}/fallback`, 'a fallback is for a pre-filled field (prefill): it is what the applicant gives when the source cannot');
+      else checkOptionalInput(f.fallback, `/fields/${i}/fallback`);
+    }
+  });
+  def.lookups.forEach((l, i) => {
+    if ((BASE_FACTS as readonly string[]).includes(l.id) || l.id === 'itemLookups') say(`/lookups/${i}/id`, `"${l.id}" is a base fact name; choose another lookup id`);
+    if (!l.select) return;
+    if (l.forEach) say(`/lookups/${i}/select`, 'select picks one item of a top-level lookup’s record; a forEach lookup cannot have it');
+    if (l.select.choice !== undefined) {
+      if (!l.select.choice.startsWith('form.')) say(`/lookups/${i}/select/choice`, 'the choice is a form property (form.…) the applicant sets when they have several');
+      else checkOptionalInput(l.select.choice, `/lookups/${i}/select/choice`);
+    }
   });
   const checkFieldRef = (ref: string | undefined, at: string) => {
     if (ref?.startsWith('fields.') && !fieldIds.has(ref.slice('fields.'.length))) say(at, `unknown field "${ref.slice('fields.'.length)}"`);

@@ -64,12 +64,37 @@ export interface Lookup {
   key: string;
   forEach?: string;
   where?: Record<string, unknown>;
+  /**
+   * The record holds a list (e.g. a 建设单位's projects) and the filing is about one item of it: the item whose `by`
+   * equals the value at `choice` (the applicant picks it from the list the guide shows), or, with no choice, the only
+   * item `where` selects. Several items and no choice → UNKNOWN (which one is not known), never a guess.
+   */
+  select?: LookupSelect;
+}
+
+export interface LookupSelect {
+  /** Path of the list inside the record, e.g. `record.projects`. */
+  items: string;
+  /** Property of an item that identifies it, e.g. `projectCode`. */
+  by: string;
+  /** Path of the applicant's choice (a `form.` path), read when they have several. */
+  choice?: string;
+  /** Items considered at all (exact matches), e.g. `{status: 在建}`. */
+  where?: Record<string, unknown>;
+  /** Property of an item shown beside its `by` value when guidance offers the choice, e.g. `projectName`. */
+  label?: string;
 }
 
 export interface FieldDef {
   id: string;
   label: string;
   prefill?: { lookup: string; path: string };
+  /**
+   * With prefill: where the applicant's own value is, used only when the source cannot give one (down, or no
+   * record). A `form.` path is an optional form property, so a source outage never blocks a filing; rules read the
+   * filled form, and a rule that needs a value neither gave is UNKNOWN (→ MANUAL).
+   */
+  fallback?: string;
   from?: string;
   /** The material (材料) this field belongs to: the 材料 → 字段 level of the graph. */
   material?: string;

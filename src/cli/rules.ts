@@ -3,6 +3,8 @@
  *   check                 load and validate rules/ (exit 1 on any problem, each naming file + JSON Pointer)
  *   test [matter…]        run every matter's tests: cases against the demo data (fixture sources), and check that
  *                         each rule has a passing and a failing case
+ *   stats [--json]       the catalog's once-only figures per matter and city-wide (materials by acquisition, fields
+ *                         免填 vs typed, 零材料) beside the seed's: 2270 of 2611 materials (87 %), 16 of 17 fields
  *   generate <dir> [--scale seed|small] [--seed N]
  *                         write a synthetic catalog (seed scale: 2851 matters, 8539 situations, 2611 materials,
  *                         4772 fields, 7383 data sources) plus the five real matters, for the benchmark
@@ -10,9 +12,11 @@
  */
 import path from 'node:path';
 import { CatalogError, loadCatalog } from '../catalog/load-catalog.js';
+import { cityWideFigures, onceOnlyFigures, SEED_FIGURES } from '../catalog/once-only-figures.js';
 import { createDataSources, loadSourceRegistry } from '../data-sources/registry.js';
 import { ruleCoverage, runMatterTests } from '../pipeline/run-matter-tests.js';
 import { generateCatalog, SEED_SCALE, SMALL_SCALE } from './generate-catalog.js';
+import { formatOnceOnlyTable } from './stats-table.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -50,7 +54,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(`ok: ${catalog.matters.size} matters, ${registry.length} data sources`);
     return 0;
   }
-  if (command !== 'test') throw new Error(`unknown command ${command}; use check | test [matter…] | generate <dir>`);
+  if (command === 'stats') {
+    const figures = [...catalog.matters.values()].map((m) => onceOnlyFigures(m.def)).sort((a, b) => (a.matter < b.matter ? -1 : 1));
+    const city = cityWideFigures(figures);
+    if (rest.includes('--json')) console.log(JSON.stringify({ matters: figures, cityWide: city, seed: SEED_FIGURES }, null, 2));
+    else console.log(formatOnceOnlyTable(figures, city));
+    return 0;
+  }
+  if (command !== 'test') throw new Error(`unknown command ${command}; use check | test [matter…] | stats [--json] | generate <dir>`);
   const sources = createDataSources({ registry, urls: {}, rulesDir });
   const codes = rest.length > 0 ? rest : [...catalog.matters.keys()];
   let failed = 0;

@@ -9,10 +9,10 @@ import { withResilience } from './resilient.js';
 import type { DataSource } from './types.js';
 
 /** What a source's key is (drives intake validation and audit display). */
-export type SourceKeyType = 'uscc' | 'id-number' | 'uscc-or-id-number' | 'real-estate-cert-no';
+export type SourceKeyType = 'uscc' | 'id-number' | 'uscc-or-id-number' | 'real-estate-cert-no' | 'project-code';
 
 /** The key types accepted in `rules/data-sources.yaml`. */
-export const SOURCE_KEY_TYPES: readonly SourceKeyType[] = ['uscc', 'id-number', 'uscc-or-id-number', 'real-estate-cert-no'];
+export const SOURCE_KEY_TYPES: readonly SourceKeyType[] = ['uscc', 'id-number', 'uscc-or-id-number', 'real-estate-cert-no', 'project-code'];
 
 /** One registered data source (数源), as declared in `rules/data-sources.yaml`. */
 export interface SourceDefinition {

@@ -16,6 +16,32 @@ export interface FigureInputs {
   fieldsPrefilled: number;
   fieldsTyped: number;
   fallout: Record<string, number>;
+  /** Pre-filled fields that took the applicant's typed value because their source could not answer. */
+  fieldsFallback: number;
+  /** Over filings that recorded how many fields they printed: that total and, of it, typed. */
+  fieldsCounted: { total: number; typed: number };
+  /** Decided filings with no uploaded material. */
+  zeroUploadFilings: number;
+  /** Materials by how they were actually obtained (证照共享 … upload, missing). */
+  materialsByAcquisition: Record<string, number>;
+}
+
+/** The once-only figures measured on real filings (the catalog says what should happen; these, what did). */
+export interface MeasuredOnceOnly {
+  /** Filings with an automatic decision. */
+  decided: number;
+  /** Of those, filings that uploaded nothing (零上传), and their share. */
+  zeroUploadFilings: number;
+  zeroUploadRate: number | null;
+  fields: {
+    /** Fields printed on filings that recorded it, and of them typed by the applicant; 免填 share = 1 − typed/total. */
+    total: number;
+    typed: number;
+    prefilledRate: number | null;
+    /** Pre-filled fields whose source could not answer, so the applicant's typed value stood in. */
+    typedFallback: number;
+  };
+  materialsByAcquisition: Record<string, number>;
 }
 
 export interface MatterFigures {
@@ -32,6 +58,26 @@ export interface MatterFigures {
   fields: { prefilled: number; typed: number };
   /** Rules that most often kept filings from automatic approval, most frequent first (ties by rule id). */
   topFalloutReasons: Array<{ rule: string; count: number }>;
+  onceOnly: MeasuredOnceOnly;
+}
+
+/** An empty aggregate: a matter nobody has filed yet. */
+export function emptyFigureInputs(matter: string): FigureInputs {
+  return {
+    matter,
+    filings: 0,
+    byStatus: {},
+    byOutcome: { APPROVE: 0, REJECT: 0, MANUAL: 0 },
+    decisionMs: [],
+    materials: { exempted: 0, reused: 0, uploaded: 0, committed: 0, generated: 0, missing: 0 },
+    fieldsPrefilled: 0,
+    fieldsTyped: 0,
+    fallout: {},
+    fieldsFallback: 0,
+    fieldsCounted: { total: 0, typed: 0 },
+    zeroUploadFilings: 0,
+    materialsByAcquisition: {},
+  };
 }
 
 /** Nearest-rank percentile of an ascending list: the smallest value with at least p of the values at or below it. */
@@ -61,5 +107,38 @@ export function matterFigures(a: FigureInputs, topReasons = 5): MatterFigures {
       .map(([rule, count]) => ({ rule, count }))
       .sort((x, y) => y.count - x.count || (x.rule < y.rule ? -1 : 1))
       .slice(0, topReasons),
+    onceOnly: measuredOnceOnly(a),
+  };
+}
+
+export function measuredOnceOnly(a: FigureInputs): MeasuredOnceOnly {
+  const decided = a.byOutcome.APPROVE + a.byOutcome.REJECT + a.byOutcome.MANUAL;
+  const { total, typed } = a.fieldsCounted;
+  return {
+    decided,
+    zeroUploadFilings: a.zeroUploadFilings,
+    zeroUploadRate: decided === 0 ? null : a.zeroUploadFilings / decided,
+    fields: { total, typed, prefilledRate: total === 0 ? null : (total - typed) / total, typedFallback: a.fieldsFallback },
+    materialsByAcquisition: { ...a.materialsByAcquisition },
+  };
+}
+
+/** Measured figures summed over matters (city-wide). */
+export function sumMeasured(list: readonly MeasuredOnceOnly[]): MeasuredOnceOnly {
+  const acc = { decided: 0, zeroUploadFilings: 0, total: 0, typed: 0, typedFallback: 0, materials: {} as Record<string, number> };
+  for (const m of list) {
+    acc.decided += m.decided;
+    acc.zeroUploadFilings += m.zeroUploadFilings;
+    acc.total += m.fields.total;
+    acc.typed += m.fields.typed;
+    acc.typedFallback += m.fields.typedFallback;
+    for (const [k, n] of Object.entries(m.materialsByAcquisition)) acc.materials[k] = (acc.materials[k] ?? 0) + n;
+  }
+  return {
+    decided: acc.decided,
+    zeroUploadFilings: acc.zeroUploadFilings,
+    zeroUploadRate: acc.decided === 0 ? null : acc.zeroUploadFilings / acc.decided,
+    fields: { total: acc.total, typed: acc.typed, prefilledRate: acc.total === 0 ? null : (acc.total - acc.typed) / acc.total, typedFallback: acc.typedFallback },
+    materialsByAcquisition: acc.materials,
   };
 }

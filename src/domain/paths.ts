@@ -14,3 +14,16 @@ export function matchesWhere(item: unknown, where: Record<string, unknown> | und
   if (!where) return true;
   return Object.entries(where).every(([k, v]) => getPath(item, k) === v);
 }
+
+/**
+ * A copy of `value` with `path` set to `v`: objects along the path are copied (created when missing), nothing else
+ * is; the input is never changed. A step through a non-object replaces it with an object.
+ */
+export function withPath(value: Record<string, unknown>, path: string, v: unknown): Record<string, unknown> {
+  const [head, ...rest] = path.split('.').filter((s) => s !== '');
+  if (head === undefined) return value;
+  if (rest.length === 0) return { ...value, [head]: v };
+  const child = value[head];
+  const inner = child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : {};
+  return { ...value, [head]: withPath(inner, rest.join('.'), v) };
+}

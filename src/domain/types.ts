@@ -75,6 +75,12 @@ export interface FieldProvenance {
   responseHash: string;
   /** Served from the source's cache within its TTL. */
   cached: boolean;
+  /**
+   * The source could not give this pre-filled field's value (down, no record, several to choose from): `typed` — the
+   * applicant's value stood in; `identity` — the signed-in identity did (e.g. the USCC); `missing` — there was none. fetchedAt/responseHash are those of the failed read ('' if
+   * none was made).
+   */
+  fallback?: { value: 'typed' | 'identity' | 'missing'; note: string };
 }
 
 export interface Consent {

@@ -7,6 +7,7 @@ import type { LoadedMatter } from '../catalog/load-catalog.js';
 import type { Party } from '../documents/types.js';
 import { getPath } from '../domain/paths.js';
 import type { LookupFact } from './evaluate-rules.js';
+import { fillForm } from './fill-form.js';
 import { prefillFields, printable, type FieldValue } from './prefill-fields.js';
 
 export interface CertificateInputs {
@@ -23,6 +24,9 @@ export function certificateInputs(
   lookups: Record<string, LookupFact>,
 ): CertificateInputs {
   const def = matter.def;
+  // Output lines and the subject key read the filled form: the sources' values, the applicant's where none came.
+  const typed = base.form;
+  if (typed && typeof typed === 'object' && !Array.isArray(typed)) base = { ...base, form: fillForm(def, typed as Record<string, unknown>, lookups) };
   const fields = prefillFields(matter, base, lookups);
   const withFields = { ...base, fields: Object.fromEntries(fields.map((f) => [f.id, f.prefilledFrom || !f.value.startsWith('—') ? f.value : undefined])) };
   const code = base.applicant.code;

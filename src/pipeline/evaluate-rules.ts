@@ -5,16 +5,19 @@
  */
 import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
-import type { RuleDef } from '../catalog/types.js';
+import type { Condition, ConditionTree, RuleDef } from '../catalog/types.js';
 import { operators } from '../domain/operators.js';
 import { getPath, matchesWhere } from '../domain/paths.js';
 import type { Decision, Reason, RuleEvaluation, RuleResult, SourceReadStatus } from '../domain/types.js';
+import { fillForm, missingFormValues } from './fill-form.js';
 import { materialEvaluations, planMaterials, type MaterialContext } from './resolve-materials.js';
 
 export interface LookupFact {
   status: SourceReadStatus;
   key: string | null;
   record: Record<string, unknown> | null;
+  /** A `select` lookup whose record lists several items and no choice was made: the items to choose from. */
+  candidates?: Array<Record<string, unknown>>;
 }
 
 /**
@@ -69,6 +72,33 @@ class EnginePool {
 interface CompiledMatter {
   main: EnginePool;
   perItem: Map<string, EnginePool>;
+  /** Form paths each rule reads ('' = the whole form): a rule reading a value nobody gave is UNKNOWN. */
+  formPaths: Map<string, string[]>;
+}
+
+/** Every form path a rule's conditions (and forEach items) read, as written in the rule. */
+export function formPathsOf(rule: RuleDef): string[] {
+  const out = new Set<string>();
+  const ref = (fact: unknown, path: unknown) => {
+    if (fact === 'form') out.add(typeof path === 'string' ? path.replace(/^\$\.?/, '') : '');
+  };
+  const walk = (t: ConditionTree | Condition) => {
+    if ('fact' in t) {
+      ref(t.fact, t.path);
+      const v = t.value as { fact?: unknown; path?: unknown } | null;
+      if (v && typeof v === 'object' && !Array.isArray(v)) ref(v.fact, v.path);
+      return;
+    }
+    for (const c of [...(t.all ?? []), ...(t.any ?? []), ...(t.not ? [t.not] : [])]) walk(c);
+  };
+  walk(rule.conditions);
+  if (rule.forEach?.items.startsWith('form.')) out.add(rule.forEach.items.slice('form.'.length));
+  return [...out];
+}
+
+/** Whether reading `read` touches the value at `missing` (one contains the other). */
+function overlaps(read: string, missing: string): boolean {
+  return read === '' || read === missing || missing.startsWith(`${read}.`) || read.startsWith(`${missing}.`);
 }
 
 const compiled = new WeakMap<LoadedMatter, CompiledMatter>();
@@ -113,7 +143,7 @@ function compile(matter: LoadedMatter): CompiledMatter {
   const main = new EnginePool(engineFor(mainRules), mainRules.map((r) => r.id));
   const perItem = new Map<string, EnginePool>();
   for (const r of matter.def.rules.filter((x) => x.forEach)) perItem.set(r.id, new EnginePool(engineFor([r]), [r.id]));
-  c = { main, perItem };
+  c = { main, perItem, formPaths: new Map(matter.def.rules.map((r) => [r.id, formPathsOf(r)])) };
   compiled.set(matter, c);
   return c;
 }
@@ -133,30 +163,43 @@ export async function evaluateRules(
   facts: Facts,
   materials: Pick<MaterialContext, 'archive'> = {},
 ): Promise<Evaluation> {
-  const { main, perItem } = compile(matter);
+  const { main, perItem, formPaths } = compile(matter);
   const forEachLookups = new Map(matter.def.lookups.filter((l) => l.forEach).map((l) => [l.id, l.forEach!]));
+  const top = Object.fromEntries(matter.def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact | undefined]));
 
-  const mainResult = await main.run(facts);
+  // Rules read the filled form (免填): sources' values where they gave them, the applicant's where they could not.
+  // Filling an already filled form changes nothing, so receipts re-evaluate to the same decision.
+  const form = fillForm(matter.def, facts.form, top);
+  const missing = missingFormValues(matter.def, form);
+  const run: Facts = form === facts.form ? facts : { ...facts, form };
+  const mainResult = await main.run(run);
 
   const evaluations: RuleEvaluation[] = [];
   for (const rule of matter.def.rules) {
     if (!applies(rule, situation)) continue;
+    const lacking = missing.filter((m) => (formPaths.get(rule.id) ?? []).some((r) => overlaps(r, m)));
     let result: RuleResult;
-    if (!rule.forEach) {
+    if (lacking.length > 0) {
+      result = 'UNKNOWN';
+    } else if (!rule.forEach) {
       const unknown = (rule.requires ?? []).some((id) =>
         forEachLookups.has(id)
-          ? (facts.itemLookups[id] ?? []).some((l) => l?.status === 'unknown')
-          : lookupStatus(facts, id) === 'unknown',
+          ? (run.itemLookups[id] ?? []).some((l) => l?.status === 'unknown')
+          : lookupStatus(run, id) === 'unknown',
       );
       result = unknown ? 'UNKNOWN' : mainResult.get(rule.id) ? 'PASS' : 'FAIL';
     } else {
-      result = await evaluateForEach(rule, facts, perItem.get(rule.id)!, forEachLookups);
+      result = await evaluateForEach(rule, run, perItem.get(rule.id)!, forEachLookups);
     }
-    evaluations.push({ id: rule.id, result, message: rule.message, basis: rule.basis, onFail: rule.onFail });
+    const message = lacking.length === 0 ? rule.message : `${rule.message}（缺少${lackingLabels(matter, lacking)}：数源未能提供，申请人也未填写 missing data, neither source nor applicant gave it）`;
+    evaluations.push({ id: rule.id, result, message, basis: rule.basis, onFail: rule.onFail });
   }
-  const top = Object.fromEntries(matter.def.lookups.filter((l) => !l.forEach).map((l) => [l.id, facts[l.id] as LookupFact | undefined]));
   evaluations.push(...materialEvaluations(planMaterials(matter.def, situation, { lookups: top, ...materials })));
   return { rules: evaluations, decision: decide(evaluations, matter.def.autoApprove) };
+}
+
+function lackingLabels(matter: LoadedMatter, paths: readonly string[]): string {
+  return paths.map((p) => matter.def.fields.find((f) => f.fallback === `form.${p}`)?.label ?? p).join('、');
 }
 
 async function evaluateForEach(

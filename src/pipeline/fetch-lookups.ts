@@ -3,7 +3,7 @@
  * and the decision receipt; a source problem is an UNKNOWN read, never an exception.
  */
 import type { LoadedMatter } from '../catalog/load-catalog.js';
-import type { Lookup } from '../catalog/types.js';
+import type { Lookup, LookupSelect } from '../catalog/types.js';
 import type { DataSource, ReadContext } from '../data-sources/types.js';
 import { getPath, matchesWhere } from '../domain/paths.js';
 import type { SourceRead } from '../domain/types.js';
@@ -29,6 +29,27 @@ function keyOf(value: unknown): string | null {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
+}
+
+/**
+ * One item of a list record (see {@link LookupSelect}): the applicant's choice, else the only candidate. Several
+ * candidates and no choice is UNKNOWN — the filing is about one of them and guessing would decide on the wrong one;
+ * the candidates are kept so guidance can offer them. A choice that is not among them is not found.
+ */
+export function selectItem(fact: LookupFact, select: LookupSelect, scope: Record<string, unknown>): LookupFact {
+  if (fact.status !== 'found') return fact;
+  const list = getPath(fact, select.items);
+  const candidates = (Array.isArray(list) ? list : []).filter(
+    (item): item is Record<string, unknown> => typeof item === 'object' && item !== null && !Array.isArray(item) && matchesWhere(item, select.where),
+  );
+  const choice = select.choice ? keyOf(getPath(scope, select.choice)) : null;
+  if (choice !== null) {
+    const hit = candidates.find((c) => keyOf(getPath(c, select.by)) === choice);
+    return hit ? { status: 'found', key: fact.key, record: hit } : { status: 'not_found', key: fact.key, record: null };
+  }
+  if (candidates.length === 1) return { status: 'found', key: fact.key, record: candidates[0]! };
+  if (candidates.length === 0) return { status: 'not_found', key: fact.key, record: null };
+  return { status: 'unknown', key: fact.key, record: null, candidates };
 }
 
 /**
@@ -83,7 +104,7 @@ export async function fetchLookups(
       const upstreamUnknown = dep !== null && top[dep]?.status === 'unknown';
       if (!l.forEach) {
         if (upstreamUnknown) top[l.id] = { status: 'unknown', key: null, record: null };
-        else tasks.push(read(l.source, keyOf(getPath(scope, l.key))).then((f) => void (top[l.id] = f)));
+        else tasks.push(read(l.source, keyOf(getPath(scope, l.key))).then((f) => void (top[l.id] = l.select ? selectItem(f, l.select, scope) : f)));
         continue;
       }
       const items = getPath(scope, l.forEach);

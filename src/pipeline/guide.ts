@@ -10,7 +10,9 @@ import { applyOperator } from '../domain/operators.js';
 import { getPath } from '../domain/paths.js';
 import type { Decision, RuleEvaluation, SourceRead } from '../domain/types.js';
 import type { Store } from '../store/types.js';
+import { fieldOrigin, type FieldOrigin } from '../catalog/once-only-figures.js';
 import { evaluateRules, type Facts, type LookupFact } from './evaluate-rules.js';
+import { fillForm } from './fill-form.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { chinaDay } from './issue-certificate.js';
 import { prefillFields, printable, type FieldValue } from './prefill-fields.js';
@@ -33,8 +35,34 @@ export interface GuideField {
   material: string | null;
   /** 免填: filled from this source (name in sourceName) rather than typed. */
   prefill: { source: string; sourceName: string } | null;
+  /**
+   * Where the value comes from: a data source, the signed-in identity, an answer given in this guide, or typed.
+   * Only `typed` fields are filled in by the applicant (`typed: true`); the catalog figures count the same way.
+   */
+  origin: FieldOrigin;
+  typed: boolean;
+  /**
+   * A pre-filled field the applicant may fill in at `path` (e.g. `form.buildings`) only when its source cannot
+   * give the value: the filing is never blocked by a source that is down.
+   */
+  fallback?: { path: string };
+  /**
+   * For an authenticated applicant: `prefilled` — the source gave the value now; `at-filing` — it is read when the
+   * filing comes in (its key comes from the form); `unavailable` — the source cannot give it now (down, no record,
+   * or several records to choose from): fill in `fallback.path`, or choose. `note` says which.
+   */
+  status?: 'prefilled' | 'at-filing' | 'unavailable';
+  note?: string;
   /** The pre-filled value, for an authenticated applicant and non-personal fields only. */
   value?: string;
+}
+
+/** A record listing several items, one of which the filing is about: put the chosen `value` at `path`. */
+export interface GuideChoice {
+  lookup: string;
+  source: string;
+  path: string;
+  options: Array<{ value: string; label: string }>;
 }
 
 export interface GuideResult {
@@ -47,6 +75,10 @@ export interface GuideResult {
   openQuestions: Array<Pick<Question, 'id' | 'text' | 'options'>>;
   materials: Array<MaterialPlan & { sourceName?: string }>;
   fields: GuideField[];
+  /** The fields above counted: 免填 (not typed) and typed, as `npm run rules -- stats` counts them. */
+  fieldSummary: { total: number; prefilled: number; typed: number; fromDataSources: number };
+  /** Choices the applicant has to make among their own records (e.g. which project) before the rest is known. */
+  choices: GuideChoice[];
   followUps: FollowUp[];
   /**
    * The applicant's data-sharing consent for this matter: `revoked` means guidance read nothing (the applicant
@@ -131,6 +163,8 @@ export async function guideMatter(deps: GuideDeps, matter: LoadedMatter, input: 
     openQuestions: [],
     materials: [],
     fields: [],
+    fieldSummary: { total: 0, prefilled: 0, typed: 0, fromDataSources: 0 },
+    choices: [],
     followUps: (def.followUps ?? []).filter((f) => Object.entries(f.answers ?? {}).every(([k, vs]) => answers[k] === undefined || vs.includes(answers[k]))),
     ...(consent ? { consent } : {}),
   };
@@ -147,17 +181,39 @@ export async function guideMatter(deps: GuideDeps, matter: LoadedMatter, input: 
   const values = input.applicant ? prefillFields(matter, { applicant: { code: input.applicant }, answers }, top) : [];
   result.fields = def.fields
     .filter((f) => !f.material || needed.has(f.material))
-    .map((f) => {
-      const source = f.prefill ? def.lookups.find((l) => l.id === f.prefill!.lookup)?.source : undefined;
+    .map((f): GuideField => {
+      const lookup = f.prefill ? def.lookups.find((l) => l.id === f.prefill!.lookup) : undefined;
+      const origin = fieldOrigin(def, f);
       const v = values.find((x) => x.id === f.id);
+      // Without an applicant nothing was read; with one, only the lookups keyed from the applicant alone were.
+      const status = !input.applicant || !lookup ? undefined : v?.prefilledFrom ? 'prefilled' : top[lookup.id] ? 'unavailable' : 'at-filing';
       return {
         id: f.id,
         label: f.label,
         material: f.material ?? null,
-        prefill: source ? { source, sourceName: sourceName(source) } : null,
+        prefill: lookup ? { source: lookup.source, sourceName: sourceName(lookup.source) } : null,
+        origin,
+        typed: origin === 'typed',
+        ...(f.fallback ? { fallback: { path: f.fallback } } : {}),
+        ...(status ? { status } : {}),
+        ...(status === 'unavailable' && v?.fallback ? { note: v.fallback.note } : {}),
         ...(v?.prefilledFrom && !f.personal ? { value: v.value } : {}),
       };
     });
+  const typed = result.fields.filter((f) => f.typed).length;
+  result.fieldSummary = {
+    total: result.fields.length,
+    prefilled: result.fields.length - typed,
+    typed,
+    fromDataSources: result.fields.filter((f) => f.origin === 'data-source').length,
+  };
+  result.choices = def.lookups.flatMap((l) => {
+    const fact = top[l.id];
+    if (!l.select?.choice || !fact?.candidates) return [];
+    const { by, label } = l.select;
+    const options = fact.candidates.map((c) => ({ value: printable(getPath(c, by)), label: label ? printable(getPath(c, label)) : printable(getPath(c, by)) }));
+    return [{ lookup: l.id, source: l.source, path: l.select.choice, options }];
+  });
   return result;
 }
 
@@ -190,8 +246,10 @@ export async function precheckFiling(
   if (consent.status === 'revoked' && !input.dataSharing) {
     throw new AppError('CONSENT_REQUIRED', { errors: [{ path: '/consent/dataSharing', message: '您已撤回本事项的数据共享授权，预检须重新同意 Data-sharing consent was revoked: send consent.dataSharing true' }] });
   }
-  const base = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) }, answers: input.answers, form: input.form };
-  const lookups = await fetchLookups(matter, base, deps.sources, { requester: input.applicant, applicationId: null, purpose });
+  const typedBase = { applicant: { code: input.applicant, kind: applicantKind(input.applicant) }, answers: input.answers, form: input.form };
+  const lookups = await fetchLookups(matter, typedBase, deps.sources, { requester: input.applicant, applicationId: null, purpose });
+  // As the worker does: the rules, the subject key and the printed form use the filled form (免填).
+  const base = { ...typedBase, form: fillForm(def, input.form, lookups.top) };
   await audit(deps, input.applicant, purpose, lookups.reads, def.code, consent.status === 'active' ? consent.id : null);
   const archive = deps.store.archive ? archivedFor(def, await deps.store.archive.list(input.applicant), chinaDay(now)) : undefined;
   const subjectKey = def.subjectKey.map((p) => printable(getPath(base, p))).join('|');

@@ -7,6 +7,7 @@ import type { LoadedMatter } from '../catalog/load-catalog.js';
 import { staleReads } from '../data-sources/resilient.js';
 import type { FieldProvenance, RuleEvaluation, SourceRead } from '../domain/types.js';
 import type { ApplicationRow, ConsentRow, DataAccessEntry, FilingMaterial, Store } from '../store/types.js';
+import { fieldOrigin } from '../catalog/once-only-figures.js';
 import type { LookupResults } from './fetch-lookups.js';
 import type { FieldValue } from './prefill-fields.js';
 import { archivedFor, materialCategory, type ArchivedMaterial, type MaterialPlan } from './resolve-materials.js';
@@ -77,16 +78,33 @@ export async function archiveFor(store: Pick<Store, 'archive'>, matter: LoadedMa
   return archivedFor(matter.def, await store.archive.list(applicant), day);
 }
 
-/** 免填 provenance: for each pre-filled field, the read its value came from. */
+/**
+ * 免填 provenance: for each pre-filled field, the read its value came from. A pre-filled field whose source could
+ * not give the value is listed too, with `fallback` (the applicant's typed value stood in, or none was given) and
+ * the read that failed, if a read was made.
+ */
 export function fieldProvenance(matter: LoadedMatter, fields: readonly FieldValue[], lookups: LookupResults): FieldProvenance[] {
   const out: FieldProvenance[] = [];
   for (const f of fields) {
-    if (!f.prefilledFrom) continue;
+    const source = f.prefilledFrom ?? f.fallback?.source;
+    if (!source) continue;
     const def = matter.def.fields.find((d) => d.id === f.id);
     const key = def?.prefill ? lookups.top[def.prefill.lookup]?.key : null;
-    const read = lookups.reads.find((r) => r.source === f.prefilledFrom && r.key === key);
-    if (!read) continue;
-    out.push({ field: f.id, source: read.source, key: read.key, fetchedAt: read.fetchedAt, responseHash: read.responseHash, cached: read.cached === true });
+    const read = lookups.reads.find((r) => r.source === source && r.key === key);
+    if (f.prefilledFrom) {
+      if (!read) continue;
+      out.push({ field: f.id, source: read.source, key: read.key, fetchedAt: read.fetchedAt, responseHash: read.responseHash, cached: read.cached === true });
+    } else if (f.fallback) {
+      out.push({
+        field: f.id,
+        source,
+        key: read?.key ?? key ?? '',
+        fetchedAt: read?.fetchedAt ?? '',
+        responseHash: read?.responseHash ?? '',
+        cached: read?.cached === true,
+        fallback: { value: f.fallback.status, note: f.fallback.note },
+      });
+    }
   }
   return out;
 }
@@ -124,7 +142,9 @@ export async function recordFigures(
     archiveId: p.archiveId ?? null,
     commitment: p.status === 'commitment' ? (p.commitment ?? null) : null,
   }));
-  const typed = new Set(matter.def.fields.filter((f) => f.from?.startsWith('form.')).map((f) => f.id));
+  // Typed: the form's own fields, and pre-filled ones whose source could not answer and took the typed value.
+  const typed = new Set(matter.def.fields.filter((f) => fieldOrigin(matter.def, f) === 'typed').map((f) => f.id));
+  const fallback = fields.filter((f) => f.fallback?.status === 'typed').length;
   await store.figures.record(
     {
       applicationId: app.id,
@@ -134,7 +154,9 @@ export async function recordFigures(
       decidedAt: decidedAt.toISOString(),
       decisionMs: Math.max(0, decidedAt.getTime() - Date.parse(app.createdAt)),
       fieldsPrefilled: fields.filter((f) => f.prefilledFrom).length,
-      fieldsTyped: fields.filter((f) => typed.has(f.id)).length,
+      fieldsTyped: fields.filter((f) => typed.has(f.id)).length + fallback,
+      fieldsFallback: fallback,
+      fieldsTotal: fields.length,
       falloutRules: decision.outcome === 'APPROVE' ? [] : [...new Set(decision.reasons.map((r) => r.rule))],
     },
     materials,

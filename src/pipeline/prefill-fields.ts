@@ -4,6 +4,7 @@
  */
 import type { LoadedMatter } from '../catalog/load-catalog.js';
 import type { FieldDef, OutputLine } from '../catalog/types.js';
+import { sourcedValue } from './fill-form.js';
 import { getPath } from '../domain/paths.js';
 import { regionLabel } from '../domain/regions.js';
 import type { LookupFact } from './evaluate-rules.js';
@@ -14,7 +15,21 @@ export interface FieldValue {
   value: string;
   /** Source id when the value was pre-filled from shared data. */
   prefilledFrom?: string;
+  /**
+   * A pre-filled field whose source could not give the value: `typed` — the applicant's own value stands in;
+   * `missing` — they gave none either. `note` says which and why.
+   */
+  fallback?: { source: string; status: 'typed' | 'identity' | 'missing'; note: string };
   personal?: boolean;
+}
+
+function fallbackNote(fact: LookupFact | undefined, given: 'typed' | 'identity' | 'missing'): string {
+  const status = fact?.status;
+  const [zh, en] = fact?.candidates
+    ? ['数源中有多项记录而未选择其一', 'the source lists several and none was chosen']
+    : status === 'not_found' ? ['数源中没有该记录', 'the source has no record'] : status === 'found' ? ['数源记录中没有该项', 'the source record lacks it'] : ['数源暂未答复', 'the source did not answer'];
+  if (given === 'identity') return `${zh}，采用申请人登录身份（${en}; the signed-in identity is used）`;
+  return given === 'typed' ? `${zh}，采用申请人填写的内容（${en}; the applicant’s value is used）` : `${zh}，申请人也未填写（${en}; the applicant gave none either）`;
 }
 
 /** Text of a scalar; '' for anything else (objects are never printed as [object Object]). */
@@ -55,9 +70,20 @@ export function prefillFields(
 ): FieldValue[] {
   return matter.def.fields.map((f) => {
     if (f.prefill) {
-      const lookup = lookups[f.prefill.lookup];
       const source = matter.def.lookups.find((l) => l.id === f.prefill!.lookup)?.source;
-      const value = lookup?.status === 'found' ? getPath(lookup, f.prefill.path) : undefined;
+      const value = sourcedValue(f, lookups);
+      if (value === undefined && f.fallback && source) {
+        const typed = getPath(base, f.fallback);
+        const status = typed === undefined || typed === null || typed === '' ? 'missing' : f.fallback.startsWith('applicant.') ? 'identity' : 'typed';
+        const given = status !== 'missing';
+        return {
+          id: f.id,
+          label: f.label,
+          value: formatValue(given ? typed : undefined, f.format),
+          fallback: { source, status, note: fallbackNote(lookups[f.prefill.lookup], status) },
+          ...(f.personal ? { personal: true } : {}),
+        };
+      }
       return {
         id: f.id,
         label: f.label,

@@ -221,6 +221,8 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
           decision_ms: f.decisionMs,
           fields_prefilled: f.fieldsPrefilled,
           fields_typed: f.fieldsTyped,
+          fields_fallback: f.fieldsFallback,
+          fields_total: f.fieldsTotal,
           fallout_rules: JSON.stringify(f.falloutRules),
         };
         await trx
@@ -267,7 +269,9 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
       if (to) apps = apps.where('created_at', '<', to);
       const statusRows = await apps.groupBy(['matter', 'status']).execute();
 
-      let figs = db.selectFrom('application_figures').select(['matter', 'outcome', 'decision_ms', 'fields_prefilled', 'fields_typed', 'fallout_rules']);
+      let figs = db
+        .selectFrom('application_figures')
+        .select(['matter', 'outcome', 'decision_ms', 'fields_prefilled', 'fields_typed', 'fields_fallback', 'fields_total', 'fallout_rules']);
       if (matters) figs = figs.where('matter', 'in', matters);
       if (from) figs = figs.where('created_at', '>=', from);
       if (to) figs = figs.where('created_at', '<', to);
@@ -283,6 +287,30 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
       if (to) mats = mats.where('f.created_at', '<', to);
       const materialRows = await mats.groupBy(['m.matter', 'm.category']).execute();
 
+      // How materials were actually obtained: the category says whether the acquisition held (exempted, reused,
+      // committed, generated) or fell back (uploaded, missing); for an exemption, `how` names the way.
+      let hows = db
+        .selectFrom('application_materials as m')
+        .innerJoin('application_figures as f', 'f.application_id', 'm.application_id')
+        .select(['m.matter as matter', 'm.category as category', 'm.how as how'])
+        .select((eb) => eb.fn.countAll<number | string>().as('n'));
+      if (matters) hows = hows.where('m.matter', 'in', matters);
+      if (from) hows = hows.where('f.created_at', '>=', from);
+      if (to) hows = hows.where('f.created_at', '<', to);
+      const howRows = await hows.groupBy(['m.matter', 'm.category', 'm.how']).execute();
+
+      // Decided filings that uploaded something; the rest of the decided filings uploaded nothing.
+      let uploads = db
+        .selectFrom('application_materials as m')
+        .innerJoin('application_figures as f', 'f.application_id', 'm.application_id')
+        .select('m.matter as matter')
+        .select((eb) => eb.fn.count<number | string>('m.application_id').distinct().as('n'))
+        .where('m.category', '=', 'uploaded');
+      if (matters) uploads = uploads.where('m.matter', 'in', matters);
+      if (from) uploads = uploads.where('f.created_at', '>=', from);
+      if (to) uploads = uploads.where('f.created_at', '<', to);
+      const uploadRows = await uploads.groupBy('m.matter').execute();
+
       const byMatter = new Map<string, MatterAggregates>();
       const get = (matter: string): MatterAggregates => {
         let a = byMatter.get(matter);
@@ -297,6 +325,10 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
             fieldsPrefilled: 0,
             fieldsTyped: 0,
             fallout: {},
+            fieldsFallback: 0,
+            fieldsCounted: { total: 0, typed: 0 },
+            zeroUploadFilings: 0,
+            materialsByAcquisition: {},
           };
           byMatter.set(matter, a);
         }
@@ -313,6 +345,12 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
         a.decisionMs.push(Number(r.decision_ms));
         a.fieldsPrefilled += Number(r.fields_prefilled);
         a.fieldsTyped += Number(r.fields_typed);
+        a.fieldsFallback += Number(r.fields_fallback);
+        if (r.fields_total !== null) {
+          a.fieldsCounted.total += Number(r.fields_total);
+          a.fieldsCounted.typed += Number(r.fields_typed);
+        }
+        a.zeroUploadFilings += 1;
         for (const rule of JSON.parse(r.fallout_rules) as string[]) a.fallout[rule] = (a.fallout[rule] ?? 0) + 1;
       }
       for (const r of materialRows) {
@@ -320,10 +358,34 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
         const c = r.category as FilingMaterial['category'];
         if (c in a.materials) a.materials[c] += Number(r.n);
       }
+      for (const r of uploadRows) get(r.matter).zeroUploadFilings -= Number(r.n);
+      for (const r of howRows) {
+        const a = get(r.matter);
+        const key = acquisitionOf(r.category as FilingMaterial['category'], r.how);
+        a.materialsByAcquisition[key] = (a.materialsByAcquisition[key] ?? 0) + Number(r.n);
+      }
       for (const a of byMatter.values()) a.decisionMs.sort((x, y) => x - y);
       return [...byMatter.values()].sort((x, y) => (x.matter < y.matter ? -1 : 1));
     },
   };
+
+  /** The acquisition a material row counts under, by what actually happened in the filing. */
+  function acquisitionOf(category: FilingMaterial['category'], how: string): string {
+    switch (category) {
+      case 'uploaded':
+        return 'upload';
+      case 'reused':
+        return '材料复用';
+      case 'committed':
+        return '告知承诺';
+      case 'generated':
+        return '系统生成';
+      case 'missing':
+        return 'missing';
+      default:
+        return how;
+    }
+  }
 
   function paged(q: DataAccessQuery) {
     let query = db.selectFrom('data_access_log').selectAll();

@@ -182,6 +182,10 @@ export interface ApplicationFiguresTable {
   fields_prefilled: number;
   fields_typed: number;
   fallout_rules: string;
+  /** Pre-filled fields whose source could not answer, filled from what the applicant typed (0014). */
+  fields_fallback: Generated<number>;
+  /** Fields the filing printed (0014; NULL for filings decided before). */
+  fields_total: number | null;
 }
 
 /** The Kysely database type of the store. */

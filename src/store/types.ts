@@ -196,6 +196,10 @@ export interface FilingFigures {
   decisionMs: number;
   fieldsPrefilled: number;
   fieldsTyped: number;
+  /** Pre-filled fields whose source could not answer and that took the applicant's typed value (counted in typed too). */
+  fieldsFallback: number;
+  /** Fields the filing printed. */
+  fieldsTotal: number;
   /** Rule ids that kept the filing from automatic approval. */
   falloutRules: string[];
 }
@@ -212,6 +216,14 @@ export interface MatterAggregates {
   fieldsPrefilled: number;
   fieldsTyped: number;
   fallout: Record<string, number>;
+  /** Sum of fields_fallback. */
+  fieldsFallback: number;
+  /** Over filings that recorded their field total: fields printed and, of them, typed. */
+  fieldsCounted: { total: number; typed: number };
+  /** Decided filings with no uploaded material (an archive item used for the first time counts as an upload). */
+  zeroUploadFilings: number;
+  /** Materials by how they were actually obtained: 证照共享 / 数据核验 / 材料复用 / 业务协同 / 告知承诺 / 系统生成 / upload / missing. */
+  materialsByAcquisition: Record<string, number>;
 }
 
 /** Paging and filters of the data-access queries, newest first. */

@@ -153,6 +153,12 @@ describe.skipIf(!hasChromium)('admin console', () => {
       await b.shot(page, '13-admin-matters');
       await page.click('button[data-tab="stats"]');
       await page.waitForSelector('#pane h2');
+      // Issue 19: the department's catalog figures beside the seed's, and those of its real filings.
+      const onceOnly = await page.locator('#once-only').innerText();
+      expect(onceOnly).toContain('“只提交一次”成效（本部门）');
+      expect(onceOnly).toContain('2270 / 2611（87%）');
+      expect(onceOnly).toContain('商品房预售许可 16 / 17（94%）');
+      expect(await page.locator('.once-only-matter[data-matter="grain-purchase-filing"]').innerText()).toContain('目录：材料只交一次');
       await b.shot(page, '14-admin-stats');
 
       await page.click('button[data-tab="queues"]');

@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { matterFigures, type MatterFigures } from '../../domain/figures.js';
+import { cityWideFigures, onceOnlyFigures, ACQUISITIONS, SEED_FIGURES, type OnceOnlyFigures } from '../../catalog/once-only-figures.js';
+import { emptyFigureInputs, matterFigures, sumMeasured, type MatterFigures } from '../../domain/figures.js';
 import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -13,6 +14,39 @@ import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
 const Count = Type.Integer({ minimum: 0 });
+const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+const ByAcquisition = Type.Object(
+  Object.fromEntries(ACQUISITIONS.map((a) => [a, Count])) as Record<(typeof ACQUISITIONS)[number], typeof Count>,
+  { description: '材料 by the first acquisition that applies (证照共享 / 数据核验 / 材料复用 / 业务协同 / 告知承诺 / upload; 系统生成 = the form)' },
+);
+const CatalogMaterials = Type.Object({ total: Count, onceOnly: Count, onceOnlyRate: Rate, byAcquisition: ByAcquisition });
+const CatalogFigures = Type.Object(
+  {
+    materials: CatalogMaterials,
+    fields: Type.Object({
+      total: Count,
+      prefilled: Count,
+      typed: Count,
+      prefilledRate: Rate,
+      byOrigin: Type.Object({ 'data-source': Count, identity: Count, answer: Count, typed: Count }),
+      withTypedFallback: Count,
+      typedFields: Type.Array(Type.String()),
+    }),
+    situations: Type.Object({ total: Count, zeroMaterial: Count }),
+    zeroMaterial: Type.Boolean({ description: '零材料: no situation asks the applicant for any material' }),
+  },
+  { description: 'What the catalog (rules/) promises: materials once-only (免交/复用/承诺/系统生成), fields 免填 vs typed, 零材料' },
+);
+const Measured = Type.Object(
+  {
+    decided: Count,
+    zeroUploadFilings: Count,
+    zeroUploadRate: Rate,
+    fields: Type.Object({ total: Count, typed: Count, prefilledRate: Rate, typedFallback: Count }),
+    materialsByAcquisition: Type.Record(Type.String(), Count),
+  },
+  { description: 'What real filings got: share with zero uploads, fields actually pre-filled, typed fallbacks, materials by how they were obtained' },
+);
 const Figures = Type.Object({
   matter: Type.String(),
   name: Type.String(),
@@ -24,11 +58,32 @@ const Figures = Type.Object({
   materials: Type.Object({ exempted: Count, reused: Count, uploaded: Count, committed: Count, generated: Count, missing: Count }),
   fields: Type.Object({ prefilled: Count, typed: Count }),
   topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
+  onceOnly: Measured,
+  catalog: Type.Union([CatalogFigures, Type.Null()]),
 });
 const StatsView = Type.Object({
   generatedAt: Type.String(),
   window: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }),
   matters: Type.Array(Figures),
+  /** Summed over the matters listed (every matter for a supervisor: city-wide; an admin's department's otherwise). */
+  totals: Type.Object({
+    scope: Type.Union([Type.Literal('city-wide'), Type.Literal('department'), Type.Literal('matter')]),
+    catalog: Type.Object({
+      matters: Count,
+      materials: CatalogMaterials,
+      fields: Type.Object({ total: Count, prefilled: Count, typed: Count, prefilledRate: Rate }),
+      situations: Type.Object({ total: Count, zeroMaterial: Count }),
+      zeroMaterialMatters: Count,
+    }),
+    measured: Measured,
+    /** Rules that most often kept the listed matters' filings from automatic approval, summed over them. */
+    topFalloutReasons: Type.Array(Type.Object({ matter: Type.String(), rule: Type.String(), count: Count })),
+  }),
+  /** The seed's own figures, beside ours: 2270 of 2611 materials once-only; 商品房预售许可 16 of 17 fields 免填. */
+  seed: Type.Object({
+    materials: Type.Object({ onceOnly: Count, total: Count, onceOnlyRate: Rate }),
+    presaleFields: Type.Object({ matter: Type.String(), prefilled: Count, total: Count, prefilledRate: Rate }),
+  }),
 });
 const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$';
 const StatsQuery = Type.Object(
@@ -51,29 +106,57 @@ function toIso(s: string | undefined): string | undefined {
   return s.length === 10 ? `${s}T00:00:00.000Z` : new Date(s).toISOString();
 }
 
-/** Figures for `matters` (all catalog matters when undefined), named from the catalog. */
+const rate = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+/** The catalog's once-only figures of a matter with their rates, as /v1/stats shows them. */
+export function catalogView(f: OnceOnlyFigures) {
+  return {
+    materials: { ...f.materials, onceOnlyRate: rate(f.materials.onceOnly, f.materials.total) },
+    fields: { ...f.fields, prefilledRate: rate(f.fields.prefilled, f.fields.total) },
+    situations: f.situations,
+    zeroMaterial: f.zeroMaterial,
+  };
+}
+
+/** Figures for `matters` (all catalog matters when undefined), named from the catalog, with its once-only figures. */
 export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, filter: { matters?: string[]; from?: string; to?: string }) {
   const aggregates = await deps.store.figures.aggregate(filter);
   const byMatter = new Map(aggregates.map((a) => [a.matter, a]));
   const codes = filter.matters ?? [...new Set([...deps.catalog.matters.keys(), ...byMatter.keys()])].sort();
   return codes.map((code) => {
     const def = deps.catalog.get(code)?.def;
-    const a = byMatter.get(code);
-    const f: MatterFigures = matterFigures(
-      a ?? {
-        matter: code,
-        filings: 0,
-        byStatus: {},
-        byOutcome: { APPROVE: 0, REJECT: 0, MANUAL: 0 },
-        decisionMs: [],
-        materials: { exempted: 0, reused: 0, uploaded: 0, committed: 0, generated: 0, missing: 0 },
-        fieldsPrefilled: 0,
-        fieldsTyped: 0,
-        fallout: {},
-      },
-    );
-    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '' };
+    const inputs = byMatter.get(code) ?? emptyFigureInputs(code);
+    const f: MatterFigures = matterFigures(inputs);
+    const catalog = def ? onceOnlyFigures(def) : null;
+    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', catalog: catalog ? catalogView(catalog) : null, catalogFigures: catalog, fallout: inputs.fallout };
   });
+}
+
+/** Catalog and measured figures summed over the matters given, and the seed's figures beside them. */
+export function totalsOf(figures: Awaited<ReturnType<typeof computeFigures>>, scope: 'city-wide' | 'department' | 'matter') {
+  const c = cityWideFigures(figures.flatMap((f) => (f.catalogFigures ? [f.catalogFigures] : [])));
+  return {
+    totals: {
+      scope,
+      catalog: {
+        matters: c.matters,
+        materials: { ...c.materials, onceOnlyRate: rate(c.materials.onceOnly, c.materials.total) },
+        fields: { ...c.fields, prefilledRate: rate(c.fields.prefilled, c.fields.total) },
+        situations: c.situations,
+        zeroMaterialMatters: c.zeroMaterialMatters,
+      },
+      measured: sumMeasured(figures.map((f) => f.onceOnly)),
+      // Rule ids are per matter (two matters may both have `entity-active`), so reasons stay paired with their matter.
+      topFalloutReasons: figures
+        .flatMap((f) => Object.entries(f.fallout).map(([rule, count]) => ({ matter: f.matter, rule, count })))
+        .sort((x, y) => y.count - x.count || (x.matter + x.rule < y.matter + y.rule ? -1 : 1))
+        .slice(0, 10),
+    },
+    seed: {
+      materials: { ...SEED_FIGURES.materials, onceOnlyRate: rate(SEED_FIGURES.materials.onceOnly, SEED_FIGURES.materials.total) },
+      presaleFields: { ...SEED_FIGURES.presaleFields, prefilledRate: rate(SEED_FIGURES.presaleFields.prefilled, SEED_FIGURES.presaleFields.total) },
+    },
+  };
 }
 
 export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -99,10 +182,12 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       }
       const from = toIso(q.from);
       const to = toIso(q.to);
+      const figures = await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) });
       return {
         generatedAt: deps.clock().toISOString(),
         window: { from: from ?? null, to: to ?? null },
-        matters: await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) }),
+        matters: figures.map(({ catalogFigures: _c, fallout: _f, ...f }) => f),
+        ...totalsOf(figures, q.matter !== undefined ? 'matter' : request.principal!.role === 'supervisor' ? 'city-wide' : 'department'),
       };
     },
   );
@@ -164,6 +249,20 @@ export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog'
     'Top rules keeping filings from automatic approval, per matter.',
     figures.flatMap((f) => f.topFalloutReasons.map((r): [Record<string, string>, number] => [{ matter: f.matter, rule: r.rule }, r.count])),
   );
+  metric(
+    'miaopi_matter_catalog_materials',
+    'Catalog materials per matter by the first acquisition that applies (证照共享, 数据核验, 材料复用, 业务协同, 告知承诺, upload, 系统生成).',
+    figures.flatMap((f) => Object.entries(f.catalog?.materials.byAcquisition ?? {}).map(([how, n]): [Record<string, string>, number] => [{ matter: f.matter, how }, n])),
+  );
+  metric(
+    'miaopi_matter_catalog_fields',
+    'Catalog fields per matter: 免填 (pre-filled: data source, identity or guide answer) or typed by the applicant.',
+    figures.flatMap((f): Array<[Record<string, string>, number]> =>
+      f.catalog ? [[{ matter: f.matter, kind: 'prefilled' }, f.catalog.fields.prefilled], [{ matter: f.matter, kind: 'typed' }, f.catalog.fields.typed]] : [],
+    ),
+  );
+  metric('miaopi_matter_zero_upload_ratio', 'Share of automatically decided filings that uploaded no material.', figures.map((f) => [{ matter: f.matter }, f.onceOnly.zeroUploadRate]));
+  metric('miaopi_matter_fields_fallback', 'Pre-filled fields that took the applicant’s typed value because their source could not answer.', figures.map((f) => [{ matter: f.matter }, f.onceOnly.fields.typedFallback]));
   const breakers = [...(deps.sources?.values() ?? [])].flatMap((s) => ('breaker' in s && typeof s.breaker === 'function' ? [[s.id, (s.breaker as () => { state: string })().state] as const] : []));
   metric(
     'miaopi_datasource_breaker_open',

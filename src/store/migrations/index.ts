@@ -8,6 +8,7 @@ import { portalWebhooks } from './0005-portal-webhooks.js';
 import { followUps } from './0006-follow-ups.js';
 import { eseals } from './0007-eseals.js';
 import { gm } from './0010-gm.js';
+import { onceOnlyFigures } from './0014-once-only-figures.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -22,6 +23,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0006-follow-ups', followUps],
   ['0007-eseals', eseals],
   ['0010-gm', gm],
+  ['0014-once-only-figures', onceOnlyFigures],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

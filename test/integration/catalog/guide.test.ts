@@ -41,7 +41,9 @@ describe('POST /v1/matters/{code}/guide', () => {
     expect(material(body, /场地权属/)).toMatchObject({ how: '数据核验', exempt: true, status: 'at-filing', source: 'real-estate' });
     expect(material(body, /租赁合同/)).toBeUndefined();
     expect(body.fields.find((f: any) => f.id === 'operatorName')).toMatchObject({ prefill: { source: 'market-entity' }, value: '沈阳盛京智慧停车管理有限公司' });
-    expect(body.fields.find((f: any) => f.id === 'lotName').prefill).toBeNull();
+    // The lot's details come from its 规划核实 record, read at filing by the 不动产权证号 the applicant types.
+    expect(body.fields.find((f: any) => f.id === 'lotName')).toMatchObject({ prefill: { source: 'construction-project' }, typed: false, fallback: { path: 'form.lotName' }, status: 'at-filing' });
+    expect(body.fields.find((f: any) => f.id === 'contactPhone')).toMatchObject({ prefill: null, origin: 'typed', typed: true });
   });
 
   it('parking, leased lot: asks for the lease to be uploaded', async () => {
@@ -95,12 +97,13 @@ describe('POST /v1/matters/{code}/guide', () => {
 });
 
 describe('POST /v1/matters/{code}/precheck', () => {
+  // A lot with no 规划核实 record: the typed values decide, as before issue 19.
   const parkingForm = {
     contactPhone: '13900000001',
-    lotName: '盛京智慧停车楼',
-    lotAddress: '沈阳市沈河区青年大街185号停车楼',
+    lotName: '盛京文艺路停车场',
+    lotAddress: '沈阳市沈河区文艺路33号',
     lotRegionCode: '210103',
-    realEstateCertNo: '辽(2025)沈阳市不动产权第0200001号',
+    realEstateCertNo: '辽(2019)沈阳市不动产权第0200006号',
     spaces: { total: 120, small: 116, large: 4, accessible: 3, charging: 20, mechanical: 80 },
   };
   const precheck = async (code: string, payload: object, sub: string) =>

@@ -64,7 +64,7 @@ describe('catalog loader', () => {
     ['a situation no answers reach (its question is not asked then)', parkingText.replace('when: { temporary: 否, lotForm: 地下, civilDefence: 是 }', 'when: { temporary: 是, lotForm: 地下, civilDefence: 是 }'), '/situations/6: situation "S7" cannot be reached by any answers'],
     ['answer combinations no situation covers', parkingText.replace(/ {2}- \{ id: S10, .*\n/, ''), '/situations: no situation covers the answers temporary=是'],
     ['an askWhen naming a later question', parkingText.replace('askWhen: { lotForm: 地下 }', 'askWhen: { tenure: 自有产权 }'), '/questions/2/askWhen/tenure: askWhen must name an earlier question'],
-    ['an unknown material on a field', parkingText.replace('material: M7, from: form.spaces.mechanical', 'material: M77, from: form.spaces.mechanical'), '/fields/14/material: unknown material "M77"'],
+    ['an unknown material on a field', parkingText.replace('material: M7, prefill:', 'material: M77, prefill:'), '/fields/14/material: unknown material "M77"'],
     ['an unknown field in the certificate', parkingText.replace('from: fields.lotForm', 'from: fields.lotShape'), '/output/certificate/lines/3/from: unknown field "lotShape"'],
     ['an unknown field as holder name', parkingText.replace('holderName: fields.operatorName', 'holderName: fields.operator'), '/holderName: unknown field "operator"'],
     ['an unknown data source', parkingText.replace('source: special-equipment', 'source: special-equipments'), '/lookups/5/source: unknown data source "special-equipments"'],
@@ -79,7 +79,12 @@ describe('catalog loader', () => {
     ['a follow-up with an unknown option', rentalText.replace('answers: { preference: [租赁补贴, 均可] }', 'answers: { preference: [租赁补贴, 随便] }'), '/followUps/1/answers/preference/1: "随便" is not an option'],
     ['a question answered from a lookup keyed by the form', disabilityText.replace('      lookup: self\n', '      lookup: person\n'), '/questions/1/answerFrom/lookup: lookup "person" must be keyed from the applicant alone'],
     ['a data answer that is not an option', disabilityText.replace('answer: 居住证持有人 }', 'answer: 居住证 }'), '/questions/1/answerFrom/cases/1/answer: "居住证" is not an option'],
-    ['a rejecting rule in a matter a person decides', presaleText.replace('    onFail: MANUAL\n    conditions:\n      all:\n        - { fact: form, path: presaleArea', '    onFail: REJECT\n    conditions:\n      all:\n        - { fact: form, path: presaleArea'), '/rules/6/onFail: a matter that is not auto-approvable'],
+    ['a fallback on a field that is not pre-filled', parkingText.replace('from: form.contactPhone, personal: true }', 'from: form.contactPhone, fallback: form.lotName, personal: true }'), '/fields/4/fallback: a fallback is for a pre-filled field'],
+    ['a fallback the form requires (an outage would block the filing)', presaleText.replace('required: [contactPhone]', 'required: [contactPhone, buildings]'), '/fields/11/fallback: "form.buildings" is required in the form schema'],
+    ['a fallback that is not in the form', presaleText.replace('fallback: form.buildings', 'fallback: form.building'), '/fields/11/fallback: "form.building" is not a property of the form schema'],
+    ['a selection choice outside the form', presaleText.replace('choice: form.projectCode', 'choice: answers.phase'), '/lookups/2/select/choice: the choice is a form property'],
+    ['a lookup named like a base fact', parkingText.replace('{ id: site, source: real-estate', '{ id: form, source: real-estate'), '/lookups/3/id: "form" is a base fact name'],
+    ['a rejecting rule in a matter a person decides', presaleText.replace('    onFail: MANUAL\n    conditions:\n      all:\n        - { fact: form, path: presaleArea', '    onFail: REJECT\n    conditions:\n      all:\n        - { fact: form, path: presaleArea'), '/rules/9/onFail: a matter that is not auto-approvable'],
   ])('rejects %s, naming the file and the path', (_what, text, expected) => {
     expect(text).not.toBe('');
     const { matter, problems } = check(text);

@@ -47,10 +47,11 @@ describe('the five reference matters', () => {
     expect(new Set(d.lookups.map((l) => l.source))).toEqual(new Set(['market-entity', 'population', 'e-license', 'real-estate', 'construction-project', 'special-equipment']));
   });
 
-  it('presale: 10 standard materials (+ the mortgagee’s consent only when mortgaged), government-issued ones exempt, never auto-approved', () => {
+  it('presale: 10 standard materials and the local escrow agreement (+ the mortgagee’s consent only when mortgaged), government-issued ones exempt, never auto-approved', () => {
     const d = matter('commercial-housing-presale').def;
     expect(d.autoApprove).toBe(false);
-    expect(d.materials.filter((m) => !m.situations)).toHaveLength(10);
+    expect(d.materials.filter((m) => !m.situations)).toHaveLength(11);
+    expect(d.materials.find((m) => m.id === 'M12')?.name).toBe('预售资金监管协议');
     expect(d.rules.every((r) => r.onFail === 'MANUAL')).toBe(true);
     const plan = planMaterials(d, 'S1');
     for (const m of plan.filter((p) => p.type === '政府核发')) expect(m.exempt, m.name).toBe(true);

@@ -140,6 +140,55 @@ describe('demo data', () => {
   });
 });
 
+describe('demo data of the once-only sources (issue 19)', () => {
+  it('project-permits: each 建设单位 is registered, its projects name land on record and a well-formed 项目代码', () => {
+    for (const [key, r] of recs('project-permits')) {
+      expect(r['uscc']).toBe(key);
+      expect(get('market-entity', key), key).toBeDefined();
+      for (const p of r['projects'] as Rec[]) {
+        hasShape(p, ['projectCode', 'projectName', 'landCertNo', 'planningPermitNo', 'constructionPermitNo', 'plannedCompletionDate', 'status']);
+        expect(p['projectCode']).toMatch(/^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$/);
+        expect(['在建', '停工', '竣工']).toContain(p['status']);
+        expect(p['plannedCompletionDate']).toMatch(DATE);
+        if (p['status'] === '在建') expect(get('real-estate', p['landCertNo'] as string)?.['ownerId'], p['projectCode'] as string).toBe(key);
+      }
+    }
+    // One developer with a single project under construction, one with several (the choice).
+    const underway = (k: string) => (get('project-permits', k)?.['projects'] as Rec[]).filter((p) => p['status'] === '在建').length;
+    expect(underway('91210112MA0P3H5JX0')).toBe(1);
+    expect(underway('91210104MA0Y1B2C40')).toBeGreaterThan(1);
+  });
+
+  it('housing-survey and presale-escrow: keyed by a 项目代码 that project-permits knows; survey totals add up', () => {
+    const codes = new Set(recs('project-permits').flatMap(([, r]) => (r['projects'] as Rec[]).map((p) => p['projectCode'])));
+    for (const [key, r] of recs('housing-survey')) {
+      expect(r['projectCode']).toBe(key);
+      expect(codes.has(key), key).toBe(true);
+      const byBuilding = r['byBuilding'] as Rec[];
+      expect(byBuilding.reduce((n, b) => n + (b['units'] as number), 0)).toBe(r['unitCount']);
+      expect(byBuilding.reduce((n, b) => n + (b['area'] as number), 0)).toBeCloseTo(r['presaleArea'] as number, 6);
+    }
+    for (const [key, r] of recs('presale-escrow')) {
+      expect(r['projectCode']).toBe(key);
+      expect(codes.has(key), key).toBe(true);
+      expect(r['accountNo']).toMatch(/^[0-9]{8,32}$/);
+    }
+  });
+
+  it('construction-project parking records: Shenyang districts, spaces by kind that add up', () => {
+    const lots = recs('construction-project').filter(([, r]) => r['parking']);
+    expect(lots.length).toBeGreaterThanOrEqual(3);
+    for (const [key, r] of lots) {
+      const p = r['parking'] as { regionCode: string; lotForm: string; spaces: Record<string, number> };
+      expect(isWithinRegion(p.regionCode, '2101'), key).toBe(true);
+      expect(['地面露天', '室内地面', '地下', '机械式立体']).toContain(p.lotForm);
+      expect(p.spaces['small']! + p.spaces['large']!, key).toBe(p.spaces['total']);
+      expect(p.spaces['mechanical']! > 0, key).toBe(p.lotForm === '机械式立体');
+      expect(get('real-estate', key), key).toBeDefined();
+    }
+  });
+});
+
 /** GB/T 36904 证照标识 check: ISO/IEC 7064 MOD 37,36 over segments 2–5 without dots (REFERENCE.md §1.4). */
 function certIdValid(id: string): boolean {
   const A = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
