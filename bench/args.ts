@@ -1,26 +1,29 @@
-/** Command-line flags of the benchmark (`npm run bench -- --db postgres --rate 30`). */
+/** Command-line flags of the benchmark (`npm run bench -- --db postgres --rate 50`). */
 export interface BenchArgs {
   db: 'sqlite' | 'postgres';
-  /** Filings per second offered in the open-loop latency phase. */
+  /** Filings per second offered in the open-loop latency phase (distinct enterprises). */
   rate: number;
   /** Length of the latency phase. */
   seconds: number;
-  /** Filings enqueued at once in the throughput phase. */
+  /** Filings in the throughput burst (distinct enterprises; the same count again from one enterprise). */
   burst: number;
-  /** Worker concurrency; null → the config default (WORKER_CONCURRENCY, 4). */
-  workers: number | null;
+  /** Filings in the long run that watches RSS (0 = skip). */
+  soak: number;
+  /** Worker processes (WORKER_PROCESSES of the embedded default is 1). */
+  workers: number;
+  /** Jobs per worker process; null → the service default (WORKER_CONCURRENCY). */
+  concurrency: number | null;
+  /** --cpu-prof on the worker(s) and a summary of where the CPU went. */
+  profile: boolean;
+  micro: boolean;
   quick: boolean;
-  /** Intake phase: requests and client concurrency. */
-  intakeRequests: number;
-  intakeConcurrency: number;
-  /** Micro benchmarks: iterations per PDF/signature block, time budget of the rules loop. */
   microIterations: number;
   rulesMs: number;
-  /** Seeding: how many Shenyang region codes per enterprise get a first (首次) filing. */
-  seedRegions: number;
+  warmup: number;
 }
 
-const USAGE = `usage: tsx bench/run.ts [catalog] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--workers N] [--quick]`;
+const USAGE =
+  'usage: npm run bench -- [catalog] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -34,16 +37,18 @@ export function parseArgs(argv: string[]): BenchArgs {
   const quick = argv.includes('--quick');
   const a: BenchArgs = {
     db: 'sqlite',
-    rate: quick ? 8 : 20,
+    rate: quick ? 20 : 50,
     seconds: quick ? 4 : 10,
-    burst: quick ? 40 : 300,
-    workers: null,
+    burst: quick ? 200 : 1500,
+    soak: quick ? 1000 : 20_000,
+    workers: 1,
+    concurrency: null,
+    profile: false,
+    micro: true,
     quick,
-    intakeRequests: quick ? 300 : 2000,
-    intakeConcurrency: quick ? 20 : 50,
     microIterations: quick ? 30 : 100,
     rulesMs: quick ? 500 : 2000,
-    seedRegions: quick ? 3 : 13,
+    warmup: quick ? 50 : 300,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -67,8 +72,20 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--burst':
         a.burst = Math.round(num(flag, next(), 1, 100_000));
         break;
+      case '--soak':
+        a.soak = Math.round(num(flag, next(), 0, 1_000_000));
+        break;
       case '--workers':
-        a.workers = Math.round(num(flag, next(), 1, 256));
+        a.workers = Math.round(num(flag, next(), 1, 64));
+        break;
+      case '--concurrency':
+        a.concurrency = Math.round(num(flag, next(), 1, 256));
+        break;
+      case '--profile':
+        a.profile = true;
+        break;
+      case '--no-micro':
+        a.micro = false;
         break;
       case '--help':
       case '-h':

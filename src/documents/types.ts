@@ -52,4 +52,6 @@ export interface SignatureMeta {
   reason: string;
   location: string;
   signingTime: Date;
+  /** Bytes of /Contents reserved for the CMS (default SIGNATURE_CONTENTS_BYTES); see signing/sign-pdf.ts reserveFor. */
+  reserveBytes?: number;
 }

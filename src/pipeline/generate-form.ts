@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
 import { renderForm } from '../documents/pdf/certificate-pdf.js';
-import { signPdf } from '../signing/sign-pdf.js';
+import { reserveFor, signPdf } from '../signing/sign-pdf.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
 import type { Situation } from '../catalog/types.js';
@@ -53,7 +53,13 @@ export async function generateForm(
   }));
   const unsigned = await renderForm(
     { title: def.output.form.title, applicant, submittedAt: app.createdAt, rows, statements },
-    { signerName: applicant.name, reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`, location: '沈阳', signingTime: at },
+    {
+      signerName: applicant.name,
+      reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`,
+      location: '沈阳',
+      signingTime: at,
+      reserveBytes: reserveFor(signer),
+    },
   );
   const bytes = await signPdf(unsigned, signer);
   return {

@@ -9,7 +9,7 @@ import type { LoadedMatter } from '../catalog/load-catalog.js';
 import { renderCertificate } from '../documents/pdf/certificate-pdf.js';
 import { assertPrintable } from '../documents/fonts.js';
 import { makeLicenseId } from '../documents/license-id.js';
-import { signPdf } from '../signing/sign-pdf.js';
+import { reserveFor, signPdf } from '../signing/sign-pdf.js';
 import type { CertificateContent, Party } from '../documents/types.js';
 import type { Signer, Timestamper } from '../signing/types.js';
 import type { ApplicationRow, CertificateRow, Store } from '../store/types.js';
@@ -93,11 +93,16 @@ export async function issueCertificate(
     verifyUrl: verifyUrl(deps.publicUrl, id, verifyCode),
     registerId: id,
   };
-  const unsigned = await renderCertificate(
-    content,
-    { signerName: issuer.name, reason: `${out.title} 电子证照签发`, location: '沈阳', signingTime: at },
-  );
-  const pdf = await signPdf(unsigned, deps.departmentSigner(def.department.code), { timestamper: deps.timestamper ?? null });
+  const signer = deps.departmentSigner(def.department.code);
+  const timestamper = deps.timestamper ?? null;
+  const unsigned = await renderCertificate(content, {
+    signerName: issuer.name,
+    reason: `${out.title} 电子证照签发`,
+    location: '沈阳',
+    signingTime: at,
+    reserveBytes: reserveFor(signer, timestamper),
+  });
+  const pdf = await signPdf(unsigned, signer, { timestamper });
   const row = await deps.store.certificates.insert({
     id,
     applicationId: app.id,

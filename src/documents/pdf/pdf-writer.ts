@@ -236,7 +236,17 @@ function toUnicodeCMap(codePoints: readonly number[]): string {
 }
 
 const HEADER = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
-const ZERO_CONTENTS = Buffer.alloc(SIGNATURE_CONTENTS_BYTES * 2, 0x30);
+const zeroContents = new Map<number, Buffer>();
+/** The zeroed /Contents hex digits of a placeholder of `bytes` bytes (shared per size: it is never written to). */
+function zeros(bytes: number): Buffer {
+  if (!Number.isInteger(bytes) || bytes < 1024 || bytes > 262_144) throw new Error(`signature reserve must be 1 KiB … 256 KiB, got ${bytes}`);
+  let z = zeroContents.get(bytes);
+  if (!z) {
+    z = Buffer.alloc(bytes * 2, 0x30);
+    zeroContents.set(bytes, z);
+  }
+  return z;
+}
 
 /** Object numbers of the fixed part; pages and their contents follow from {@link FIRST_PAGE}. */
 const OBJ = { catalog: 1, pages: 2, info: 3, sig: 4, widget: 5, appearance: 6, font: 7, cidFont: 8, descriptor: 9, toUnicode: 10, fontFile: 11 };
@@ -314,7 +324,7 @@ export function writeDocument(spec: DocumentSpec): Buffer {
   const m = signature.meta;
   w.objParts(OBJ.sig, [
     `<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached ${BYTE_RANGE_PLACEHOLDER} /Contents <`,
-    ZERO_CONTENTS,
+    zeros(m.reserveBytes ?? SIGNATURE_CONTENTS_BYTES),
     `> /M ${pdfDate(m.signingTime)} /Name ${hexText(m.signerName)} /Reason ${hexText(m.reason)} /Location ${hexText(m.location)} ` +
       '/Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P 1 /V /1.2 >> >>] >>',
   ]);

@@ -1,0 +1,191 @@
+/**
+ * The service as a city runs it, in separate processes on this machine: its own redis-server (AOF, as the embedded
+ * default), the data-source stand-in (demo data + N synthetic enterprises, over HTTP), the API (`dist/server.js`)
+ * and worker processes (`dist/worker.js`), on SQLite (embedded default) or a fresh PostgreSQL schema. The bench
+ * process is only the load generator; CPU and RSS of every process are read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { envNameFor, loadSourceRegistry } from '../src/data-sources/registry.js';
+import { freePort, startLocalRedis, type LocalRedis } from '../src/local-redis.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SECRET = 'bench-secret-bench-secret-bench-secret-01234';
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** Recent output lines, for failure messages. */
+  tail: string[];
+}
+
+/** user+system CPU ms of a process from /proc (USER_HZ = 100). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident set size in MB from /proc. */
+export function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function start(name: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: REPO,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { name, child, pid: child.pid!, tail: [] };
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (l) => {
+      p.tail.push(l);
+      if (p.tail.length > 40) p.tail.shift();
+    });
+  }
+  return p;
+}
+
+async function waitFor(p: Proc, what: RegExp, timeoutMs: number): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = p.tail.find((l) => what.test(l));
+    if (hit) return hit;
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}) before ready:\n${p.tail.join('\n')}`);
+    if (Date.now() > until) throw new Error(`${p.name} not ready after ${timeoutMs} ms:\n${p.tail.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stop(p: Proc): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(t);
+}
+
+export interface ServiceOptions {
+  db: 'sqlite' | 'postgres';
+  /** Synthetic enterprises the data-source stand-in serves. */
+  synthetic: number;
+  seed: number;
+  workers: number;
+  /** Jobs per worker process (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /** Directory for the worker's --cpu-prof output, or null. */
+  profileDir: string | null;
+  /** Extra environment for API and workers. */
+  env?: Record<string, string>;
+}
+
+export interface Service {
+  base: string;
+  api: Proc;
+  workers: Proc[];
+  sources: Proc;
+  redis: LocalRedis;
+  dir: string;
+  /** Rows of applications created at or after `since` (ISO), for results. */
+  rows(since: string): Promise<Array<{ id: string; status: string; created_at: string; decided_at: string | null; last_error: string | null; decision: string | null }>>;
+  /** How many applications are still queued or processing. */
+  open(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startService(o: ServiceOptions): Promise<Service> {
+  if (!existsSync(path.join(REPO, 'dist', 'server.js'))) throw new Error('dist/ is missing: npm run build (npm run bench builds first)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'miaopi-bench-'));
+  const redis = await startLocalRedis(dir);
+  const sources = start('data-sources', ['dist/cli/standin.js', 'data-sources', '--synthetic', String(o.synthetic), '--seed', String(o.seed), '--rules', 'rules'], {});
+  const line = await waitFor(sources, /"standin":"data-sources"/, 120_000);
+  const { urls } = JSON.parse(line) as { urls: Record<string, string> };
+
+  let schema: string | null = null;
+  let databaseUrl: string | null = null;
+  if (o.db === 'postgres') {
+    schema = `bench_${randomBytes(4).toString('hex')}`;
+    const u = new URL(PG_URL);
+    u.searchParams.set('schema', schema);
+    databaseUrl = u.toString();
+  }
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    RULES_DIR: path.join(REPO, 'rules'),
+    CERTS_DIR: path.join(dir, 'certs'),
+    REDIS_URL: redis.url,
+    AUTH_JWT_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: String(o.concurrency),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(o.env ?? {}),
+  };
+  for (const { id } of loadSourceRegistry(path.join(REPO, 'rules'))) {
+    if (urls[id]) env[envNameFor(id)] = urls[id];
+  }
+  // The API first (it migrates and makes the dev keys), then the workers.
+  const api = start('api', ['dist/server.js'], { ...env, LOG_LEVEL: 'info' });
+  await waitFor(api, /api listening/, 120_000);
+  const workers: Proc[] = [];
+  for (let i = 0; i < o.workers; i++) {
+    const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
+    const w = start(`worker-${i + 1}`, ['dist/worker.js'], { ...env, LOG_LEVEL: 'info' }, prof);
+    await waitFor(w, /worker started/, 120_000);
+    workers.push(w);
+  }
+
+  const sqlite = o.db === 'sqlite' ? new BetterSqlite3(path.join(dir, 'miaopi.sqlite'), { readonly: true, fileMustExist: true }) : null;
+  const pool = databaseUrl ? new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }) : null;
+  const cols = 'id, status, created_at, decided_at, last_error, decision';
+  return {
+    base: `http://127.0.0.1:${port}`,
+    api,
+    workers,
+    sources,
+    redis,
+    dir,
+    async rows(since) {
+      if (sqlite) return sqlite.prepare(`select ${cols} from applications where created_at >= ?`).all(since) as never;
+      return (await pool!.query(`select ${cols} from applications where created_at >= $1`, [since])).rows as never;
+    },
+    async open() {
+      if (sqlite) return (sqlite.prepare(`select count(*) as n from applications where status in ('queued','processing')`).get() as { n: number }).n;
+      return Number((await pool!.query(`select count(*) as n from applications where status in ('queued','processing')`)).rows[0].n);
+    },
+    async stop() {
+      for (const w of workers) await stop(w);
+      await stop(api);
+      await stop(sources);
+      await redis.stop();
+      sqlite?.close();
+      if (pool) {
+        await pool.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
+        await pool.end();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
