@@ -3,6 +3,7 @@ import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../d
 import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } from './schema.js';
 import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
 import { webhookRepository } from './webhook-store.js';
+import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import type {
   ApplicationRow,
@@ -576,6 +577,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       },
     },
     webhooks: webhookRepository(db),
+    bundles: bundleRepository(db),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { matterFigures, type MatterFigures } from '../../domain/figures.js';
+import { bundleFigures } from '../../bundles/figures.js';
 import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -25,15 +26,43 @@ const Figures = Type.Object({
   fields: Type.Object({ prefilled: Count, typed: Count }),
   topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
 });
+const Timing = Type.Object({ count: Count, median: Type.Union([Type.Number(), Type.Null()]), p95: Type.Union([Type.Number(), Type.Null()]) });
+/** 一件事 figures (issue 14): time to every member decided, members decided by rules vs by a person, fall-out. */
+const BundleFiguresView = Type.Object({
+  bundle: Type.String(),
+  name: Type.String(),
+  filings: Count,
+  completed: Count,
+  inProgress: Count,
+  timeToAllDecidedMs: Timing,
+  members: Type.Object({ autoDecided: Count, manualDecided: Count, awaitingPerson: Count }),
+  perMember: Type.Array(
+    Type.Object({
+      matter: Type.String(),
+      name: Type.String(),
+      department: Type.String(),
+      filed: Count,
+      approved: Count,
+      rejected: Count,
+      manualReview: Count,
+      inProgress: Count,
+      autoDecided: Count,
+      manualDecided: Count,
+      topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
+    }),
+  ),
+});
 const StatsView = Type.Object({
   generatedAt: Type.String(),
   window: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }),
   matters: Type.Array(Figures),
+  bundles: Type.Optional(Type.Array(BundleFiguresView)),
 });
 const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$';
 const StatsQuery = Type.Object(
   {
     matter: Type.Optional(Type.String({ maxLength: 64 })),
+    bundle: Type.Optional(Type.String({ maxLength: 64, description: '一件事代码: that bundle\'s figures and its members\' matters' })),
     from: Type.Optional(Type.String({ pattern: ISO, description: 'filings received at or after (UTC, YYYY-MM-DD or ISO-8601 Z)' })),
     to: Type.Optional(Type.String({ pattern: ISO, description: 'filings received before' })),
   },
@@ -91,18 +120,33 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const q = request.query as { matter?: string; from?: string; to?: string };
-      let matters = visibleMatters(deps, request.principal!);
+      const q = request.query as { matter?: string; bundle?: string; from?: string; to?: string };
+      const p = request.principal!;
+      let matters = visibleMatters(deps, p);
       if (q.matter !== undefined) {
         if (!matters.includes(q.matter)) throw new AppError('MATTER_NOT_FOUND');
         matters = [q.matter];
       }
+      // Bundles: a supervisor sees every bundle, an admin the bundles its department leads.
+      const bundles = [...(deps.bundles?.bundles.values() ?? [])].filter((b) => p.role === 'supervisor' || b.def.owner.code === p.dept);
+      const shown = q.bundle === undefined ? bundles : bundles.filter((b) => b.def.code === q.bundle);
+      if (q.bundle !== undefined) {
+        if (shown.length === 0) throw new AppError('BUNDLE_NOT_FOUND');
+        const members = shown[0]!.def.members.map((m) => m.matter);
+        matters = p.role === 'supervisor' ? members : members.filter((m) => matters.includes(m));
+      }
       const from = toIso(q.from);
       const to = toIso(q.to);
+      const window = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+      const names = (code: string) => {
+        const def = deps.catalog.get(code)?.def;
+        return { name: def?.name ?? code, department: def?.department.name ?? '' };
+      };
       return {
         generatedAt: deps.clock().toISOString(),
         window: { from: from ?? null, to: to ?? null },
-        matters: await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) }),
+        matters: await computeFigures(deps, { matters, ...window }),
+        bundles: await Promise.all(shown.map(async (b) => bundleFigures(await deps.store.bundles.aggregate(b.def.code, window), names, b.def.name))),
       };
     },
   );
