@@ -10,6 +10,7 @@ import { testBackends } from '../../support/databases.js';
 import { addPerson, type PersonSpec } from '../../support/bundle-people.js';
 import { tempDir, verifyCertificate } from '../../support/pdf-tools.js';
 import { startStack, submit, type Stack } from '../../support/stack.js';
+import { startReceiver } from '../webhooks/receiver.js';
 
 interface Member {
   matter: string;
@@ -262,6 +263,64 @@ describe.each(testBackends().map((b) => b.name))('残疾人服务一件事 on %s
       const body = res.json<{ code: string; message: string; errors?: Array<{ path: string }> }>();
       expect(body.code).toBe(code);
       expect(body.errors?.map((e) => e.path)).toContain(at);
+    }
+  });
+
+  it('gives one guide: shared questions once, each material once, members pre-ticked by a dry run of each', async () => {
+    const anon = await stack.app.inject({ method: 'POST', url: '/v1/bundles/disability-services/guide', payload: {} });
+    expect(anon.statusCode, anon.body).toBe(200);
+    const g0 = anon.json<{ openQuestions: Array<{ id: string }>; members: Array<{ applies: boolean }>; materials: Array<{ name: string; members: string[] }> }>();
+    expect(g0.openQuestions.map((q) => q.id).sort()).toEqual(['relation', 'residence']);
+    expect(g0.members.every((m) => m.applies)).toBe(true);
+    const guide = async (p: { name: string; idNumber: string }) => {
+      const res = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/bundles/disability-services/guide',
+        headers: { authorization: `Bearer ${await stack.token(p.idNumber)}`, 'content-type': 'application/json' },
+        payload: { answers: { relation: '本人', residence: '本市户籍' }, person: p },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const g = res.json<{ openQuestions: unknown[]; members: Array<{ matter: string; preselected: boolean; eligibility?: { outcome: string; reasons: Array<{ rule: string }> } }>; materials: Array<{ name: string; members: string[] }> }>();
+      expect(g.openQuestions).toEqual([]);
+      expect(g.materials.filter((m) => m.name === '残疾人身份证')).toHaveLength(1);
+      return Object.fromEntries(g.members.map((m) => [m.matter, m]));
+    };
+    // Holds a valid card already (demo data): the card is not ticked, the services that need it are.
+    const holder = await guide({ name: '曹阳', idNumber: '210105196812120037' });
+    expect(holder['disability-certificate']!.preselected).toBe(false);
+    expect(holder['disability-certificate']!.eligibility!.reasons.map((r) => r.rule)).toEqual(['no-valid-card']);
+    expect(holder['disability-care-allowance']!.preselected).toBe(true);
+    // No card yet, 三级, not 困难: the card is ticked and what it enables too; what the person is not eligible for is not.
+    const p = person({ name: '蒋伟', assessment: { category: '言语', categoryCode: 3, grade: 3 }, assistance: '无' });
+    const g = await guide(p);
+    expect(g['disability-certificate']!.preselected).toBe(true);
+    expect(g['disability-transit-concession']!.preselected).toBe(true);
+    expect(g['disability-care-allowance']!.preselected).toBe(false);
+    expect(g['disability-care-allowance']!.eligibility!.reasons.map((r) => r.rule)).toContain('severe-grade');
+    expect(g['disability-living-allowance']!.preselected).toBe(false);
+  });
+
+  it('sends a signed webhook per member decision and one bundle.completed, with ids and outcomes but no personal data', async () => {
+    const receiver = await startReceiver();
+    try {
+      const consumer = await stack.token('DOWNSTREAM-BUNDLES', 'consumer', { scope: 'webhooks:write bundles:read' });
+      const reg = await stack.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${consumer}`, 'content-type': 'application/json' }, payload: { url: receiver.url, events: ['bundle.member.decided', 'bundle.completed'] } });
+      expect(reg.statusCode, reg.body).toBe(201);
+      const p = person({ name: '邵兰' });
+      const { res, token } = await file(p, { members: ['disability-certificate'] });
+      const id = res.json<{ id: string }>().id;
+      const v = await until(id, token, (x) => x.status === 'completed');
+      const got = await receiver.waitFor(v.members.length + 1, 20_000);
+      const events = got.map((r) => JSON.parse(r.body) as { type: string; id: string; data: { bundleApplicationId: string; member?: { matter: string; status: string } } });
+      expect(events.filter((e) => e.type === 'bundle.member.decided').map((e) => e.data.member!.matter).sort()).toEqual(v.members.map((m) => m.matter).sort());
+      expect(events.filter((e) => e.type === 'bundle.completed').map((e) => e.data.bundleApplicationId)).toEqual([id]);
+      for (const r of got) {
+        expect(r.headers['miaopi-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+        expect(r.body).not.toContain(p.idNumber);
+        expect(r.body).not.toContain(p.name);
+      }
+    } finally {
+      await receiver.close();
     }
   });
 
