@@ -3,7 +3,16 @@
  * per member how many were decided by the rules or by a person, and why members fell out of automatic approval.
  */
 import { percentile } from '../domain/figures.js';
-import type { BundleAggregates } from '../store/types.js';
+
+/** What the store aggregates per bundle (store `bundles.aggregate`). */
+export interface BundleFigureInputs {
+  bundle: string;
+  filings: number;
+  completed: number;
+  /** Ascending. */
+  completionMs: number[];
+  members: Array<{ matter: string; filed: number; byStatus: Record<string, number>; autoDecided: number; manualDecided: number; fallout: Record<string, number> }>;
+}
 
 export interface BundleFigures {
   bundle: string;
@@ -30,7 +39,7 @@ export interface BundleFigures {
   }>;
 }
 
-export function bundleFigures(a: BundleAggregates, names: (matter: string) => { name: string; department: string }, bundleName: string): BundleFigures {
+export function bundleFigures(a: BundleFigureInputs, names: (matter: string) => { name: string; department: string }, bundleName: string): BundleFigures {
   const perMember = a.members.map((m) => ({
     matter: m.matter,
     ...names(m.matter),
