@@ -97,7 +97,10 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
       // A 一件事 (DESIGN.md §10) names a bundle instead of a matter.
-      if ((raw.matter === undefined) === (raw.bundle === undefined)) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/matter', message: 'matter 与 bundle 须且只须填写一个 Send exactly one of matter and bundle' }] });
+      if (raw.matter === undefined && raw.bundle === undefined) {
+        throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/matter', message: '缺少必填字段 Required property is missing (matter, or bundle for a 一件事)' }] });
+      }
+      if (raw.matter !== undefined && raw.bundle !== undefined) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/bundle', message: 'matter 与 bundle 只能填写一个 Send either matter or bundle, not both' }] });
       if (raw.bundle !== undefined) return fileBundle(deps, request, reply, raw as BundleFilingBody, key);
       if (raw.members !== undefined) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/members', message: '不允许的字段 Unknown property: members is for a bundle filing' }] });
       const body = raw as FilingBody;
