@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnvironment, loadConfig } from './config.js';
 import { loadCatalog } from './catalog/load-catalog.js';
+import { loadBundles } from './bundles/load-bundles.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
 import { ensureDevPki } from './signing/pki.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
@@ -22,6 +23,7 @@ const registry = loadSourceRegistry(config.rulesDir);
 const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
   snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
 });
+loadBundles(config.rulesDir, catalog, new Set(registry.map((s) => s.id)));
 const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
 await ensureDevPki(config.certsDir, departments);
 const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
