@@ -55,7 +55,7 @@ export async function renderNotice(content: NoticeContent, sig: SignatureMeta): 
   const width = W - 2 * MARGIN;
   const bottom = MARGIN + 10;
   let page = pages[0]!;
-  let y = H - 80;
+  let y = H - 70;
   const newPage = () => {
     page = new Canvas(docFont);
     pages.push(page);
@@ -72,7 +72,7 @@ export async function renderNotice(content: NoticeContent, sig: SignatureMeta): 
     `申请日期：${formatChineseDate(content.submittedOn)}`,
   ]) {
     drawLine(page, t, { x: left, y, size: 11, font });
-    y -= 18;
+    y -= 16;
   }
   y -= 4;
   for (const ln of wrapText(`您申请的“一件事”共 ${content.rows.length} 项服务，各项办理结果告知如下：`, width, 11, font)) {
@@ -81,10 +81,11 @@ export async function renderNotice(content: NoticeContent, sig: SignatureMeta): 
   }
   y -= 6;
 
-  const size = 10.5;
-  const lh = size * 1.5;
-  const pad = 5;
-  const cols = [width * 0.36, width * 0.16, width * 0.48];
+  // Ten members with their reasons fit one page with the seal; more flow onto the next.
+  const size = 10;
+  const lh = size * 1.4;
+  const pad = 4;
+  const cols = [width * 0.42, width * 0.14, width * 0.44];
   const cell = (texts: string[], colWidth: number, s = size) => texts.flatMap((t) => wrapText(t, colWidth - 2 * pad, s, font));
   const drawRow = (parts: string[][], shade: boolean, bold: boolean) => {
     const lines = parts.map((p, i) => cell(p, cols[i]!));
@@ -103,19 +104,19 @@ export async function renderNotice(content: NoticeContent, sig: SignatureMeta): 
   drawRow([['服务事项（办理部门·层级）'], ['办理结果'], ['原因或结果说明']], true, true);
   content.rows.forEach((r, i) => drawRow([[`${i + 1}. ${r.service}`, r.department], [r.outcome], r.details.length > 0 ? r.details : ['—']], false, false));
 
-  y -= 20;
+  y -= 18;
   for (const s of content.statements) {
-    for (const ln of wrapText(s, width, 10, font)) {
+    for (const ln of wrapText(s, width, 9.5, font)) {
       if (y < bottom) newPage();
-      drawLine(page, ln, { x: left, y, size: 10, font, color: GREY });
-      y -= 15;
+      drawLine(page, ln, { x: left, y, size: 9.5, font, color: GREY });
+      y -= 14;
     }
-    y -= 3;
+    y -= 2;
   }
 
   // Issuer block with the seal over the name, as on a paper notice.
-  y -= 30;
-  if (y - SEAL_RADIUS - 30 < bottom) {
+  y -= 36;
+  if (y - SEAL_RADIUS - 10 < bottom) {
     newPage();
     y -= 50;
   }
