@@ -136,6 +136,26 @@ export default defineConfig(
     rules: { 'no-restricted-imports': restrictImports({ patterns: NO_FASTIFY }) },
   },
 
+  // 一件事 bundles (issue 14): orchestration beside pipeline/, no HTTP; its state machine and figures are pure.
+  {
+    files: ['src/bundles/**/*.ts'],
+    rules: { 'no-restricted-imports': restrictImports({ patterns: NO_FASTIFY }) },
+  },
+  {
+    files: ['src/bundles/plan.ts', 'src/bundles/types.ts', 'src/bundles/member-id.ts', 'src/bundles/figures.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        paths: builtinModules.map((name) => ({ name, message: 'The bundle state machine is pure: no I/O. The orchestration passes data in.' })),
+        patterns: [
+          ...NO_FASTIFY,
+          { regex: '^node:', message: 'The bundle state machine is pure: no node:* modules.' },
+          { regex: '^(bullmq|ioredis|kysely|pg|better-sqlite3)(/|$)', message: 'The bundle state machine is pure: no queue or database.' },
+          { regex: layer('store', 'queue', 'data-sources', 'documents', 'signing', 'pipeline', 'webhooks'), message: 'The bundle state machine is pure: it gets data, it does not fetch it.' },
+        ],
+      }),
+    },
+  },
+
   {
     files: ['src/http/**/*.ts'],
     rules: {

@@ -56,7 +56,7 @@ function start(name: string, args: string[], env: Record<string, string>, nodeAr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const p: Proc = { name, child, pid: child.pid!, tail: [] };
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (l) => {
       p.tail.push(l);
       if (p.tail.length > 40) p.tail.shift();

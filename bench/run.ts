@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 
     // ---- throughput: a burst of distinct enterprises
     log(`throughput: burst of ${args.burst} new enterprises …`);
-    let prepared = await prepare(subjects, args.burst);
+    const prepared = await prepare(subjects, args.burst);
     since = new Date().toISOString();
     let c0 = cpuSnapshot(svc);
     sent = await burst(svc.base, prepared, 64);

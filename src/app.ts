@@ -24,6 +24,7 @@ import { portalRoutes } from './http/routes/portal.js';
 import { queueBoardRoutes } from './http/routes/queue-board.js';
 import { verifyRoutes } from './http/routes/verify.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
+import { bundleRoutes } from './http/routes/bundles.js';
 import type { HttpDeps } from './http/types.js';
 
 export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -74,5 +75,7 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   dataAccessRoutes(app, deps);
   await app.register(archiveRoutes(deps));
   statsRoutes(app, deps);
+  // Issue 14: 一件事 bundles.
+  await app.register(bundleRoutes(deps));
   return app;
 }

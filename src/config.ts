@@ -57,6 +57,17 @@ export interface Config {
   queueName: string;
   /** How often filings waiting only for another department's result (业务协同) are decided again. */
   awaitRecheckSeconds: number;
+  /** Back-off cap of that re-check: each filing waits AWAIT_RECHECK_SECONDS doubling per re-check up to this (AWAIT_RECHECK_MAX_SECONDS). */
+  awaitRecheckMaxSeconds: number;
+  /** 一件事 bundles (issue 14). */
+  bundles: {
+    /** How often each worker looks for bundles whose members changed without a job saying so (BUNDLE_SWEEP_MS). */
+    sweepMs: number;
+    /** Reconciler of open bundles: first look after this, doubling per look (BUNDLE_RECHECK_SECONDS) … */
+    recheckSeconds: number;
+    /** … up to this (BUNDLE_RECHECK_MAX_SECONDS). */
+    recheckMaxSeconds: number;
+  };
   /** RFC 3161 time-stamping authority for PAdES B-T (TSA_URL); null → signatures are B-B. */
   tsaUrl: string | null;
   tsaTimeoutMs: number;
@@ -301,6 +312,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',
     awaitRecheckSeconds: int(env, 'AWAIT_RECHECK_SECONDS', 60, 1, 86_400),
+    awaitRecheckMaxSeconds: int(env, 'AWAIT_RECHECK_MAX_SECONDS', 3600, 1, 7 * 86_400),
+    bundles: {
+      sweepMs: int(env, 'BUNDLE_SWEEP_MS', 2000, 50, 3_600_000),
+      recheckSeconds: int(env, 'BUNDLE_RECHECK_SECONDS', 30, 1, 86_400),
+      recheckMaxSeconds: int(env, 'BUNDLE_RECHECK_MAX_SECONDS', 3600, 1, 7 * 86_400),
+    },
     tsaUrl: url(env, 'TSA_URL', ['http:', 'https:']),
     tsaTimeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 120_000),
     tsaRootsPem,

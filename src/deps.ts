@@ -26,6 +26,9 @@ import { httpTimestamper } from './signing/timestamp.js';
 import type { Party } from './documents/types.js';
 import type { Timestamper } from './signing/types.js';
 import type { PipelineDeps } from './pipeline/process-application.js';
+import { loadBundles, type BundleCatalog } from './bundles/load-bundles.js';
+import { createBundleQueue, bundleQueueName, type BundleQueue } from './bundles/bundle-queue.js';
+import { cardRecord, withIssuedRecords } from './data-sources/issued-records.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -62,6 +65,9 @@ export interface Deps extends PipelineDeps {
   queue: ApplicationQueue;
   /** Webhook deliveries (issue 8): filled by the worker after issuing, drained by the delivery worker. */
   webhookQueue: WebhookQueue;
+  /** 一件事 bundles (rules/bundles/) and the queue of their steps (issue 14). */
+  bundles: BundleCatalog;
+  bundleQueue: BundleQueue;
   close(): Promise<void>;
 }
 
@@ -88,7 +94,8 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
   });
   const { retries, breakerFailures, breakerOpenMs, cacheMaxTtlSeconds } = config.dataSources;
-  const sources = createDataSources({
+  const bundles = loadBundles(config.rulesDir, catalog, new Set(registry.map((s) => s.id)));
+  const rawSources = createDataSources({
     registry,
     urls: config.dataSourceUrls,
     rulesDir: config.rulesDir,
@@ -116,6 +123,12 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
       : createDevelopmentAuthority({ store: databaseSealStore(store.eseals), ca: pki!.esealCa, prefill: false });
   const esealAnchors = config.eseal.url !== null ? (config.eseal.trustRootsPem ?? '') : pki!.rootsPem;
   const trustAnchorsPem = [...new Set([...splitPem(departmentSeals.anchorsPem), ...splitPem(esealAnchors)])].join('');
+  // A source that lists certificates a member issues (the 残疾人证管理系统) also answers with the ones issued here.
+  const sources = new Map(rawSources);
+  for (const [sourceId, matter] of bundles.publishedRecords) {
+    const s = rawSources.get(sourceId);
+    if (s) sources.set(sourceId, withIssuedRecords(s, { matter, certificates: store.certificates, toRecord: cardRecord }));
+  }
   // rules/ seeds the versions table; from then on the database says which version of a matter is current.
   await seedCatalog(store.authoring, catalog, config.rulesDir, new Date().toISOString());
   const versioned = await openVersionedCatalog({
@@ -158,6 +171,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createApplicationQueue(redis, config.queueName);
   const webhookQueue = createWebhookQueue(redis, webhookQueueName(config.queueName), config.webhooks.attempts);
+  const bundleQueue = createBundleQueue(redis, bundleQueueName(config.queueName));
   return {
     config,
     logger,
@@ -184,11 +198,14 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     redis,
     queue,
     webhookQueue,
+    bundles,
+    bundleQueue,
     async close() {
       versioned.close();
       await queue.close();
       await webhookQueue.close();
       await eseal.close();
+      await bundleQueue.close();
       await store.close();
       departmentSeals.close();
       redis.disconnect();

@@ -64,6 +64,12 @@ export const ERRORS = {
   VERIFY_NOT_OFD: { status: 400, message: '上传内容不是 OFD 文件 The body is not an OFD package (a ZIP file starting with PK); send the .ofd file itself' },
   OFD_UNAVAILABLE: { status: 503, message: 'OFD 版式证照暂不可用，请稍后重试 The OFD of this certificate cannot be made right now; retry later or fetch the PDF' },
   MULTIPART_MALFORMED: { status: 400, message: 'multipart/form-data 格式错误 Malformed multipart/form-data body: send one file part and the fields matter, material, validUntil' },
+  BUNDLE_UNKNOWN: { status: 400, message: '请求中的“一件事”不存在 The bundle named in the body does not exist; see GET /v1/bundles' },
+  BUNDLE_NOT_FOUND: { status: 404, message: '“一件事”不存在 No such bundle' },
+  FILING_TARGET_INVALID: { status: 400, message: 'matter（单一事项）与 bundle（一件事）只能填写一个 Send either matter (one matter) or bundle (a 一件事), not both' },
+  NOTICE_NOT_READY: { status: 409, message: '办理结果告知书尚未生成（仍有服务在办理中），请稍后再试 The result notice is made once every member is decided; retry later' },
+  DATA_SOURCE_NOT_FOUND: { status: 404, message: '数源不存在 No such data source; see rules/data-sources.yaml' },
+  DATA_SOURCE_KEY_INVALID: { status: 400, message: '数源键值无效 The key is not valid for this data source (e.g. a 公民身份号码 with a wrong check digit)' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnvironment } from './config.js';
 import { loadCatalog } from './catalog/load-catalog.js';
+import { loadBundles } from './bundles/load-bundles.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
 import { ProductionRefusal, productionConfigProblems, productionKeyProblems } from './production-check.js';
 import { openDepartmentSigners } from './signing/department-signers.js';
@@ -28,6 +29,7 @@ await orExit('launcher', async () => {
   const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
     snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
   });
+  loadBundles(config.rulesDir, catalog, new Set(registry.map((s) => s.id)));
   const departments = [...new Map([...catalog.matters.values()].map((m) => [m.def.department.code, m.def.department])).values()];
   // Development keys only where development keys are used (never in production: refused above).
   const pki = config.sealKeys.backend === 'dev' || config.eseal.url === null ? await ensureDevPki(config.certsDir, departments) : null;

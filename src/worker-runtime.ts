@@ -6,6 +6,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Deps } from './deps.js';
 import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
+import { startBundleRuntime, type BundleRuntime } from './bundles/bundle-runtime.js';
 import { runDueFollowUps } from './pipeline/follow-ups.js';
 import { recheckAwaiting } from './queue/await-recheck.js';
 import { startRelay, type Relay } from './queue/outbox-relay.js';
@@ -20,6 +21,8 @@ export interface WorkerRuntime {
   relay: Relay;
   deliveries: DeliveryWorker;
   issuedFeed: IssuedFeed;
+  /** 一件事 bundle steps (issue 14). */
+  bundles: BundleRuntime;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,9 @@ export function startWorkerRuntime(
   if ('warm' in deps.eseal) void deps.eseal.warm(30_000);
   const connection = redisConnection(deps.config.redisUrl!);
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
+  const bundleConnection = redisConnection(deps.config.redisUrl!);
+  bundleConnection.on('error', (err) => log.warn({ err: err.message }, 'bundle worker redis connection error'));
+  const bundles = startBundleRuntime(deps, bundleConnection);
   const worker = new Worker<ApplicationJob>(
     deps.config.queueName,
     async (job) => {
@@ -40,6 +46,8 @@ export function startWorkerRuntime(
         const result = await processApplication(deps, applicationId);
         log.info({ applicationId, jobId: job.id, attempt: job.attemptsMade + 1, ...result }, 'application processed');
         await emitIssued(applicationId, result.done ? result.certificateId : undefined);
+        // A bundle member's decision moves its bundle on; an awaited record is indexed for the department's push.
+        if (result.done) await bundles.afterApplication(applicationId, result.status);
         return result;
       } catch (err) {
         const permanent = err instanceof PermanentFailure;
@@ -91,7 +99,10 @@ export function startWorkerRuntime(
   const recheckMs = deps.config.awaitRecheckSeconds * 1000;
   let recheckRunning: Promise<unknown> = Promise.resolve();
   const recheck = setInterval(() => {
-    recheckRunning = recheckAwaiting({ store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log }, { minWaitMs: recheckMs })
+    recheckRunning = recheckAwaiting(
+      { store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log },
+      { minWaitMs: recheckMs, maxWaitMs: deps.config.awaitRecheckMaxSeconds * 1000 },
+    )
       .then(() => runDueFollowUps(deps))
       .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results / follow-up pass failed; will retry'));
   }, recheckMs);
@@ -101,11 +112,14 @@ export function startWorkerRuntime(
     relay,
     deliveries,
     issuedFeed,
+    bundles,
     async close() {
       clearInterval(recheck);
       await recheckRunning;
       await relay.stop();
       await worker.close();
+      await bundles.close();
+      bundleConnection.disconnect();
       await issuedFeed.stop();
       await deliveries.close();
       hookConnection.disconnect();

@@ -1,6 +1,6 @@
 /**
  * Rules CLI (`npm run rules -- <command>`):
- *   check                 load and validate rules/ (exit 1 on any problem, each naming file + JSON Pointer)
+ *   check                 load and validate rules/ — matters and bundles (exit 1 on any problem, each naming file + JSON Pointer)
  *   test [matter…]        run every matter's tests: cases against the demo data (fixture sources), and check that
  *                         each rule has a passing and a failing case
  *   stats [--json]       the catalog's once-only figures per matter and city-wide (materials by acquisition, fields
@@ -13,6 +13,7 @@
 import path from 'node:path';
 import { CatalogError, loadCatalog } from '../catalog/load-catalog.js';
 import { cityWideFigures, onceOnlyFigures, SEED_FIGURES } from '../catalog/once-only-figures.js';
+import { BundleCatalogError, loadBundles } from '../bundles/load-bundles.js';
 import { createDataSources, loadSourceRegistry } from '../data-sources/registry.js';
 import { ruleCoverage, runMatterTests } from '../pipeline/run-matter-tests.js';
 import { generateCatalog, SEED_SCALE, SMALL_SCALE } from './generate-catalog.js';
@@ -51,7 +52,15 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (command === 'check' || command === undefined) {
-    console.log(`ok: ${catalog.matters.size} matters, ${registry.length} data sources`);
+    let bundles;
+    try {
+      bundles = loadBundles(rulesDir, catalog, new Set(registry.map((s) => s.id)));
+    } catch (err) {
+      if (!(err instanceof BundleCatalogError)) throw err;
+      console.error(err.message);
+      return 1;
+    }
+    console.log(`ok: ${catalog.matters.size} matters, ${bundles.bundles.size} bundles, ${registry.length} data sources`);
     return 0;
   }
   if (command === 'stats') {

@@ -23,6 +23,9 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     authoring: deps.authoring,
     departments: deps.departments,
     departmentSigner: (code) => deps.departmentSigner(code),
-    boardQueues: [deps.queue.queue, deps.webhookQueue.queue],
+    boardQueues: [deps.queue.queue, deps.webhookQueue.queue, deps.bundleQueue.queue],
+    bundles: deps.bundles,
+    bundleQueue: deps.bundleQueue,
+    sourceKeyTypes: new Map(deps.registry.map((s) => [s.id, s.keyType])),
   };
 }

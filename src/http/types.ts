@@ -8,6 +8,8 @@ import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
 import type { OfdCertificates } from '../pipeline/certificate-ofd.js';
 import type { ApplicationQueue } from '../queue/application-queue.js';
+import type { BundleCatalog } from '../bundles/load-bundles.js';
+import type { BundleQueue } from '../bundles/bundle-queue.js';
 import type { Store } from '../store/types.js';
 import type { TokenVerifier } from './auth.js';
 import type { Metrics } from './metrics.js';
@@ -38,4 +40,9 @@ export interface HttpDeps {
   ofd?: OfdCertificates;
   /** Queues shown on the admins' dashboard at /admin/queues (issue 8); absent: no dashboard. */
   boardQueues?: Queue[];
+  /** 一件事 bundles and the queue of their steps (issue 14); absent: no bundle filings. */
+  bundles?: BundleCatalog;
+  bundleQueue?: Pick<BundleQueue, 'advance'>;
+  /** Key type per data source (registry), to check a department's push. */
+  sourceKeyTypes?: ReadonlyMap<string, string>;
 }

@@ -16,13 +16,19 @@ export interface AwaitRecheckDeps {
   log: { info(obj: object, msg: string): void };
 }
 
-/** One pass; returns the ids reopened. Filings decided less than `minWaitMs` ago are left alone. */
-export async function recheckAwaiting(deps: AwaitRecheckDeps, opts: { minWaitMs: number; limit?: number }): Promise<string[]> {
+/**
+ * One pass; returns the ids reopened. A filing waits `minWaitMs` after its decision, doubling with each run it had
+ * (its `attempts`) up to `maxWaitMs`: a result that takes days is not asked for every minute. The department's push
+ * (bundles/awaited.ts) reopens a filing at once whatever its back-off.
+ */
+export async function recheckAwaiting(deps: AwaitRecheckDeps, opts: { minWaitMs: number; maxWaitMs?: number; limit?: number }): Promise<string[]> {
   const now = deps.clock();
   const before = new Date(now.getTime() - opts.minWaitMs).toISOString();
   const rows = await deps.store.applications.listInStatus('manual_review', before, opts.limit ?? 200);
   const reopened: string[] = [];
   for (const row of rows) {
+    const waitMs = Math.min(opts.minWaitMs * 2 ** Math.max(0, row.attempts - 1), opts.maxWaitMs ?? Number.POSITIVE_INFINITY);
+    if (Date.parse(row.updatedAt) > now.getTime() - waitMs) continue;
     const awaits = new Set(deps.catalog.get(row.matter)?.def.rules.filter((r) => r.awaits).map((r) => r.id) ?? []);
     const reasons = row.decision?.reasons ?? [];
     if (awaits.size === 0 || reasons.length === 0 || !reasons.every((r) => awaits.has(r.rule))) continue;

@@ -5,6 +5,7 @@ import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring
 import { ofdRepository } from './ofd-store.js';
 import { webhookRepository } from './webhook-store.js';
 import { esealRepository } from './eseal-store.js';
+import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import type {
   ApplicationRow,
@@ -580,6 +581,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     },
     webhooks: webhookRepository(db),
     ofd: ofdRepository(db),
+    bundles: bundleRepository(db),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

@@ -234,6 +234,52 @@ export interface CertificateOfdTable {
   created_at: string;
 }
 
+/** 一件事 bundles (0009): the bundle application, its members, its e-form and notices. */
+export interface BundleApplicationsTable {
+  id: string;
+  bundle: string;
+  bundle_version: string;
+  applicant: string;
+  status: Generated<'processing' | 'completed'>;
+  answers: string;
+  form: string;
+  consent: string;
+  body_hash: string;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  next_check_at: string | null;
+  checks: Generated<number>;
+}
+
+export interface BundleMembersTable {
+  bundle_id: string;
+  matter: string;
+  position: number;
+  application_id: string | null;
+  seen_status: Generated<string>;
+  decided_at: string | null;
+}
+
+export interface BundleDocumentsTable {
+  bundle_id: string;
+  kind: 'form' | 'notice';
+  seq: number;
+  number: string | null;
+  digest: string;
+  sha256: string;
+  bytes: Binary;
+  created_at: string;
+}
+
+export interface AwaitedResultsTable {
+  application_id: string;
+  source: string;
+  key_hash: string;
+  created_at: string;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -254,4 +300,8 @@ export interface Database {
   eseal_sign_log: ESealSignLogTable;
   dev_eseals: DevESealsTable;
   certificate_ofd: CertificateOfdTable;
+  bundle_applications: BundleApplicationsTable;
+  bundle_members: BundleMembersTable;
+  bundle_documents: BundleDocumentsTable;
+  awaited_results: AwaitedResultsTable;
 }

@@ -248,7 +248,8 @@ export interface CertificateFilter {
   limit: number;
 }
 
-export type WebhookEventType = 'certificate.issued';
+/** `bundle.*` (issue 14): a member of a 一件事 decided, and every member decided. */
+export type WebhookEventType = 'certificate.issued' | 'bundle.member.decided' | 'bundle.completed';
 
 export interface NewWebhook {
   id: string;
@@ -332,6 +333,141 @@ export interface DevSealRow {
   certificate: Uint8Array;
   privateKey: Uint8Array;
   createdAt: string;
+}
+
+/** A 一件事 filing as accepted (DESIGN.md §10): written with its members and consents in one transaction. */
+export interface NewBundleApplication {
+  id: string;
+  bundle: string;
+  bundleVersion: string;
+  applicant: string;
+  answers: Record<string, string>;
+  form: Record<string, unknown>;
+  consent: Consent;
+  /** Member matter codes in the bundle's order: those that apply and were asked for, plus the proactive ones. */
+  members: string[];
+  bodyHash: string;
+  idempotencyKey: string | null;
+  createdAt: string;
+  /** One data-sharing consent per member matter (the one consent given, recorded per matter). */
+  consents: NewConsent[];
+}
+
+/** What the orchestrator and the API need of a member's application. */
+export interface BundleMemberApplication {
+  status: ApplicationStatus;
+  decision: Decision | null;
+  createdAt: string;
+  decidedAt: string | null;
+}
+
+export interface BundleMemberRow {
+  matter: string;
+  position: number;
+  /** The member's own application, once its dependencies were decided and it was started. */
+  applicationId: string | null;
+  /** The status the orchestrator last acted on (`pending` before it started). */
+  seenStatus: string;
+  decidedAt: string | null;
+  application: BundleMemberApplication | null;
+  certificate: { id: string; number: string } | null;
+}
+
+export interface BundleApplicationRow {
+  id: string;
+  bundle: string;
+  bundleVersion: string;
+  applicant: string;
+  status: 'processing' | 'completed';
+  answers: Record<string, string>;
+  form: Record<string, unknown>;
+  consent: Consent;
+  bodyHash: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  nextCheckAt: string | null;
+  checks: number;
+  members: BundleMemberRow[];
+}
+
+export type CreateBundleResult = { created: true; id: string } | { created: false; id: string; bodyHash: string };
+
+export interface BundleDocument {
+  bundleId: string;
+  kind: 'form' | 'notice';
+  seq: number;
+  /** The notice's number (告知书编号); null for the e-form. */
+  number: string | null;
+  /** Hash of what the document says (a new notice only when an outcome changed). */
+  digest: string;
+  sha256: string;
+  bytes: Uint8Array;
+  createdAt: string;
+}
+
+/** A member application to start: the ordinary application row, the bundle's e-form as its form, the consent it uses. */
+export interface StartMember {
+  bundleId: string;
+  matter: string;
+  application: Omit<NewApplication, 'dataConsent' | 'idempotencyKey'>;
+  /** The bundle's sealed e-form, or null when the applicant's seal could not be used. */
+  form: { sha256: string; bytes: Uint8Array; createdAt: string } | null;
+  consentId: string | null;
+}
+
+/** Per-bundle supervision figures over bundle filings created in a window. */
+export interface BundleAggregates {
+  bundle: string;
+  filings: number;
+  completed: number;
+  /** ms from receipt to every member decided, ascending. */
+  completionMs: number[];
+  members: Array<{
+    matter: string;
+    filed: number;
+    byStatus: Record<string, number>;
+    /** Decided by the rules (no person): approved/rejected by the worker. */
+    autoDecided: number;
+    /** Decided by a person after manual review. */
+    manualDecided: number;
+    fallout: Record<string, number>;
+  }>;
+}
+
+export interface BundleStore {
+  /** Bundle row, member rows and consents in one transaction; an (applicant, key) seen before writes nothing. */
+  create(b: NewBundleApplication): Promise<CreateBundleResult>;
+  get(id: string): Promise<BundleApplicationRow | null>;
+  /** The applicant's bundle filings, newest first. */
+  forApplicant(applicant: string, limit: number): Promise<BundleApplicationRow[]>;
+  /** Bundle filings with a member among `matters` (a department's), newest first. */
+  forMatters(matters: string[], opts: { limit: number; status?: 'processing' | 'completed' }): Promise<BundleApplicationRow[]>;
+  /**
+   * Starts a member: its application (queued) + outbox row + the bundle's e-form as its form + its consent link, and
+   * the member row points at it — in one transaction, once. Returns the member's application id.
+   */
+  startMember(m: StartMember): Promise<string>;
+  /** Records the statuses the orchestrator acted on. */
+  markSeen(bundleId: string, seen: Array<{ matter: string; status: string; decidedAt: string | null }>, at: string): Promise<void>;
+  /** processing → completed, once; false when it was completed already. */
+  complete(bundleId: string, at: string): Promise<boolean>;
+  /** When the reconciler looks at the bundle next (null: not while nothing changes). */
+  scheduleCheck(bundleId: string, at: string | null, checks: number): Promise<void>;
+  /** Bundles to advance now: due checks, and members whose application status changed since last seen. */
+  needingAttention(now: string, limit: number): Promise<string[]>;
+  /** Inserts once per (bundle, kind, digest); returns the stored one (the earlier one when it existed). */
+  putDocument(d: Omit<BundleDocument, 'seq'>): Promise<BundleDocument>;
+  latestDocument(bundleId: string, kind: 'form' | 'notice'): Promise<BundleDocument | null>;
+  documentBySha256(sha256: string): Promise<Omit<BundleDocument, 'bytes'> | null>;
+  aggregate(bundle: string, filter: { from?: string; to?: string }): Promise<BundleAggregates>;
+  /** Filings waiting for another department's record (业务协同), by source and key hash. */
+  awaited: {
+    /** Replaces the application's waits. */
+    record(applicationId: string, waits: Array<{ source: string; keyHash: string }>, at: string): Promise<void>;
+    /** Applications in manual_review waiting for `source` under this key hash. */
+    find(source: string, keyHash: string): Promise<string[]>;
+  };
 }
 
 export interface Store {
@@ -467,6 +603,8 @@ export interface Store {
     /** Sets a development seal's status (注销/挂失 in tests and demos); false when there is none. */
     devSetStatus(code: string, status: DevSealRow['status']): Promise<boolean>;
   };
+  /** 一件事 bundle applications (issue 14). */
+  bundles: BundleStore;
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

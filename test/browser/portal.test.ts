@@ -186,6 +186,7 @@ describe.skipIf(!hasChromium)('admin console', () => {
     expect(cookie).toMatch(/^miaopi_board=[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict; Max-Age=\d+/);
     const ok = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: cookie.split(';')[0]! } });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().queues.map((q: any) => q.readOnlyMode)).toEqual([true, true]);
+    // Applications, webhook deliveries, bundle steps: every queue read-only.
+    expect(ok.json().queues.map((q: any) => q.readOnlyMode)).toEqual([true, true, true]);
   });
 });

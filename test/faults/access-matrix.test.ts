@@ -236,6 +236,26 @@ const ROUTES: RouteSpec[] = [
   { route: 'GET /v1/admin/data-access', request: () => get('/v1/admin/data-access'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
   { route: 'GET /v1/stats', request: () => get('/v1/stats'), expect: gate(['admin', 'supervisor'], { adminOwnDept: 200, adminOtherDept: 200, supervisor: 200 }) },
 
+  // 一件事 bundles (issue 14): the catalog and guide are public; the notice of a filing that is not a bundle is 404
+  // for everyone (as for a missing one); the push needs scope collaboration:notify, which no consumer here has.
+  { route: 'GET /v1/bundles', request: () => get('/v1/bundles'), expect: 'public' },
+  { route: 'GET /v1/bundles/:code', request: () => get('/v1/bundles/disability-services'), expect: 'public' },
+  { route: 'POST /v1/bundles/:code/guide', request: () => json('POST', '/v1/bundles/disability-services/guide', { answers: { relation: '本人', residence: '本市户籍' } }), expect: 'public-optional-auth' },
+  { route: 'GET /bundles', request: () => get('/bundles'), expect: 'public' },
+  {
+    route: 'GET /v1/applications/:id/notice',
+    request: (f) => get(`/v1/applications/${f.app}/notice`),
+    missing: () => get(`/v1/applications/${randomUUID()}/notice`),
+    expect: gate(['applicant', 'admin'], {}),
+  },
+  { route: 'GET /v1/me/bundles', request: () => get('/v1/me/bundles'), expect: gate(['applicant'], { owner: 200, otherApplicant: 200 }) },
+  { route: 'GET /v1/admin/bundles', request: () => get('/v1/admin/bundles'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
+  {
+    route: 'POST /v1/data-sources/:code/arrivals',
+    request: () => json('POST', '/v1/data-sources/disability-assessment/arrivals', { key: '210106198002120014' }),
+    expect: gate(['consumer'], {}, 403),
+  },
+
   // Queue dashboard: admins only (the session route trades an admin JWT for a cookie).
   { route: 'POST /admin/queues/session', request: () => json('POST', '/admin/queues/session', {}), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
   { route: 'DELETE /admin/queues/session', request: () => json('DELETE', '/admin/queues/session'), expect: 'public' },

@@ -10,10 +10,13 @@ import type { ApplicationRow, NewConsent } from '../../store/types.js';
 import { requireRole, type Principal } from '../auth.js';
 import type { HttpDeps } from '../types.js';
 import { ErrorResponse } from '../schemas.js';
+import { BundleFilingFields, BundleViewFields, fileBundle, readBundleApplication, readBundleForm } from './bundles.js';
+import type { BundleFilingBody } from '../../bundles/intake.js';
 
 const FilingSchema = Type.Object(
   {
-    matter: Type.String({ minLength: 1, maxLength: 64, description: '事项代码, e.g. grain-purchase-filing' }),
+    matter: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '事项代码, e.g. grain-purchase-filing (or bundle)' })),
+    ...BundleFilingFields,
     answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option)' }),
     form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
     consent: Type.Object(
@@ -43,6 +46,7 @@ const ApplicationView = Type.Object({
     }),
   ]),
   certificate: Type.Optional(Type.Object({ id: Type.String(), number: Type.String() })),
+  ...BundleViewFields,
   /** Steps the department takes on its own after approval (公示, 租赁补贴 …). */
   followUps: Type.Optional(
     Type.Array(
@@ -89,9 +93,17 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request, reply) => {
       const p = request.principal!;
-      const body = request.body as FilingBody;
+      const raw = request.body as Partial<FilingBody> & { bundle?: string; members?: string[] };
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
+      // A 一件事 (DESIGN.md §10) names a bundle instead of a matter.
+      if (raw.matter === undefined && raw.bundle === undefined) {
+        throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/matter', message: '缺少必填字段 Required property is missing (matter, or bundle for a 一件事)' }] });
+      }
+      if (raw.matter !== undefined && raw.bundle !== undefined) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/bundle', message: 'matter 与 bundle 只能填写一个 Send either matter or bundle, not both' }] });
+      if (raw.bundle !== undefined) return fileBundle(deps, request, reply, raw as BundleFilingBody, key);
+      if (raw.members !== undefined) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/members', message: '不允许的字段 Unknown property: members is for a bundle filing' }] });
+      const body = raw as FilingBody;
       const matter = deps.catalog.get(body.matter);
       if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${body.matter}"` }] });
       const now = deps.clock();
@@ -147,6 +159,10 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request) => {
       const { id } = request.params as { id: string };
       const row = await deps.store.applications.get(id);
+      if (!row) {
+        const bundle = await readBundleApplication(deps, id, request.principal!);
+        if (bundle) return bundle;
+      }
       if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
       const steps = row.status === 'approved' ? await deps.store.followUps.forApplication(row.id) : [];
       const cert = row.status === 'approved' ? await deps.store.certificates.byApplication(row.id) : null;
@@ -179,6 +195,14 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const row = await deps.store.applications.get(id);
+      const bundleForm = row ? null : await readBundleForm(deps, id, request.principal!);
+      if (bundleForm) {
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `attachment; filename="form-${id}.pdf"`)
+          .header('x-content-sha256', bundleForm.sha256)
+          .send(Buffer.from(bundleForm.bytes));
+      }
       if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
       const doc = await deps.store.documents.get(id, 'form');
       if (!doc) throw new AppError(row.status === 'queued' || row.status === 'processing' ? 'FORM_NOT_READY' : 'FORM_NOT_SEALED');

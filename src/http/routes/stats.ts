@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { cityWideFigures, onceOnlyFigures, ACQUISITIONS, SEED_FIGURES, type OnceOnlyFigures } from '../../catalog/once-only-figures.js';
 import { emptyFigureInputs, matterFigures, sumMeasured, type MatterFigures } from '../../domain/figures.js';
+import { bundleFigures } from '../../bundles/figures.js';
 import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -61,6 +62,32 @@ const Figures = Type.Object({
   onceOnly: Measured,
   catalog: Type.Union([CatalogFigures, Type.Null()]),
 });
+const Timing = Type.Object({ count: Count, median: Type.Union([Type.Number(), Type.Null()]), p95: Type.Union([Type.Number(), Type.Null()]) });
+/** 一件事 figures (issue 14): time to every member decided, members decided by rules vs by a person, fall-out. */
+const BundleFiguresView = Type.Object({
+  bundle: Type.String(),
+  name: Type.String(),
+  filings: Count,
+  completed: Count,
+  inProgress: Count,
+  timeToAllDecidedMs: Timing,
+  members: Type.Object({ autoDecided: Count, manualDecided: Count, awaitingPerson: Count }),
+  perMember: Type.Array(
+    Type.Object({
+      matter: Type.String(),
+      name: Type.String(),
+      department: Type.String(),
+      filed: Count,
+      approved: Count,
+      rejected: Count,
+      manualReview: Count,
+      inProgress: Count,
+      autoDecided: Count,
+      manualDecided: Count,
+      topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
+    }),
+  ),
+});
 const StatsView = Type.Object({
   generatedAt: Type.String(),
   window: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }),
@@ -84,11 +111,13 @@ const StatsView = Type.Object({
     materials: Type.Object({ onceOnly: Count, total: Count, onceOnlyRate: Rate }),
     presaleFields: Type.Object({ matter: Type.String(), prefilled: Count, total: Count, prefilledRate: Rate }),
   }),
+  bundles: Type.Optional(Type.Array(BundleFiguresView)),
 });
 const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$';
 const StatsQuery = Type.Object(
   {
     matter: Type.Optional(Type.String({ maxLength: 64 })),
+    bundle: Type.Optional(Type.String({ maxLength: 64, description: '一件事代码: that bundle\'s figures and its members\' matters' })),
     from: Type.Optional(Type.String({ pattern: ISO, description: 'filings received at or after (UTC, YYYY-MM-DD or ISO-8601 Z)' })),
     to: Type.Optional(Type.String({ pattern: ISO, description: 'filings received before' })),
   },
@@ -174,20 +203,35 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const q = request.query as { matter?: string; from?: string; to?: string };
-      let matters = visibleMatters(deps, request.principal!);
+      const q = request.query as { matter?: string; bundle?: string; from?: string; to?: string };
+      const p = request.principal!;
+      let matters = visibleMatters(deps, p);
       if (q.matter !== undefined) {
         if (!matters.includes(q.matter)) throw new AppError('MATTER_NOT_FOUND');
         matters = [q.matter];
       }
+      // Bundles: a supervisor sees every bundle, an admin the bundles its department leads.
+      const bundles = [...(deps.bundles?.bundles.values() ?? [])].filter((b) => p.role === 'supervisor' || b.def.owner.code === p.dept);
+      const shown = q.bundle === undefined ? bundles : bundles.filter((b) => b.def.code === q.bundle);
+      if (q.bundle !== undefined) {
+        if (shown.length === 0) throw new AppError('BUNDLE_NOT_FOUND');
+        const members = shown[0]!.def.members.map((m) => m.matter);
+        matters = p.role === 'supervisor' ? members : members.filter((m) => matters.includes(m));
+      }
       const from = toIso(q.from);
       const to = toIso(q.to);
-      const figures = await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) });
+      const window = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+      const figures = await computeFigures(deps, { matters, ...window });
+      const names = (code: string) => {
+        const def = deps.catalog.get(code)?.def;
+        return { name: def?.name ?? code, department: def?.department.name ?? '' };
+      };
       return {
         generatedAt: deps.clock().toISOString(),
         window: { from: from ?? null, to: to ?? null },
         matters: figures.map(({ catalogFigures: _c, fallout: _f, ...f }) => f),
         ...totalsOf(figures, q.matter !== undefined ? 'matter' : request.principal!.role === 'supervisor' ? 'city-wide' : 'department'),
+        bundles: await Promise.all(shown.map(async (b) => bundleFigures(await deps.store.bundles.aggregate(b.def.code, window), names, b.def.name))),
       };
     },
   );

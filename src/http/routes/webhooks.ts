@@ -1,6 +1,6 @@
 /**
  * Webhooks for downstream systems (consumer role, scope webhooks:write; certificate events also need
- * certificates:read): register `{url, events}` and get the signing secret once, list, disable, and read the
+ * certificates:read, bundle events bundles:read): register `{url, events}` and get the signing secret once, list, disable, and read the
  * deliveries with every attempt. URLs must be https and public; http and loopback only when WEBHOOK_ALLOW_LOOPBACK
  * is set for development. The check here is early feedback; the binding check is at connect time (address-guard).
  */
@@ -16,7 +16,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
-export const WEBHOOK_EVENTS = ['certificate.issued'] as const;
+export const WEBHOOK_EVENTS = ['certificate.issued', 'bundle.member.decided', 'bundle.completed'] as const;
 
 const CreateBody = Type.Object(
   {
@@ -139,7 +139,11 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const p = request.principal!;
       const body = request.body as { url: string; events: Array<(typeof WEBHOOK_EVENTS)[number]> };
-      needScopes(p, ['webhooks:write', ...(body.events.some((e) => e.startsWith('certificate.')) ? ['certificates:read'] : [])]);
+      needScopes(p, [
+        'webhooks:write',
+        ...(body.events.some((e) => e.startsWith('certificate.')) ? ['certificates:read'] : []),
+        ...(body.events.some((e) => e.startsWith('bundle.')) ? ['bundles:read'] : []),
+      ]);
       const url = await checkWebhookUrl(body.url, allowLoopback);
       const w = await deps.store.webhooks.create({ id: deps.newId(), owner: p.sub, url, events: body.events, secret: newWebhookSecret(), createdAt: deps.clock().toISOString() });
       request.log.info({ webhookId: w.id, owner: p.sub, events: w.events }, 'webhook registered');

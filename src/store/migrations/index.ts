@@ -9,6 +9,7 @@ import { followUps } from './0006-follow-ups.js';
 import { eseals } from './0007-eseals.js';
 import { gm } from './0010-gm.js';
 import { onceOnlyFigures } from './0014-once-only-figures.js';
+import { bundles } from './0009-bundles.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -24,6 +25,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0007-eseals', eseals],
   ['0010-gm', gm],
   ['0014-once-only-figures', onceOnlyFigures],
+  ['0009-bundles', bundles],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
