@@ -6,6 +6,7 @@ import { onceOnly } from './0003-once-only.js';
 import { authoring } from './0004-authoring.js';
 import { portalWebhooks } from './0005-portal-webhooks.js';
 import { followUps } from './0006-follow-ups.js';
+import { federation } from './0011-federation.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0004-authoring', authoring],
   ['0005-portal-webhooks', portalWebhooks],
   ['0006-follow-ups', followUps],
+  ['0011-federation', federation],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
