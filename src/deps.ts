@@ -13,6 +13,7 @@ import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from
 import type { Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
 import type { DataSource } from './data-sources/types.js';
+import { createFederation, type Federation } from './federation/federation.js';
 import { ensureDevPki, type DevPki } from './signing/pki.js';
 import { httpTimestamper } from './signing/timestamp.js';
 import type { Party } from './documents/types.js';
@@ -42,6 +43,8 @@ export interface Deps extends PipelineDeps {
   queue: ApplicationQueue;
   /** Webhook deliveries (issue 8): filled by the worker after issuing, drained by the delivery worker. */
   webhookQueue: WebhookQueue;
+  /** 都市圈通办 (issue 16): this node's key, its peers, their catalogs and the signed client. */
+  federation: Federation;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     clock: () => new Date(),
     newId: () => randomUUID(),
   });
+  const federation = await createFederation({ config, store, clock: () => new Date(), logger });
   const redis = redisConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createApplicationQueue(redis, config.queueName);
@@ -119,6 +123,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     redis,
     queue,
     webhookQueue,
+    federation,
     async close() {
       versioned.close();
       await queue.close();

@@ -22,5 +22,6 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     departments: deps.departments,
     departmentSigner: (code) => deps.departmentSigner(code),
     boardQueues: [deps.queue.queue, deps.webhookQueue.queue],
+    federation: deps.federation,
   };
 }

@@ -4,6 +4,7 @@ import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
 import type { DataSource } from '../data-sources/types.js';
+import type { Federation } from '../federation/federation.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
 import type { ApplicationQueue } from '../queue/application-queue.js';
@@ -33,4 +34,6 @@ export interface HttpDeps {
   authoring?: Authoring;
   /** Queues shown on the admins' dashboard at /admin/queues (issue 8); absent: no dashboard. */
   boardQueues?: Queue[];
+  /** 都市圈通办 (issue 16): peers, node authentication, peers' catalogs; absent: this node has no federation routes. */
+  federation?: Federation;
 }
