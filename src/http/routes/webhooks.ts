@@ -16,7 +16,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
-export const WEBHOOK_EVENTS = ['certificate.issued'] as const;
+export const WEBHOOK_EVENTS = ['certificate.issued', 'delivery.updated'] as const;
 
 const CreateBody = Type.Object(
   {
@@ -139,7 +139,7 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const p = request.principal!;
       const body = request.body as { url: string; events: Array<(typeof WEBHOOK_EVENTS)[number]> };
-      needScopes(p, ['webhooks:write', ...(body.events.some((e) => e.startsWith('certificate.')) ? ['certificates:read'] : [])]);
+      needScopes(p, ['webhooks:write', ...(body.events.some((e) => e.startsWith('certificate.') || e.startsWith('delivery.')) ? ['certificates:read'] : [])]);
       const url = await checkWebhookUrl(body.url, allowLoopback);
       const w = await deps.store.webhooks.create({ id: deps.newId(), owner: p.sub, url, events: body.events, secret: newWebhookSecret(), createdAt: deps.clock().toISOString() });
       request.log.info({ webhookId: w.id, owner: p.sub, events: w.events }, 'webhook registered');
