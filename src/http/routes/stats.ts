@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { matterFigures, type MatterFigures } from '../../domain/figures.js';
+import { isZeroMaterials } from '../../catalog/zero-materials.js';
 import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -24,11 +25,26 @@ const Figures = Type.Object({
   materials: Type.Object({ exempted: Count, reused: Count, uploaded: Count, committed: Count, generated: Count, missing: Count }),
   fields: Type.Object({ prefilled: Count, typed: Count }),
   topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
+  /** 零材料 (issue 16): the catalog needs no upload in any situation of this matter. */
+  zeroMaterials: Type.Boolean(),
+  /** Automatically decided filings that needed no upload at all (nothing uploaded, nothing missing). */
+  filingsWithoutUploads: Count,
 });
 const StatsView = Type.Object({
   generatedAt: Type.String(),
   window: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }),
   matters: Type.Array(Figures),
+  /** 零材料 over the matters shown (city-wide for a supervisor): matters that need no upload, filings that needed none. */
+  cityWide: Type.Object({
+    city: Type.String(),
+    matters: Count,
+    zeroMaterialMatters: Count,
+    filings: Count,
+    decidedFilings: Count,
+    filingsWithoutUploads: Count,
+    /** filingsWithoutUploads / decidedFilings; null before any decision. */
+    withoutUploadsRate: Type.Union([Type.Number(), Type.Null()]),
+  }),
 });
 const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$';
 const StatsQuery = Type.Object(
@@ -54,6 +70,7 @@ function toIso(s: string | undefined): string | undefined {
 /** Figures for `matters` (all catalog matters when undefined), named from the catalog. */
 export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, filter: { matters?: string[]; from?: string; to?: string }) {
   const aggregates = await deps.store.figures.aggregate(filter);
+  const withoutUploads = await deps.store.zeroUploads.count(filter);
   const byMatter = new Map(aggregates.map((a) => [a.matter, a]));
   const codes = filter.matters ?? [...new Set([...deps.catalog.matters.keys(), ...byMatter.keys()])].sort();
   return codes.map((code) => {
@@ -72,8 +89,23 @@ export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, 
         fallout: {},
       },
     );
-    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '' };
+    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', zeroMaterials: def ? isZeroMaterials(def) : false, filingsWithoutUploads: withoutUploads[code] ?? 0 };
   });
+}
+
+/** The 零材料 totals over per-matter figures. */
+export function cityWideFigures(city: string, figures: ReadonlyArray<{ zeroMaterials: boolean; filings: number; filingsWithoutUploads: number; timeToDecisionMs: { count: number } }>) {
+  const decided = figures.reduce((n, f) => n + f.timeToDecisionMs.count, 0);
+  const without = figures.reduce((n, f) => n + f.filingsWithoutUploads, 0);
+  return {
+    city,
+    matters: figures.length,
+    zeroMaterialMatters: figures.filter((f) => f.zeroMaterials).length,
+    filings: figures.reduce((n, f) => n + f.filings, 0),
+    decidedFilings: decided,
+    filingsWithoutUploads: without,
+    withoutUploadsRate: decided === 0 ? null : without / decided,
+  };
 }
 
 export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -99,10 +131,12 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       }
       const from = toIso(q.from);
       const to = toIso(q.to);
+      const figures = await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) });
       return {
         generatedAt: deps.clock().toISOString(),
         window: { from: from ?? null, to: to ?? null },
-        matters: await computeFigures(deps, { matters, ...(from ? { from } : {}), ...(to ? { to } : {}) }),
+        matters: figures,
+        cityWide: cityWideFigures(deps.config.federation.cityCode, figures),
       };
     },
   );
@@ -137,6 +171,7 @@ export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog'
       ).map(([outcome, n]): [Record<string, string>, number] => [{ matter: f.matter, outcome }, n]),
     ),
   );
+  metric('miaopi_matter_filings_without_uploads', 'Automatically decided filings per matter that needed no upload (零材料 in practice).', figures.map((f) => [{ matter: f.matter }, f.filingsWithoutUploads]));
   metric('miaopi_matter_auto_approval_ratio', 'Share of automatically decided filings that were approved.', figures.map((f) => [{ matter: f.matter }, f.autoApprovalRate]));
   metric(
     'miaopi_matter_decision_seconds',
