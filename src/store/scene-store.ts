@@ -172,8 +172,9 @@ export function proofConsentRepository(db: Kysely<Database>): ProofConsentReposi
 }
 
 /**
- * 零材料 in practice: automatically decided filings whose materials include nothing uploaded and nothing left
- * missing (everything verified, shared, reused, committed to or generated).
+ * 零材料 in practice: automatically decided filings none of whose materials was to be uploaded for them (each was
+ * verified or shared from data, reused from the archive, committed to, generated — or could not be verified, which
+ * sends the filing to a person but asks the applicant for no file).
  */
 export function withoutUploads(db: Kysely<Database>): Store['zeroUploads']['count'] {
   return async ({ matters, from, to }) => {
@@ -189,7 +190,7 @@ export function withoutUploads(db: Kysely<Database>): Store['zeroUploads']['coun
               .selectFrom('application_materials as m')
               .select('m.application_id')
               .whereRef('m.application_id', '=', 'f.application_id')
-              .where('m.category', 'in', ['uploaded', 'missing']),
+              .where('m.category', '=', 'uploaded'),
           ),
         ),
       );

@@ -404,7 +404,7 @@ export interface Store {
   proofConsents: ProofConsentRepository;
   /** 快递取送 (issue 16): one delivery per filing that asked for one. */
   deliveries: ExpressDeliveryRepository;
-  /** 零材料 in practice (issue 16): automatically decided filings per matter that needed no upload at all. */
+  /** 零材料 in practice (issue 16): automatically decided filings per matter none of whose materials was an upload. */
   zeroUploads: { count(filter: { matters?: string[]; from?: string; to?: string }): Promise<Record<string, number>> };
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;

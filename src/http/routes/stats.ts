@@ -27,7 +27,7 @@ const Figures = Type.Object({
   topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
   /** 零材料 (issue 16): the catalog needs no upload in any situation of this matter. */
   zeroMaterials: Type.Boolean(),
-  /** Automatically decided filings that needed no upload at all (nothing uploaded, nothing missing). */
+  /** Automatically decided filings none of whose materials was to be uploaded. */
   filingsWithoutUploads: Count,
 });
 const StatsView = Type.Object({

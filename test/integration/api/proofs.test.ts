@@ -30,7 +30,7 @@ describe.each(['sqlite', 'postgres'] as const)('证明在线开具 (%s)', (backe
 
   async function call(method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: unknown) {
     const res = await stack.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
-    return { status: res.statusCode, body: res.headers['content-type']?.startsWith('application/json') ? res.json<any>() : null, raw: res.rawPayload };
+    return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').startsWith('application/json') ? res.json<any>() : null, raw: res.rawPayload };
   }
 
   async function issueProof(purpose: string) {
