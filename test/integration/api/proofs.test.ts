@@ -154,4 +154,19 @@ describe.each(['sqlite', 'postgres'] as const)('证明在线开具 (%s)', (backe
     const r = await verifyCertificate(file, writeTemp(tmp.dir, 'roots.pem', stack.deps.pki.rootsPem), ['社会保险参保缴费证明', '王建军', '沈阳丰禾粮食购销有限公司', '120', '购房资格审核']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
+
+  it.each([
+    ['a flat', '210105197807220038', '名下登记不动产 1 处'],
+    ['nothing (无房证明)', '210102199001011237', '未查到名下不动产登记信息'],
+  ])('issues a person’s 不动产登记信息查询证明 that prints what the registry holds: %s', async (_what, person, printed) => {
+    const token = await stack.token(person);
+    const res = await submit(stack, token, { matter: 'real-estate-record-proof', answers: {}, form: { purpose: '子女入学' }, consent: { dataSharing: true, sealAuthorization: false } });
+    expect(res.statusCode, res.body).toBe(202);
+    const decided = await waitForDecision(stack, res.json().id, token);
+    expect(decided.status).toBe('approved');
+    const pdf = await call('GET', `/v1/certificates/${decided.certificate!.id}/pdf`, token);
+    const file = writeTemp(tmp.dir, `re-${person}-${backend}.pdf`, pdf.raw);
+    const r = await verifyCertificate(file, writeTemp(tmp.dir, 'roots.pem', stack.deps.pki.rootsPem), ['不动产登记信息查询证明', printed, '子女入学']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
 });
