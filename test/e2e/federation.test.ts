@@ -147,6 +147,15 @@ describe('都市圈通办: 沈阳 (SQLite) and 抚顺 (PostgreSQL) as separate p
     const ownerDelivery = (await view(fushun, remoteId, token)).delivery;
     expect(ownerDelivery).toMatchObject({ waybillNo: delivered.delivery.waybillNo, address: FENGHE_ADDRESS, addressSource: 'registered', recipient: '沈阳丰禾粮食购销有限公司' });
     expect(courier.bookings.filter((b) => b.reference === remoteId).map((b) => b.address)).toContain(FENGHE_ADDRESS);
+
+    // Measured, not asserted: a second filing with both nodes warm, from POST at 沈阳 to the certificate seen at 沈阳.
+    const started = Date.now();
+    const warm = await http(`${shenyang.url}/v1/applications`, { token, json: fushunGrain('210405') });
+    await eventually('the warm filing decided at 沈阳', async () => {
+      const v = await view(shenyang, warm.body.id, token);
+      return v.status === 'approved' && v.certificate ? v : undefined;
+    }, 30_000, 50);
+    console.log(`FEDERATION 沈阳 → 抚顺 → 沈阳, warm: filed → approved with certificate at the receiving node in ${Date.now() - started} ms (FEDERATION_POLL_MS=200, status polled every 50 ms)`);
   }, 150_000);
 
   it('a filing at 抚顺 for 沈阳’s proof (企业信用信息证明) is issued by 沈阳 and served unchanged at 抚顺', async () => {
