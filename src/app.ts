@@ -17,10 +17,12 @@ import { certificateListRoutes } from './http/routes/certificate-list.js';
 import { certificateRoutes } from './http/routes/certificates.js';
 import { ofdRoutes } from './http/routes/ofd.js';
 import { eventRoutes } from './http/routes/events.js';
+import { federationRoutes } from './http/routes/federation.js';
 import { guidanceRoutes } from './http/routes/guidance.js';
 import { matterRoutes } from './http/routes/matters.js';
 import { opsRoutes } from './http/routes/ops.js';
 import { portalRoutes } from './http/routes/portal.js';
+import { proofRoutes } from './http/routes/proofs.js';
 import { queueBoardRoutes } from './http/routes/queue-board.js';
 import { verifyRoutes } from './http/routes/verify.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -77,5 +79,8 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   statsRoutes(app, deps);
   // Issue 14: 一件事 bundles.
   await app.register(bundleRoutes(deps));
+  // Issue 16: 都市圈通办 between city nodes, 证明 with 授权查验.
+  if (deps.federation) await app.register(federationRoutes(deps, deps.federation));
+  proofRoutes(app, deps);
   return app;
 }

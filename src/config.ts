@@ -119,6 +119,39 @@ export interface Config {
     /** Per-attempt timeout: connect + response (WEBHOOK_TIMEOUT_MS). */
     timeoutMs: number;
   };
+  /** 都市圈通办 (issue 16, DESIGN.md §12): this node's city, its peers and the key it authenticates itself with. */
+  federation: {
+    /** CITY_CODE: 6-digit 区划 of this node's city (default 210100 沈阳). */
+    cityCode: string;
+    /** FEDERATION_PEERS=CODE=BASE_URL,…: the other city nodes (base URLs without a trailing slash). */
+    peers: ReadonlyArray<{ city: string; baseUrl: string }>;
+    /** FEDERATION_TRUST_DIR: folder of CODE.pem anchors per peer; a peer without a file is pinned on first contact. */
+    trustDir: string | null;
+    /** FEDERATION_NODE_KEY / FEDERATION_NODE_CERT (PEM text or file path): null → a development node key from CERTS_DIR. */
+    nodeKeyPem: string | null;
+    nodeCertPem: string | null;
+    /** How often the outbox to peers and the mirror of their answers are worked (FEDERATION_POLL_MS). */
+    pollMs: number;
+    /** Per-request timeout to a peer (FEDERATION_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** First retry delay after a failed forward; doubles up to 5 minutes (FEDERATION_RETRY_BASE_MS). */
+    retryBaseMs: number;
+    /** How long a peer's matter definition is used before it is fetched again (FEDERATION_CATALOG_TTL_SECONDS). */
+    catalogTtlSeconds: number;
+  };
+  /** 快递取送 (issue 16, DESIGN.md §13): the courier's API; null → the development stand-in courier. */
+  courier: {
+    url: string | null;
+    timeoutMs: number;
+    /** Extra attempts of one call after a connection error or 502/503/504, inside the timeout (COURIER_RETRIES). */
+    retries: number;
+    /** First retry delay of a failed booking; doubles up to 5 minutes (COURIER_RETRY_BASE_MS). */
+    retryBaseMs: number;
+    /** How often a booked waybill's track is read (COURIER_TRACK_INTERVAL_MS). */
+    trackIntervalMs: number;
+  };
+  /** 授权查验 (issue 16): default and longest validity of a holder's consent to a consumer (PROOF_CONSENT_DAYS). */
+  proofConsentDays: number;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +216,28 @@ function signatureSuites(env: Env): Config['signatureSuite'] {
   return { default: suite('SIGNATURE_SUITE', str(env, 'SIGNATURE_SUITE') ?? 'intl'), byDepartment };
 }
 
+function federationPeers(env: Env, own: string): Array<{ city: string; baseUrl: string }> {
+  const raw = str(env, 'FEDERATION_PEERS');
+  if (raw === null) return [];
+  const peers: Array<{ city: string; baseUrl: string }> = [];
+  for (const item of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^(\d{6})=(.+)$/.exec(item);
+    if (!m) throw new ConfigError('FEDERATION_PEERS', `must be CODE=BASE_URL pairs separated by commas (CODE: 6-digit 区划), got "${item}"`);
+    const [, city, base] = m as unknown as [string, string, string];
+    let u: URL;
+    try {
+      u = new URL(base);
+    } catch {
+      throw new ConfigError('FEDERATION_PEERS', `${city}: "${base}" is not a URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError('FEDERATION_PEERS', `${city}: must use http: or https:, got "${u.protocol}"`);
+    if (city === own) throw new ConfigError('FEDERATION_PEERS', `${city} is this node's own CITY_CODE`);
+    if (peers.some((p) => p.city === city)) throw new ConfigError('FEDERATION_PEERS', `${city} is listed twice`);
+    peers.push({ city, baseUrl: base.replace(/\/+$/, '') });
+  }
+  return peers;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Dev HS256 secret kept in DATA_DIR so API, worker and the token CLI agree across restarts. */
@@ -198,7 +253,7 @@ function devSecret(dataDir: string): string {
 }
 
 /** PEM given inline or as a path to a PEM file (relative to `cwd`); null when unset. */
-function pemOrFile(env: Env, name: string, cwd: string, marker: string): string | null {
+function pemOrFile(env: Env, name: string, cwd: string, marker: string | RegExp): string | null {
   const v = str(env, name);
   if (v === null) return null;
   let text = v;
@@ -209,7 +264,9 @@ function pemOrFile(env: Env, name: string, cwd: string, marker: string): string 
       throw new ConfigError(name, `must be PEM or the path of a PEM file; cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
-  if (!text.includes(marker)) throw new ConfigError(name, `must hold ${marker}`);
+  if (typeof marker === 'string' ? !text.includes(marker) : !marker.test(text)) {
+    throw new ConfigError(name, `must hold ${typeof marker === 'string' ? marker : marker.source.replace(/\\/g, '')}`);
+  }
   return text;
 }
 
@@ -285,6 +342,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError('TSA_ROOTS', 'must be PEM certificates (-----BEGIN CERTIFICATE-----)');
   }
 
+  const cityCode = str(env, 'CITY_CODE') ?? '210100';
+  if (!/^\d{2}[0-9]{2}00$/.test(cityCode)) throw new ConfigError('CITY_CODE', `must be the 6-digit 区划 of a city (ending in 00), e.g. 210100, got "${cityCode}"`);
+  const nodeKeyPem = pemOrFile(env, 'FEDERATION_NODE_KEY', cwd, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/);
+  const nodeCertPem = pemOrFile(env, 'FEDERATION_NODE_CERT', cwd, /-----BEGIN CERTIFICATE-----/);
+  if ((nodeKeyPem === null) !== (nodeCertPem === null)) {
+    throw new ConfigError(nodeKeyPem === null ? 'FEDERATION_NODE_KEY' : 'FEDERATION_NODE_CERT', 'must be set together with its pair (FEDERATION_NODE_KEY and FEDERATION_NODE_CERT)');
+  }
+  const trustDirRaw = str(env, 'FEDERATION_TRUST_DIR');
+
   const dataSourceUrls: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     const m = /^DATASOURCE_([A-Z0-9_]+)_URL$/.exec(name);
@@ -347,6 +413,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       attempts: int(env, 'WEBHOOK_ATTEMPTS', 10, 1, 50),
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     },
+    federation: {
+      cityCode,
+      peers: federationPeers(env, cityCode),
+      trustDir: trustDirRaw === null ? null : path.resolve(cwd, trustDirRaw),
+      nodeKeyPem,
+      nodeCertPem,
+      pollMs: int(env, 'FEDERATION_POLL_MS', 500, 20, 600_000),
+      timeoutMs: int(env, 'FEDERATION_TIMEOUT_MS', 5_000, 100, 120_000),
+      retryBaseMs: int(env, 'FEDERATION_RETRY_BASE_MS', 1_000, 10, 3_600_000),
+      catalogTtlSeconds: int(env, 'FEDERATION_CATALOG_TTL_SECONDS', 300, 0, 86_400),
+    },
+    courier: {
+      url: url(env, 'COURIER_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
+      timeoutMs: int(env, 'COURIER_TIMEOUT_MS', 5_000, 100, 120_000),
+      retries: int(env, 'COURIER_RETRIES', 2, 0, 5),
+      retryBaseMs: int(env, 'COURIER_RETRY_BASE_MS', 2_000, 10, 3_600_000),
+      trackIntervalMs: int(env, 'COURIER_TRACK_INTERVAL_MS', 300_000, 100, 86_400_000),
+    },
+    proofConsentDays: int(env, 'PROOF_CONSENT_DAYS', 90, 1, 3650),
   };
   return deepFreeze(config);
 }

@@ -18,6 +18,7 @@ import { openDepartmentSigners, type DepartmentSigners } from './signing/departm
 import type { ESealPlatform } from './signing/eseal/contract.js';
 import { createDevelopmentAuthority, databaseSealStore, type DevelopmentAuthority } from './signing/eseal/development-authority.js';
 import { createESealClient } from './signing/eseal/http-client.js';
+import { createFederation, type Federation } from './federation/federation.js';
 import { ensureDevPki, type DevPki } from './signing/pki.js';
 import { ensureGmPki, type GmPki } from './signing/gm/gm-pki.js';
 import { sealPicture } from './documents/seal-picture.js';
@@ -68,6 +69,8 @@ export interface Deps extends PipelineDeps {
   /** 一件事 bundles (rules/bundles/) and the queue of their steps (issue 14). */
   bundles: BundleCatalog;
   bundleQueue: BundleQueue;
+  /** 都市圈通办 (issue 16): this node's key, its peers, their catalogs and the signed client. */
+  federation: Federation | null;
   close(): Promise<void>;
 }
 
@@ -167,6 +170,11 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     clock: () => new Date(),
     newId: () => randomUUID(),
   });
+  // A node with no peers needs no node key: production then runs without federation rather than make a dev key.
+  const federation =
+    config.production && config.federation.peers.length === 0 && !(config.federation.nodeKeyPem && config.federation.nodeCertPem)
+      ? null
+      : await createFederation({ config, store, clock: () => new Date(), logger });
   const redis = redisConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createApplicationQueue(redis, config.queueName);
@@ -200,6 +208,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     webhookQueue,
     bundles,
     bundleQueue,
+    federation,
     async close() {
       versioned.close();
       await queue.close();

@@ -63,6 +63,21 @@ export const ERRORS = {
   MATERIAL_NOT_ARCHIVABLE: { status: 422, message: '该材料无需上传（由共享数据核验、系统生成或仅可承诺） This material is not uploaded: it is verified from shared data, generated or committed to' },
   VERIFY_NOT_OFD: { status: 400, message: '上传内容不是 OFD 文件 The body is not an OFD package (a ZIP file starting with PK); send the .ofd file itself' },
   OFD_UNAVAILABLE: { status: 503, message: 'OFD 版式证照暂不可用，请稍后重试 The OFD of this certificate cannot be made right now; retry later or fetch the PDF' },
+  // Issue 16: 都市圈通办, 证明在线开具 (授权查验), 快递取送.
+  CITY_UNKNOWN: { status: 400, message: '该城市不是本节点的都市圈通办节点 The city named in the filing is not a peer of this node; see GET /v1/federation/peers' },
+  FEDERATION_PEER_UNAVAILABLE: {
+    status: 503,
+    message: '对方城市节点暂不可达，且本节点尚无其事项目录，无法核验申请，请稍后重试 The owning city node cannot be reached and this node has no copy of its catalog to check the filing against; retry later',
+  },
+  FEDERATION_AUTH_INVALID: {
+    status: 401,
+    message: '节点身份认证失败：须为对方节点密钥签名的请求（证书链至其已固定的信任锚） Node authentication failed: send a request signed by a peer node key whose certificate chains to that peer’s pinned anchors',
+  },
+  FEDERATION_FILING_NOT_FOUND: { status: 404, message: '该节点未收到此转办申请 No filing forwarded by your node has this id' },
+  PROOF_NOT_FOUND: { status: 404, message: '证明不存在或未获持证人授权 No such proof, or its holder has not authorised you to see it' },
+  PROOF_CONSENT_NOT_FOUND: { status: 404, message: '授权查验记录不存在 No such proof consent' },
+  PROOF_CONSENT_NOT_A_PROOF: { status: 422, message: '只能对证明（证明在线开具）授权查验 Only a proof (kind 证明) can be shared with a consumer; this certificate is not one' },
+  DELIVERY_UNAVAILABLE: { status: 422, message: '本节点未开通快递取送，请不选择邮寄或到窗口领取 This node takes no express delivery (no courier configured); file without `delivery`' },
   MULTIPART_MALFORMED: { status: 400, message: 'multipart/form-data 格式错误 Malformed multipart/form-data body: send one file part and the fields matter, material, validUntil' },
   BUNDLE_UNKNOWN: { status: 400, message: '请求中的“一件事”不存在 The bundle named in the body does not exist; see GET /v1/bundles' },
   BUNDLE_NOT_FOUND: { status: 404, message: '“一件事”不存在 No such bundle' },

@@ -8,6 +8,7 @@ import type { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { envNameFor, type SourceDefinition } from './data-sources/registry.js';
+import { federationProductionProblems } from './federation/production.js';
 import { pemCertificates } from './signing/department-signers.js';
 import { DEV_ESEAL_CA_CN, DEV_ROOT_CN } from './signing/pki.js';
 
@@ -67,6 +68,7 @@ export function productionConfigProblems(config: Readonly<Config>, registry: rea
       `SIGNATURE_SUITE${config.signatureSuite.default === 'gm' ? '' : '_BY_DEPARTMENT'}: gm needs SM2 seal keys, which only the development 国密 PKI provides so far; production issues on the intl suite`,
     );
   }
+  out.push(...federationProductionProblems(config));
   if (config.trustRootsPem !== null && isDevelopmentPem(config.trustRootsPem)) out.push('TRUST_ROOTS: holds the development root; name the production root certificate(s)');
   if (config.eseal.trustRootsPem !== null && isDevelopmentPem(config.eseal.trustRootsPem)) out.push('ESEAL_TRUST_ROOTS: holds the development root; name the e-seal platform\'s root certificate(s)');
   return out;

@@ -15,6 +15,11 @@ import { startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-wo
 import { emitCertificateIssued } from './webhooks/emit.js';
 import { startIssuedFeed, type IssuedFeed } from './webhooks/issued-feed.js';
 import { webhookQueueName } from './webhooks/webhook-queue.js';
+import { startForwarder, type Forwarder } from './federation/forwarder.js';
+import { startBookingLoop, type BookingLoop } from './delivery/booking.js';
+import { httpCourier } from './delivery/courier-client.js';
+import { startStandInCourier, type StandInCourier } from './delivery/stand-in-courier.js';
+import { emitDeliveryUpdated } from './webhooks/delivery-event.js';
 
 export interface WorkerRuntime {
   worker: Worker<ApplicationJob>;
@@ -23,6 +28,10 @@ export interface WorkerRuntime {
   issuedFeed: IssuedFeed;
   /** 一件事 bundle steps (issue 14). */
   bundles: BundleRuntime;
+  /** 都市圈通办: the outbox to peer city nodes and the mirror of their answers (issue 16). */
+  forwarder: Forwarder;
+  /** 快递取送: waybill booking and tracking after issuing (issue 16). */
+  bookings: BookingLoop;
   close(): Promise<void>;
 }
 
@@ -107,13 +116,43 @@ export function startWorkerRuntime(
       .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results / follow-up pass failed; will retry'));
   }, recheckMs);
   recheck.unref();
+  // Issue 16. Both loops lease their rows in the database, so every worker process may run them.
+  const forwarder: Forwarder = deps.federation
+    ? startForwarder({ store: deps.store, federation: deps.federation, config: deps.config.federation, clock: deps.clock, log })
+    : { runOnce: () => Promise.resolve(0), refreshCatalogs: () => Promise.resolve(0), stop: () => Promise.resolve() };
+  // Without COURIER_URL (development) the stand-in courier runs on loopback in this process: same contract, real socket.
+  let standIn: Promise<StandInCourier> | null = null;
+  const courierCfg = deps.config.courier;
+  // Production never runs the stand-in: without COURIER_URL it takes no delivery (intake refuses one).
+  const courier = courierCfg.url || deps.config.production
+    ? httpCourier({ url: courierCfg.url ?? 'http://127.0.0.1:9/courier-not-configured', timeoutMs: courierCfg.timeoutMs, retries: courierCfg.retries })
+    : (() => {
+        standIn = startStandInCourier({ stepMs: 30_000 });
+        const client = standIn.then((s) => httpCourier({ url: s.url, timeoutMs: courierCfg.timeoutMs, retries: courierCfg.retries }));
+        return { book: async (w: Parameters<ReturnType<typeof httpCourier>['book']>[0]) => (await client).book(w), track: async (n: string) => (await client).track(n) };
+      })();
+  const bookings = startBookingLoop({
+    store: deps.store,
+    catalog: deps.catalog,
+    sources: deps.sources,
+    courier,
+    config: courierCfg,
+    clock: deps.clock,
+    log,
+    emit: (d, certificateId) => emitDeliveryUpdated({ ...deps, webhookQueue: deps.webhookQueue }, d, certificateId),
+  });
   return {
     worker,
     relay,
     deliveries,
     issuedFeed,
     bundles,
+    forwarder,
+    bookings,
     async close() {
+      await forwarder.stop();
+      await bookings.stop();
+      if (standIn) await (await standIn).close();
       clearInterval(recheck);
       await recheckRunning;
       await relay.stop();

@@ -78,7 +78,7 @@ async function renderMatters() {
     const { matters } = await api(null, 'GET', '/v1/matters');
     clear(list, matters.map((m) =>
       el('li', { class: 'matter' },
-        el('div', {}, el('div', { class: 'name' }, m.name, m.autoApprove ? el('span', { class: 'badge ok' }, '秒批') : null),
+        el('div', {}, el('div', { class: 'name' }, m.name, m.autoApprove ? el('span', { class: 'badge ok' }, '秒批') : null, m.zeroMaterials ? el('span', { class: 'badge ok', title: '无需上传任何材料' }, '零材料') : null, m.kind === '证明' ? el('span', { class: 'badge muted' }, '证明在线开具') : null),
           el('div', { class: 'hint' }, `${m.kind} · ${m.department.name}`)),
         el('button', { class: 'primary', dataset: { code: m.code }, onclick: () => void startMatter(m.code) }, '办理'))));
   } catch (err) {

@@ -27,5 +27,6 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     bundles: deps.bundles,
     bundleQueue: deps.bundleQueue,
     sourceKeyTypes: new Map(deps.registry.map((s) => [s.id, s.keyType])),
+    ...(deps.federation ? { federation: deps.federation } : {}),
   };
 }

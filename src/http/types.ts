@@ -4,6 +4,7 @@ import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
 import type { DataSource } from '../data-sources/types.js';
+import type { Federation } from '../federation/federation.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
 import type { OfdCertificates } from '../pipeline/certificate-ofd.js';
@@ -45,4 +46,6 @@ export interface HttpDeps {
   bundleQueue?: Pick<BundleQueue, 'advance'>;
   /** Key type per data source (registry), to check a department's push. */
   sourceKeyTypes?: ReadonlyMap<string, string>;
+  /** 都市圈通办 (issue 16): peers, node authentication, peers' catalogs; absent: this node has no federation routes. */
+  federation?: Federation;
 }

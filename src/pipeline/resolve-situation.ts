@@ -7,7 +7,7 @@ export type SituationResult =
   | { ok: false; open: Question[] };
 
 /** The one situation (情形) the answers select; the catalog loader guarantees uniqueness for complete answers. */
-export function resolveSituation(def: MatterDef, answers: Record<string, unknown>): SituationResult {
+export function resolveSituation(def: Pick<MatterDef, 'situations' | 'questions'>, answers: Record<string, unknown>): SituationResult {
   const hits = def.situations.filter((s) => Object.entries(s.when).every(([q, v]) => answers[q] === v));
   if (hits.length === 1) return { ok: true, situation: hits[0]! };
   // Open questions: those some remaining candidate depends on and the applicant has not answered.

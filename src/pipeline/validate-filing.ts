@@ -3,6 +3,7 @@
  * matter's JSON Schema (identifiers by their check algorithms), consent is given, the applicant may file.
  */
 import type { LoadedMatter } from '../catalog/load-catalog.js';
+import type { MatterDef } from '../catalog/types.js';
 import { AppError, fieldErrors, type FieldError } from '../errors.js';
 import type { Consent } from '../domain/types.js';
 import { applicantKind } from './process-application.js';
@@ -15,12 +16,17 @@ export interface FilingBody {
   consent: Consent;
 }
 
+/** What intake checks a filing against: a matter of this node's catalog, or a peer's (都市圈通办, issue 16). */
+export interface FilingMatter extends Pick<LoadedMatter, 'validateForm' | 'validateAnswers'> {
+  def: Pick<MatterDef, 'consent' | 'applicantTypes' | 'questions' | 'situations'>;
+}
+
 /**
  * Throws AppError (4xx) naming every problem; returns the situation id when the filing may be accepted.
  * `standingConsent`: the applicant holds a data-sharing consent for this matter still in force (given with an
  * earlier filing, not revoked, not expired), so `consent.dataSharing: false` is not a refusal.
  */
-export function validateFiling(matter: LoadedMatter, body: FilingBody, applicant: string, standingConsent = false): string {
+export function validateFiling(matter: FilingMatter, body: FilingBody, applicant: string, standingConsent = false): string {
   const def = matter.def;
   const errors: FieldError[] = [];
   if (!matter.validateAnswers(body.answers)) errors.push(...fieldErrors(matter.validateAnswers.errors ?? [], '/answers'));

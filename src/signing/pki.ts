@@ -328,3 +328,38 @@ async function loadOrIssueEsealCa(base: string, root: Issued): Promise<IssuingCa
 export function certFingerprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
+
+/**
+ * 都市圈通办 (issue 16): the development node certificate of `cityCode` (RSA-2048, subject serialNumber = the city
+ * code), issued by the development root in `dir` on first use and kept beside it. Peers pin this node's
+ * `/v1/trust`, so a request signed with this key authenticates the node with no shared secret. Production mounts a
+ * node key and certificate instead (FEDERATION_NODE_KEY / FEDERATION_NODE_CERT).
+ */
+export async function ensureDevNodeIdentity(dir: string, cityCode: string): Promise<{ keyPem: string; certPem: string }> {
+  if (!/^\d{6}$/.test(cityCode)) throw new Error(`city code ${JSON.stringify(cityCode)} must be 6 digits`);
+  await fs.mkdir(path.join(dir, 'nodes'), { recursive: true });
+  const base = path.join(dir, 'nodes', cityCode);
+  return withLock(dir, async () => {
+    const root = await loadIssued(path.join(dir, 'root'));
+    if (!root) throw new Error(`no development root in ${dir}: ensureDevPki(dir, …) makes it first`);
+    const have = await loadIssued(base);
+    if (have && issuedBy(have.certPem, root.certPem)) return { keyPem: await fs.readFile(`${base}.key.pem`, 'utf8'), certPem: have.certPem };
+    const k = newKey();
+    const certPem = makeCert({
+      subject: [
+        { name: 'countryName', value: 'CN' },
+        { name: 'organizationName', value: `秒批秒办 都市圈通办节点 ${cityCode}`, valueTagClass: UTF8 },
+        { name: 'commonName', value: `秒批秒办节点 ${cityCode}`, valueTagClass: UTF8 },
+        { name: 'serialNumber', value: cityCode },
+      ],
+      issuer: subjectOf(root.certPem),
+      publicKeyPem: k.publicKeyPem,
+      issuerKey: root.key,
+      issuerSki: skiOf(new X509Certificate(root.certPem).publicKey.export({ type: 'spki', format: 'pem' }) as string),
+      years: LEAF_YEARS,
+      ca: false,
+    });
+    await saveIssued(base, k.keyPem, certPem);
+    return { keyPem: k.keyPem, certPem };
+  });
+}

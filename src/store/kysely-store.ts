@@ -7,6 +7,8 @@ import { webhookRepository } from './webhook-store.js';
 import { esealRepository } from './eseal-store.js';
 import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
+import { federationRepository } from './federation-store.js';
+import { deliveryRepository, linkDelivery, proofConsentRepository, withoutUploads } from './scene-store.js';
 import type {
   ApplicationRow,
   CertificateFilter,
@@ -164,6 +166,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
           .execute();
         await trx.insertInto('outbox').values({ application_id: app.id, created_at: app.createdAt, enqueued_at: null }).execute();
         await linkFilingConsent(trx, app);
+        await linkDelivery(trx, app);
         return { created: true, applicationId: app.id };
       });
     },
@@ -582,6 +585,10 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     webhooks: webhookRepository(db),
     ofd: ofdRepository(db),
     bundles: bundleRepository(db),
+    federation: federationRepository(db),
+    proofConsents: proofConsentRepository(db),
+    deliveries: deliveryRepository(db),
+    zeroUploads: { count: withoutUploads(db) },
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

@@ -280,6 +280,100 @@ export interface AwaitedResultsTable {
   created_at: string;
 }
 
+/** Issue 16 (0011-federation): peers' pinned anchors and catalogs, filings forwarded to owners, proofs' consents, deliveries. */
+export interface FederationPeersTable {
+  city: string;
+  base_url: string;
+  anchors_pem: string;
+  origin: 'tofu' | 'file';
+  pinned_at: string;
+}
+
+export interface FederationMattersTable {
+  city: string;
+  code: string;
+  version: string;
+  definition: string;
+  fetched_at: string;
+}
+
+export interface FederatedFilingsTable {
+  id: string;
+  city: string;
+  matter: string;
+  matter_version: string;
+  applicant: string;
+  answers: string;
+  form: string;
+  consent: string;
+  delivery: string | null;
+  body_hash: string;
+  idempotency_key: string | null;
+  forward_status: 'pending' | 'forwarded' | 'refused';
+  remote_id: string | null;
+  status: ApplicationStatus;
+  decision: string | null;
+  certificate: string | null;
+  delivery_view: string | null;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  settled: number;
+  created_at: string;
+  updated_at: string;
+  decided_at: string | null;
+}
+
+export interface FederatedCertificatesTable {
+  id: string;
+  application_id: string;
+  city: string;
+  holder_code: string;
+  summary: string;
+  sha256: string;
+  pdf: Binary;
+  fetched_at: string;
+}
+
+export interface FederationInboundTable {
+  application_id: string;
+  origin_city: string;
+  origin_id: string;
+  received_at: string;
+}
+
+export interface ProofConsentsTable {
+  id: string;
+  certificate_id: string;
+  holder: string;
+  consumer: string;
+  purpose: string;
+  granted_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface DeliveriesTable {
+  application_id: string;
+  method: string;
+  recipient: string | null;
+  phone: string | null;
+  address: string | null;
+  address_source: string | null;
+  status: string;
+  waybill_no: string | null;
+  track: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  settled: number;
+  created_at: string;
+  updated_at: string;
+  booked_at: string | null;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -304,4 +398,11 @@ export interface Database {
   bundle_members: BundleMembersTable;
   bundle_documents: BundleDocumentsTable;
   awaited_results: AwaitedResultsTable;
+  federation_peers: FederationPeersTable;
+  federation_matters: FederationMattersTable;
+  federated_filings: FederatedFilingsTable;
+  federated_certificates: FederatedCertificatesTable;
+  federation_inbound: FederationInboundTable;
+  proof_consents: ProofConsentsTable;
+  deliveries: DeliveriesTable;
 }

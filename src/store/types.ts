@@ -23,6 +23,8 @@ export interface NewApplication {
    * subject's earlier consent for the matter) or one given before (`reuse`, its id). Written in the same transaction.
    */
   dataConsent?: { grant: NewConsent } | { reuse: string };
+  /** 快递取送 asked for at filing (issue 16): written in the same transaction, booked after issuing. */
+  delivery?: DeliveryRequest;
 }
 
 export interface ApplicationRow {
@@ -248,8 +250,9 @@ export interface CertificateFilter {
   limit: number;
 }
 
-/** `bundle.*` (issue 14): a member of a 一件事 decided, and every member decided. */
-export type WebhookEventType = 'certificate.issued' | 'bundle.member.decided' | 'bundle.completed';
+/** `bundle.*` (issue 14): a member of a 一件事 decided, and every member decided; `delivery.updated` (issue 16): a waybill was
+ * booked or its status changed (快递取送). */
+export type WebhookEventType = 'certificate.issued' | 'bundle.member.decided' | 'bundle.completed' | 'delivery.updated';
 
 export interface NewWebhook {
   id: string;
@@ -605,7 +608,190 @@ export interface Store {
   };
   /** 一件事 bundle applications (issue 14). */
   bundles: BundleStore;
+  /** 都市圈通办 (issue 16): peers, their catalogs, filings forwarded to owners and received from peers. */
+  federation: FederationRepository;
+  /** 授权查验 (issue 16): a holder's consent that a consumer may fetch one proof (证明). */
+  proofConsents: ProofConsentRepository;
+  /** 快递取送 (issue 16): one delivery per filing that asked for one. */
+  deliveries: ExpressDeliveryRepository;
+  /** 零材料 in practice (issue 16): automatically decided filings per matter none of whose materials was an upload. */
+  zeroUploads: { count(filter: { matters?: string[]; from?: string; to?: string }): Promise<Record<string, number>> };
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ---- Issue 16: 都市圈通办, 证明在线开具 (授权查验), 快递取送 ----------------------------------------------------
+
+/** 快递取送 as asked for at filing (DESIGN.md §13); missing parts default from the applicant's registered record. */
+export interface DeliveryRequest {
+  method: 'express';
+  address?: string;
+  recipient?: string;
+  phone?: string;
+}
+
+export type ExpressDeliveryStatus = 'pending' | 'booked' | 'picked_up' | 'in_transit' | 'delivering' | 'delivered' | 'returned' | 'cancelled';
+
+export interface TrackEvent {
+  at: string;
+  event: string;
+}
+
+export interface ExpressDeliveryRow {
+  applicationId: string;
+  method: 'express';
+  recipient: string | null;
+  phone: string | null;
+  address: string | null;
+  /** `form`: typed at filing; `registered`: the applicant's registered address (免填). */
+  addressSource: 'form' | 'registered' | null;
+  status: ExpressDeliveryStatus;
+  waybillNo: string | null;
+  track: TrackEvent[];
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  /** Nothing more to do: delivered, returned or cancelled. */
+  settled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  bookedAt: string | null;
+}
+
+export type ExpressDeliveryPatch = Partial<Pick<ExpressDeliveryRow, 'recipient' | 'phone' | 'address' | 'addressSource' | 'status' | 'waybillNo' | 'track' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'settled' | 'bookedAt'>> & { updatedAt: string };
+
+export interface ExpressDeliveryRepository {
+  get(applicationId: string): Promise<ExpressDeliveryRow | null>;
+  /** Leases up to `limit` unsettled deliveries due at `at` for `leaseMs`; rows another process holds are skipped. */
+  claimDue(at: string, leaseMs: number, limit: number): Promise<ExpressDeliveryRow[]>;
+  /** Writes the patch and releases the lease. */
+  update(applicationId: string, patch: ExpressDeliveryPatch): Promise<void>;
+}
+
+/** What a peer's certificate looks like to this node (the owner's certificate summary). */
+export interface RemoteCertificate {
+  id: string;
+  number: string;
+  licenseId: string;
+  matter: string;
+  status: string;
+  holder: { name: string; code: string };
+  issuer: { name: string; code: string };
+  issuedAt: string;
+  validUntil: string | null;
+  sha256: string;
+  kind?: string;
+}
+
+/** The owner's delivery, as shown with the filing. */
+export interface DeliveryView {
+  method: 'express';
+  status: ExpressDeliveryStatus;
+  waybillNo: string | null;
+  track: TrackEvent[];
+}
+
+export interface NewFederatedFiling {
+  id: string;
+  /** The owning city (6-digit 区划). */
+  city: string;
+  matter: string;
+  /** Version of the owner's matter the filing was checked against here. */
+  matterVersion: string;
+  applicant: string;
+  answers: Record<string, unknown>;
+  form: Record<string, unknown>;
+  consent: Consent;
+  delivery: DeliveryRequest | null;
+  bodyHash: string;
+  idempotencyKey: string | null;
+  createdAt: string;
+}
+
+export interface FederatedFilingRow extends Omit<NewFederatedFiling, 'idempotencyKey'> {
+  /** pending: not yet accepted by the owner; forwarded: the owner holds it as `remoteId`; refused: the owner refused it. */
+  forwardStatus: 'pending' | 'forwarded' | 'refused';
+  remoteId: string | null;
+  /** The owner's status (queued until the owner has it). */
+  status: ApplicationStatus;
+  decision: Decision | null;
+  certificate: RemoteCertificate | null;
+  deliveryView: DeliveryView | null;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  /** Nothing more to fetch from the owner. */
+  settled: boolean;
+  updatedAt: string;
+  decidedAt: string | null;
+}
+
+export type FederatedFilingPatch = Partial<
+  Pick<FederatedFilingRow, 'forwardStatus' | 'remoteId' | 'status' | 'decision' | 'certificate' | 'deliveryView' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'settled' | 'decidedAt'>
+> & { updatedAt: string };
+
+export interface FederatedCertificateRow {
+  id: string;
+  applicationId: string;
+  city: string;
+  holderCode: string;
+  summary: RemoteCertificate;
+  sha256: string;
+  fetchedAt: string;
+}
+
+export interface PinnedPeer {
+  city: string;
+  baseUrl: string;
+  anchorsPem: string;
+  origin: 'tofu' | 'file';
+  pinnedAt: string;
+}
+
+export interface FederationRepository {
+  /** The filing + its idempotency row in one transaction; a repeated (applicant, key) writes nothing. */
+  createFiling(f: NewFederatedFiling): Promise<CreateResult>;
+  getFiling(id: string): Promise<FederatedFilingRow | null>;
+  /** Leases up to `limit` unsettled filings due at `at` for `leaseMs`; rows another process holds are skipped. */
+  claimDue(at: string, leaseMs: number, limit: number): Promise<FederatedFilingRow[]>;
+  /** Writes the patch and releases the lease. */
+  updateFiling(id: string, patch: FederatedFilingPatch): Promise<void>;
+  /** Keeps the owner's signed file once per filing. */
+  putCertificate(c: FederatedCertificateRow & { pdf: Uint8Array }): Promise<void>;
+  getCertificate(id: string): Promise<FederatedCertificateRow | null>;
+  getCertificatePdf(id: string): Promise<Uint8Array | null>;
+  /** First pin wins: returns the pinned row (this one, or one pinned before by any process). */
+  pinPeer(p: PinnedPeer): Promise<PinnedPeer>;
+  getPeer(city: string): Promise<PinnedPeer | null>;
+  putMatter(m: { city: string; code: string; version: string; definition: string; fetchedAt: string }): Promise<void>;
+  getMatter(city: string, code: string): Promise<{ version: string; definition: string; fetchedAt: string } | null>;
+  /** At the owner: the local application a peer's filing became (idempotent by origin). */
+  recordInbound(r: { applicationId: string; originCity: string; originId: string; receivedAt: string }): Promise<void>;
+  inbound(applicationId: string): Promise<{ originCity: string; originId: string } | null>;
+}
+
+export interface NewProofConsent {
+  id: string;
+  certificateId: string;
+  holder: string;
+  /** `sub` of the consumer (bank, tender office) allowed to fetch it. */
+  consumer: string;
+  purpose: string;
+  grantedAt: string;
+  expiresAt: string;
+}
+
+export interface ProofConsentRow extends NewProofConsent {
+  revokedAt: string | null;
+}
+
+export interface ProofConsentRepository {
+  grant(c: NewProofConsent): Promise<ProofConsentRow>;
+  get(id: string): Promise<ProofConsentRow | null>;
+  list(holder: string): Promise<ProofConsentRow[]>;
+  /** Ends the holder's consent (idempotent); null when it is not the holder's. */
+  revoke(id: string, holder: string, at: string): Promise<ProofConsentRow | null>;
+  /** A consent in force at `at` for (certificate, consumer), if any. */
+  standing(certificateId: string, consumer: string, at: string): Promise<ProofConsentRow | null>;
 }

@@ -13,6 +13,8 @@ export interface EmitDeps {
   publicUrl: string;
   clock: () => Date;
   newId: () => string;
+  /** To tell proofs (证明, issue 16) apart: they reach consumers only under their holder's consent, never by webhook. */
+  catalog?: { get(code: string): { def: { kind: string } } | undefined };
 }
 
 /** The certificate as downstream systems see it (same fields as GET /v1/certificates/{id}, plus links). */
@@ -27,6 +29,7 @@ export function certificateEventData(publicUrl: string, c: CertificateRow) {
 export async function emitCertificateIssued(deps: EmitDeps, certificateId: string): Promise<number> {
   const cert = await deps.store.certificates.get(certificateId);
   if (!cert) return 0;
+  if (deps.catalog?.get(cert.matter)?.def.kind === '证明') return 0;
   // A webhook receives what happens after it was registered, not the history.
   const hooks = (await deps.store.webhooks.subscribedTo('certificate.issued')).filter((h) => h.createdAt <= cert.issuedAt);
   if (hooks.length === 0) return 0;

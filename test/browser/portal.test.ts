@@ -37,6 +37,13 @@ describe.skipIf(!hasChromium)('applicant portal', () => {
       await page.fill('#signin-sub', FENGHE);
       await page.click('#signin-btn');
 
+      // 零材料 (issue 16): matters no situation of which needs an upload carry the label; the others do not.
+      const item = (code: string) => page.locator('li.matter', { has: page.locator(`button[data-code="${code}"]`) });
+      await page.waitForSelector('button[data-code="grain-purchase-filing"]');
+      expect(await item('grain-purchase-filing').innerText()).toContain('零材料');
+      expect(await item('enterprise-credit-proof').innerText()).toContain('证明在线开具');
+      expect(await item('public-parking-filing').innerText()).not.toContain('零材料');
+
       await page.click('button[data-code="grain-purchase-filing"]');
       await page.check('input[name="q-filingType"][value="首次"]');
       await page.check('input[name="q-storageSource"][value="自有"]');

@@ -77,6 +77,9 @@ function gate(roles: string[], allowed: Partial<Record<Who, Expect>>, otherwise:
   return out;
 }
 
+/** Node-to-node routes (都市圈通办): no principal's token is a node signature — everyone gets 401. */
+const nodeOnly = (): Partial<Record<Who, Expect>> => Object.fromEntries(ALL.map((w) => [w, 401]));
+
 const json = (method: Req['method'], url: string, payload?: unknown): Req => ({ method, url, ...(payload !== undefined ? { payload } : {}) });
 const get = (url: string): Req => json('GET', url);
 
@@ -255,6 +258,24 @@ const ROUTES: RouteSpec[] = [
     request: () => json('POST', '/v1/data-sources/disability-assessment/arrivals', { key: '210106198002120014' }),
     expect: gate(['consumer'], {}, 403),
   },
+  // Issue 16: 授权查验 of proofs (the fixture's certificate is a 备案回执, not a proof), 都市圈通办 node routes.
+  {
+    route: 'POST /v1/me/proof-consents',
+    request: (f) => json('POST', '/v1/me/proof-consents', { certificateId: f.cert.id, consumer: 'BANK-1', purpose: '访问矩阵测试' }),
+    // The owner learns its 备案回执 is not a proof (422); anyone else finds no such certificate (404).
+    expect: gate(['applicant'], { owner: 422 }),
+  },
+  { route: 'GET /v1/me/proof-consents', request: () => get('/v1/me/proof-consents'), expect: gate(['applicant'], { owner: 200, otherApplicant: 200 }) },
+  { route: 'DELETE /v1/me/proof-consents/:id', request: () => json('DELETE', `/v1/me/proof-consents/${randomUUID()}`), expect: gate(['applicant'], {}) },
+  { route: 'GET /v1/proofs/:id', request: (f) => get(`/v1/proofs/${f.cert.id}`), missing: () => get(`/v1/proofs/${randomUUID()}`), expect: gate(['consumer'], {}) },
+  { route: 'GET /v1/proofs/:id/pdf', request: (f) => get(`/v1/proofs/${f.cert.id}/pdf`), missing: () => get(`/v1/proofs/${randomUUID()}/pdf`), expect: gate(['consumer'], {}) },
+  { route: 'GET /v1/federation/peers', request: () => get('/v1/federation/peers'), expect: 'public' },
+  { route: 'POST /v1/federation/filings', request: () => json('POST', '/v1/federation/filings', { originId: 'x' }), expect: nodeOnly() },
+  { route: 'GET /v1/federation/filings/:id', request: (f) => get(`/v1/federation/filings/${f.app}`), expect: nodeOnly() },
+  { route: 'GET /v1/federation/certificates/:id/pdf', request: (f) => get(`/v1/federation/certificates/${f.cert.id}/pdf`), expect: nodeOnly() },
+  { route: 'GET /v1/federation/register/:sha256', request: () => get(`/v1/federation/register/${'0'.repeat(64)}`), expect: nodeOnly() },
+  { route: 'GET /v1/federation/matters', request: () => get('/v1/federation/matters'), expect: nodeOnly() },
+  { route: 'GET /v1/federation/matters/:code', request: () => get('/v1/federation/matters/grain-purchase-filing'), expect: nodeOnly() },
 
   // Queue dashboard: admins only (the session route trades an admin JWT for a cookie).
   { route: 'POST /admin/queues/session', request: () => json('POST', '/admin/queues/session', {}), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },

@@ -61,6 +61,35 @@ describe('configuration', () => {
     expect(c.auth.jwtSecret).toBeNull();
     expect(() => statSync(path.join(d, 'dev-jwt-secret'))).toThrow();
   });
+
+  // Issue 16: 都市圈通办, 快递取送, 授权查验.
+  it('reads the node’s city, its peers and the courier, with 沈阳 and no peers by default', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).federation).toMatchObject({ cityCode: '210100', peers: [], trustDir: null, nodeKeyPem: null });
+    const c = loadConfig({ DATA_DIR: dir(), CITY_CODE: '210400', FEDERATION_PEERS: '210100=http://127.0.0.1:3000/, 210200=https://dalian.example/miaopi', FEDERATION_TRUST_DIR: 'trust', COURIER_URL: 'https://courier.example/api/' }, '/srv');
+    expect(c.federation).toMatchObject({
+      cityCode: '210400',
+      peers: [
+        { city: '210100', baseUrl: 'http://127.0.0.1:3000' },
+        { city: '210200', baseUrl: 'https://dalian.example/miaopi' },
+      ],
+      trustDir: '/srv/trust',
+    });
+    expect(c.courier.url).toBe('https://courier.example/api');
+  });
+
+  it.each([
+    ['CITY_CODE', { CITY_CODE: '210102' }],
+    ['FEDERATION_PEERS', { FEDERATION_PEERS: '210400' }],
+    ['FEDERATION_PEERS', { FEDERATION_PEERS: '210100=http://127.0.0.1:3000' }],
+    ['FEDERATION_PEERS', { FEDERATION_PEERS: '210400=http://a,210400=http://b' }],
+    ['FEDERATION_PEERS', { FEDERATION_PEERS: '210400=ftp://a' }],
+    ['FEDERATION_NODE_CERT', { FEDERATION_NODE_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' }],
+    ['FEDERATION_NODE_KEY', { FEDERATION_NODE_KEY: '/nonexistent/node.key.pem', FEDERATION_NODE_CERT: '/nonexistent/node.cert.pem' }],
+    ['COURIER_URL', { COURIER_URL: 'courier' }],
+    ['PROOF_CONSENT_DAYS', { PROOF_CONSENT_DAYS: '0' }],
+  ])('stops start-up on a bad %s, naming it', (name, env) => {
+    expect(() => loadConfig({ DATA_DIR: dir(), ...env })).toThrow(name);
+  });
 });
 
 describe('signature suite (国密, issue 15)', () => {

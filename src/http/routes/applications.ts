@@ -6,16 +6,30 @@ import { canonicalJson } from '../../catalog/load-catalog.js';
 import { AppError } from '../../errors.js';
 import { validateFiling, type FilingBody } from '../../pipeline/validate-filing.js';
 import type { MatterDef } from '../../catalog/types.js';
-import type { ApplicationRow, NewConsent } from '../../store/types.js';
+import type { ApplicationRow, DeliveryRequest, ExpressDeliveryRow, FederatedFilingRow, NewConsent } from '../../store/types.js';
+import { acceptFederatedFiling } from '../../federation/intake.js';
 import { requireRole, type Principal } from '../auth.js';
 import type { HttpDeps } from '../types.js';
 import { ErrorResponse } from '../schemas.js';
 import { BundleFilingFields, BundleViewFields, fileBundle, readBundleApplication, readBundleForm } from './bundles.js';
 import type { BundleFilingBody } from '../../bundles/intake.js';
 
+/** 快递取送 (DESIGN.md §13): parts left out default to the applicant's registered record. */
+export const DeliverySchema = Type.Object(
+  {
+    method: Type.Literal('express', { description: '快递取送: the paper certificate by post' }),
+    address: Type.Optional(Type.String({ minLength: 5, maxLength: 200, description: '寄递地址; default: the registered address (免填)' })),
+    recipient: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: '收件人; default: the registered name' })),
+    phone: Type.Optional(Type.String({ pattern: '^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$', description: '收件人电话; default: the form’s contactPhone' })),
+  },
+  { additionalProperties: false },
+);
+
 const FilingSchema = Type.Object(
   {
-    matter: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '事项代码, e.g. grain-purchase-filing (or bundle)' })),
+    matter: Type.Optional(Type.String({ minLength: 1, maxLength: 72, description: '事项代码, e.g. grain-purchase-filing, or {city}:{code} for another city’s matter (or `bundle` for a 一件事)' })),
+    city: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: '都市圈通办: the 6-digit 区划 of the city that owns the matter (default: this node’s)' })),
+    delivery: Type.Optional(DeliverySchema),
     ...BundleFilingFields,
     answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option)' }),
     form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
@@ -47,6 +61,30 @@ const ApplicationView = Type.Object({
   ]),
   certificate: Type.Optional(Type.Object({ id: Type.String(), number: Type.String() })),
   ...BundleViewFields,
+  /** 都市圈通办: the city whose node decides the filing (this node's own for local filings). */
+  city: Type.Optional(Type.String()),
+  /** A filing for another city: how far the forward to the owning node has got. */
+  forwarding: Type.Optional(
+    Type.Object({
+      state: Type.String({ description: 'pending (not yet with the owner, retried) | forwarded | refused' }),
+      attempts: Type.Integer(),
+      nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
+      /** The application's id at the owning node, once it holds the filing. */
+      remoteId: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  /** 快递取送: the booking with the courier and its track. */
+  delivery: Type.Optional(
+    Type.Object({
+      method: Type.String(),
+      status: Type.String(),
+      waybillNo: Type.Union([Type.String(), Type.Null()]),
+      track: Type.Array(Type.Object({ at: Type.String(), event: Type.String() })),
+      recipient: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      address: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      addressSource: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    }),
+  ),
   /** Steps the department takes on its own after approval (公示, 租赁补贴 …). */
   followUps: Type.Optional(
     Type.Array(
@@ -93,7 +131,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request, reply) => {
       const p = request.principal!;
-      const raw = request.body as Partial<FilingBody> & { bundle?: string; members?: string[] };
+      const raw = request.body as Partial<FilingRequest> & { bundle?: string; members?: string[] };
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
       // A 一件事 (DESIGN.md §10) names a bundle instead of a matter.
@@ -103,44 +141,27 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (raw.matter !== undefined && raw.bundle !== undefined) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/bundle', message: 'matter 与 bundle 只能填写一个 Send either matter or bundle, not both' }] });
       if (raw.bundle !== undefined) return fileBundle(deps, request, reply, raw as BundleFilingBody, key);
       if (raw.members !== undefined) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/members', message: '不允许的字段 Unknown property: members is for a bundle filing' }] });
-      const body = raw as FilingBody;
-      const matter = deps.catalog.get(body.matter);
-      if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${body.matter}"` }] });
-      const now = deps.clock();
-      // 授权一次: a consent in force for this matter (given with an earlier filing) covers a filing that does not repeat it.
-      const standing = matter.def.consent.dataSharing && body.consent.dataSharing !== true ? await deps.store.consents.active(p.sub, matter.def.code, now.toISOString()) : null;
-      validateFiling(matter, body, p.sub, standing !== null);
-      const dataConsent = !matter.def.consent.dataSharing
-        ? undefined
-        : standing
-          ? { reuse: standing.id }
-          : { grant: consentGrant(deps, matter.def, p.sub, now) };
-
-      const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
-      const id = deps.newId();
-      const res = await deps.store.applications.create({
-        id,
-        matter: matter.def.code,
-        matterVersion: matter.version,
-        applicant: p.sub,
-        answers: body.answers,
-        form: body.form,
-        consent: body.consent,
-        bodyHash,
-        idempotencyKey: key ?? null,
-        createdAt: now.toISOString(),
-        ...(dataConsent ? { dataConsent } : {}),
-      });
-      if (!res.created) {
-        if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+      const body = raw as FilingRequest;
+      const own = deps.config.federation.cityCode;
+      const target = filingTarget(body, own);
+      if (target.city !== own) {
+        if (!deps.federation?.peers.get(target.city)) {
+          throw new AppError('CITY_UNKNOWN', { errors: [{ path: body.city !== undefined ? '/city' : '/matter', message: `${target.city} 不是本节点（${own}）的都市圈通办节点 not a peer of this node` }] });
+        }
+        const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+        const res = await acceptFederatedFiling(
+          { store: deps.store, federation: deps.federation, clock: deps.clock, newId: deps.newId },
+          { applicant: p.sub, city: target.city, code: target.code, body: { ...body, matter: target.code }, bodyHash, idempotencyKey: key ?? null },
+        );
+        if (!res.created) {
+          if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+        } else {
+          request.log.info({ applicationId: res.applicationId, city: target.city }, 'filing accepted for another city; forwarded through the outbox');
+        }
         return accepted(reply, res.applicationId);
       }
-      deps.metrics.accepted(matter.def.code);
-      // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
-      // Bounded: with Redis away the request must not wait for it — the filing is committed already.
-      await Promise.race([deps.queue.enqueue([id]), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())])
-        .catch((err: unknown) => request.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
-      return accepted(reply, id);
+      const res = await acceptFiling(deps, { applicant: p.sub, body: { ...body, matter: target.code }, bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'), idempotencyKey: key ?? null, log: request.log });
+      return accepted(reply, res.applicationId);
     },
   );
 
@@ -162,13 +183,19 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (!row) {
         const bundle = await readBundleApplication(deps, id, request.principal!);
         if (bundle) return bundle;
+        // 都市圈通办: a filing received here for another city's matter, mirrored from the owning node.
+        const fed = await deps.store.federation.getFiling(id);
+        if (!fed || request.principal!.role !== 'applicant' || fed.applicant !== request.principal!.sub) throw new AppError('APPLICATION_NOT_FOUND');
+        return federatedView(fed);
       }
-      if (!row || !mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
+      if (!mayRead(deps, request.principal!, row)) throw new AppError('APPLICATION_NOT_FOUND');
       const steps = row.status === 'approved' ? await deps.store.followUps.forApplication(row.id) : [];
       const cert = row.status === 'approved' ? await deps.store.certificates.byApplication(row.id) : null;
+      const delivery = await deps.store.deliveries.get(row.id);
       return {
         id: row.id,
         matter: row.matter,
+        city: deps.config.federation.cityCode,
         status: row.status,
         createdAt: row.createdAt,
         decidedAt: row.decidedAt,
@@ -177,6 +204,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
           : null,
         ...(cert ? { certificate: { id: cert.id, number: cert.number } } : {}),
         ...(steps.length > 0 ? { followUps: steps.map(({ step, name, status, dueAt, doneAt, detail }) => ({ step, name, status, dueAt, doneAt, detail })) } : {}),
+        ...(delivery ? { delivery: deliveryView(delivery) } : {}),
       };
     },
   );
@@ -213,6 +241,103 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
         .send(Buffer.from(doc.bytes));
     },
   );
+}
+
+/** A filing as the route receives it: the matter's own fields plus 都市圈通办 `city` and 快递取送 `delivery`. */
+export interface FilingRequest extends FilingBody {
+  city?: string;
+  delivery?: DeliveryRequest;
+}
+
+/** `{matter: "210400:code"}` or `{matter: "code", city: "210400"}` → the owning city and the matter code there. */
+export function filingTarget(body: Pick<FilingRequest, 'matter' | 'city'>, own: string): { city: string; code: string } {
+  const m = /^(\d{6}):(.+)$/.exec(body.matter);
+  const prefixed = m ? { city: m[1]!, code: m[2]! } : null;
+  if (prefixed && body.city !== undefined && body.city !== prefixed.city) {
+    throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/city', message: `city ${body.city} 与事项前缀 ${prefixed.city} 不一致 does not match the matter's city prefix` }] });
+  }
+  return prefixed ?? { city: body.city ?? own, code: body.matter };
+}
+
+export interface AcceptInput {
+  applicant: string;
+  body: FilingRequest;
+  /** sha256 of the canonical request body (Idempotency-Key comparison). */
+  bodyHash: string;
+  idempotencyKey: string | null;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Intake of a filing for one of this node's matters: checks, consent, one transaction (application, outbox,
+ * idempotency key, consent, delivery), then the fast-path enqueue. Used by POST /v1/applications and by filings
+ * forwarded from peer nodes (都市圈通办). Throws AppError for anything the applicant must fix.
+ */
+export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<{ applicationId: string; created: boolean }> {
+  const { applicant, body } = input;
+  if (body.delivery && deps.config.production && deps.config.courier.url === null) {
+    throw new AppError('DELIVERY_UNAVAILABLE', { errors: [{ path: '/delivery', message: '本节点未开通快递取送 This node has no courier configured (COURIER_URL); file without delivery' }] });
+  }
+  const matter = deps.catalog.get(body.matter);
+  if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${body.matter}"` }] });
+  const now = deps.clock();
+  // 授权一次: a consent in force for this matter (given with an earlier filing) covers a filing that does not repeat it.
+  const standing = matter.def.consent.dataSharing && body.consent.dataSharing !== true ? await deps.store.consents.active(applicant, matter.def.code, now.toISOString()) : null;
+  validateFiling(matter, body, applicant, standing !== null);
+  const dataConsent = !matter.def.consent.dataSharing
+    ? undefined
+    : standing
+      ? { reuse: standing.id }
+      : { grant: consentGrant(deps, matter.def, applicant, now) };
+
+  const id = deps.newId();
+  const res = await deps.store.applications.create({
+    id,
+    matter: matter.def.code,
+    matterVersion: matter.version,
+    applicant,
+    answers: body.answers,
+    form: body.form,
+    consent: body.consent,
+    bodyHash: input.bodyHash,
+    idempotencyKey: input.idempotencyKey,
+    createdAt: now.toISOString(),
+    ...(dataConsent ? { dataConsent } : {}),
+    ...(body.delivery ? { delivery: body.delivery } : {}),
+  });
+  if (!res.created) {
+    if (res.bodyHash !== input.bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+    return { applicationId: res.applicationId, created: false };
+  }
+  deps.metrics.accepted(matter.def.code);
+  // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
+  // Bounded: with Redis away the request must not wait for it — the filing is committed already.
+  await Promise.race([deps.queue.enqueue([id]), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())])
+    .catch((err: unknown) => input.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
+  return { applicationId: id, created: true };
+}
+
+/** The delivery as shown with the filing (to its applicant and the department's admins). */
+export function deliveryView(d: ExpressDeliveryRow) {
+  return { method: d.method, status: d.status, waybillNo: d.waybillNo, track: d.track, recipient: d.recipient, address: d.address, addressSource: d.addressSource };
+}
+
+/** A filing received here for another city, as its applicant sees it here: the owner's status, decision and certificate. */
+function federatedView(f: FederatedFilingRow) {
+  return {
+    id: f.id,
+    matter: f.matter,
+    city: f.city,
+    status: f.status,
+    createdAt: f.createdAt,
+    decidedAt: f.decidedAt,
+    decision: f.decision
+      ? { outcome: f.decision.outcome, reasons: f.decision.reasons.map((r) => ({ rule: r.rule, message: r.message, basis: r.basis, result: r.result })) }
+      : null,
+    ...(f.certificate ? { certificate: { id: f.certificate.id, number: f.certificate.number } } : {}),
+    forwarding: { state: f.forwardStatus, attempts: f.attempts, nextAttemptAt: f.settled ? null : f.nextAttemptAt, remoteId: f.remoteId },
+    ...(f.deliveryView ? { delivery: f.deliveryView } : f.delivery ? { delivery: { method: f.delivery.method, status: 'pending', waybillNo: null, track: [] } } : {}),
+  };
 }
 
 /** The consent a filing gives: its matter's purpose (申请事由) and every source the matter reads. */

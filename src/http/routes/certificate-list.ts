@@ -11,6 +11,7 @@ import type { CertificateFilter } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
+import { certificateKind } from './proofs.js';
 import { CertificateView, view as certificateView } from './certificates.js';
 
 const Query = Type.Object(
@@ -85,7 +86,9 @@ export function certificateListRoutes(app: FastifyInstance, deps: HttpDeps): voi
       const rows = await deps.store.certificates.list(filter);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { items: page.map(certificateView), nextCursor: rows.length > limit && last ? encodeCursor(last.issuedAt, last.id) : null };
+      // 授权查验: proofs (证明) reach consumers only one by one under their holder's consent, never in a listing.
+      const visible = p.role === 'consumer' ? page.filter((c) => certificateKind(deps, c) !== '证明') : page;
+      return { items: visible.map(certificateView), nextCursor: rows.length > limit && last ? encodeCursor(last.issuedAt, last.id) : null };
     },
   );
 }

@@ -7,6 +7,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
+import { certificateKind } from './proofs.js';
 
 export const CertificateView = Type.Object({
   id: Type.String(),
@@ -20,6 +21,10 @@ export const CertificateView = Type.Object({
   validUntil: Type.Union([Type.String(), Type.Null()]),
   sha256: Type.String(),
   applicationId: Type.String(),
+  /** 证明 (a proof, 证明在线开具) or 证照. */
+  kind: Type.Optional(Type.String()),
+  /** 都市圈通办: the city that issued it, for a peer's certificate served here. */
+  city: Type.Optional(Type.String()),
 });
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -53,6 +58,15 @@ export function view(c: CertificateRow) {
   return { ...certificateSummary(c), applicationId: c.applicationId };
 }
 
+/**
+ * mayRead plus 授权查验: a proof (证明) reaches a consumer only with scope proofs:read and a standing consent of its
+ * holder for that consumer — scope certificates:read alone is not enough.
+ */
+async function mayReadCertificate(deps: HttpDeps, p: Principal, c: CertificateRow): Promise<boolean> {
+  if (p.role !== 'consumer' || certificateKind(deps, c) !== '证明') return mayRead(p, c);
+  return p.scopes.includes('proofs:read') && (await deps.store.proofConsents.standing(c.id, p.sub, deps.clock().toISOString())) !== null;
+}
+
 export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const reader = requireRole(deps.verifyToken, ['applicant', 'consumer', 'admin']);
 
@@ -62,8 +76,15 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request) => {
       const { id } = request.params as { id: string };
       const c = await deps.store.certificates.get(id);
-      if (!c || !mayRead(request.principal!, c)) throw new AppError('CERTIFICATE_NOT_FOUND');
-      return view(c);
+      if (!c) {
+        // 都市圈通办: a peer's certificate issued for a filing made here, shown to its holder.
+        const remote = request.principal!.role === 'applicant' ? await deps.store.federation.getCertificate(id) : null;
+        if (!remote || remote.holderCode !== request.principal!.sub) throw new AppError('CERTIFICATE_NOT_FOUND');
+        const { kind, ...summary } = remote.summary;
+        return { ...summary, ...(kind ? { kind } : {}), applicationId: remote.applicationId, city: remote.city };
+      }
+      if (!(await mayReadCertificate(deps, request.principal!, c))) throw new AppError('CERTIFICATE_NOT_FOUND');
+      return { ...view(c), kind: certificateKind(deps, c) };
     },
   );
 
@@ -73,7 +94,18 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const c = await deps.store.certificates.get(id);
-      if (!c || !mayRead(request.principal!, c)) throw new AppError('CERTIFICATE_NOT_FOUND');
+      if (!c) {
+        // 都市圈通办: the owning node's signed file, byte for byte, to the holder who filed here.
+        const remote = request.principal!.role === 'applicant' ? await deps.store.federation.getCertificate(id) : null;
+        const bytes = remote && remote.holderCode === request.principal!.sub ? await deps.store.federation.getCertificatePdf(id) : null;
+        if (!remote || !bytes) throw new AppError('CERTIFICATE_NOT_FOUND');
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `attachment; filename="certificate-${id}.pdf"`)
+          .header('x-content-sha256', remote.sha256)
+          .send(Buffer.from(bytes));
+      }
+      if (!(await mayReadCertificate(deps, request.principal!, c))) throw new AppError('CERTIFICATE_NOT_FOUND');
       const pdf = await deps.store.certificates.getPdf(id);
       if (!pdf) throw new AppError('CERTIFICATE_NOT_FOUND');
       return reply
@@ -89,15 +121,20 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
     {
       schema: {
         summary: '信任锚 PEM of the roots certificates chain to',
-        description: 'The RSA roots of the PDF signatures and the SM2 roots of the OFD seals (国密); ?suite=intl or ?suite=gm gives one set.',
+        description:
+          'This node’s own anchors — the roots of the PDF signatures and the SM2 roots of the OFD seals (国密) — then the anchors it pinned for its 都市圈通办 peers (it serves their certificates too). ?suite=intl or ?suite=gm gives one kind; ?scope=own this node’s own anchors only (what peers pin).',
         tags: ['certificates'],
-        querystring: Type.Object({ suite: Type.Optional(Type.Union([Type.Literal('intl'), Type.Literal('gm')])) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { suite: Type.Optional(Type.Union([Type.Literal('intl'), Type.Literal('gm')])), scope: Type.Optional(Type.Literal('own')) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request, reply) => {
-      const { suite } = request.query as { suite?: 'intl' | 'gm' };
+      const { suite, scope } = request.query as { suite?: 'intl' | 'gm'; scope?: 'own' };
+      const intl = scope === 'own' || !deps.federation ? deps.rootsPem : await deps.federation.trustPem(deps.rootsPem);
       const gm = deps.gmRootsPem ?? '';
-      return reply.type('application/x-pem-file').send(suite === 'gm' ? gm : suite === 'intl' ? deps.rootsPem : deps.rootsPem + gm);
+      return reply.type('application/x-pem-file').send(suite === 'gm' ? gm : suite === 'intl' ? intl : intl + gm);
     },
   );
 

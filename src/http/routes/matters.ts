@@ -2,14 +2,39 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { LoadedMatter } from '../../catalog/load-catalog.js';
+import { isZeroMaterials, zeroMaterialSituations } from '../../catalog/zero-materials.js';
 import { AppError } from '../../errors.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
 function summary(m: LoadedMatter) {
   const d = m.def;
-  return { code: d.code, name: d.name, kind: d.kind, department: d.department, autoApprove: d.autoApprove, version: m.version };
+  // 零材料 (issue 16): no situation needs an upload; the portal labels such matters.
+  return { code: d.code, name: d.name, kind: d.kind, department: d.department, autoApprove: d.autoApprove, zeroMaterials: isZeroMaterials(d), version: m.version };
 }
+
+/** The public definition of a matter: what GET /v1/matters/{code} serves, and what peer nodes check filings against. */
+export function matterView(m: LoadedMatter) {
+  const d = m.def;
+  return {
+    ...summary(m),
+    zeroMaterialSituations: zeroMaterialSituations(d),
+    legalBasis: d.legalBasis,
+    nationalCodes: d.nationalCodes,
+    applicantTypes: d.applicantTypes,
+    consent: d.consent,
+    questions: d.questions,
+    situations: d.situations,
+    materials: d.materials,
+    lookups: d.lookups.map((l) => ({ id: l.id, source: l.source })),
+    fields: d.fields,
+    formSchema: d.form,
+    rules: d.rules.map((r) => ({ id: r.id, message: r.message, basis: r.basis, onFail: r.onFail, situations: r.situations ?? null })),
+    output: { form: d.output.form, certificate: { title: d.output.certificate.title, validity: d.output.certificate.validity } },
+  };
+}
+
+export { summary as matterSummary };
 
 export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/v1/matters', { schema: { summary: '事项目录 Matters', tags: ['catalog'] } }, async () => ({
@@ -23,22 +48,7 @@ export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const { code } = request.params as { code: string };
       const m = deps.catalog.get(code);
       if (!m) throw new AppError('MATTER_NOT_FOUND');
-      const d = m.def;
-      return {
-        ...summary(m),
-        legalBasis: d.legalBasis,
-        nationalCodes: d.nationalCodes,
-        applicantTypes: d.applicantTypes,
-        consent: d.consent,
-        questions: d.questions,
-        situations: d.situations,
-        materials: d.materials,
-        lookups: d.lookups.map((l) => ({ id: l.id, source: l.source })),
-        fields: d.fields,
-        formSchema: d.form,
-        rules: d.rules.map((r) => ({ id: r.id, message: r.message, basis: r.basis, onFail: r.onFail, situations: r.situations ?? null })),
-        output: { form: d.output.form, certificate: { title: d.output.certificate.title, validity: d.output.certificate.validity } },
-      };
+      return matterView(m);
     },
   );
 }

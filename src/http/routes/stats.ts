@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { cityWideFigures, onceOnlyFigures, ACQUISITIONS, SEED_FIGURES, type OnceOnlyFigures } from '../../catalog/once-only-figures.js';
 import { emptyFigureInputs, matterFigures, sumMeasured, type MatterFigures } from '../../domain/figures.js';
 import { bundleFigures } from '../../bundles/figures.js';
+import { isZeroMaterials } from '../../catalog/zero-materials.js';
 import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
@@ -61,6 +62,10 @@ const Figures = Type.Object({
   topFalloutReasons: Type.Array(Type.Object({ rule: Type.String(), count: Count })),
   onceOnly: Measured,
   catalog: Type.Union([CatalogFigures, Type.Null()]),
+  /** 零材料 (issue 16): the catalog needs no upload in any situation of this matter. */
+  zeroMaterials: Type.Boolean(),
+  /** Automatically decided filings none of whose materials was to be uploaded. */
+  filingsWithoutUploads: Count,
 });
 const Timing = Type.Object({ count: Count, median: Type.Union([Type.Number(), Type.Null()]), p95: Type.Union([Type.Number(), Type.Null()]) });
 /** 一件事 figures (issue 14): time to every member decided, members decided by rules vs by a person, fall-out. */
@@ -112,6 +117,17 @@ const StatsView = Type.Object({
     presaleFields: Type.Object({ matter: Type.String(), prefilled: Count, total: Count, prefilledRate: Rate }),
   }),
   bundles: Type.Optional(Type.Array(BundleFiguresView)),
+  /** 零材料 over the matters shown (city-wide for a supervisor): matters that need no upload, filings that needed none. */
+  cityWide: Type.Object({
+    city: Type.String(),
+    matters: Count,
+    zeroMaterialMatters: Count,
+    filings: Count,
+    decidedFilings: Count,
+    filingsWithoutUploads: Count,
+    /** filingsWithoutUploads / decidedFilings; null before any decision. */
+    withoutUploadsRate: Type.Union([Type.Number(), Type.Null()]),
+  }),
 });
 const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$';
 const StatsQuery = Type.Object(
@@ -150,6 +166,7 @@ export function catalogView(f: OnceOnlyFigures) {
 /** Figures for `matters` (all catalog matters when undefined), named from the catalog, with its once-only figures. */
 export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, filter: { matters?: string[]; from?: string; to?: string }) {
   const aggregates = await deps.store.figures.aggregate(filter);
+  const withoutUploads = await deps.store.zeroUploads.count(filter);
   const byMatter = new Map(aggregates.map((a) => [a.matter, a]));
   const codes = filter.matters ?? [...new Set([...deps.catalog.matters.keys(), ...byMatter.keys()])].sort();
   return codes.map((code) => {
@@ -157,7 +174,7 @@ export async function computeFigures(deps: Pick<HttpDeps, 'store' | 'catalog'>, 
     const inputs = byMatter.get(code) ?? emptyFigureInputs(code);
     const f: MatterFigures = matterFigures(inputs);
     const catalog = def ? onceOnlyFigures(def) : null;
-    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', catalog: catalog ? catalogView(catalog) : null, catalogFigures: catalog, fallout: inputs.fallout };
+    return { ...f, name: def?.name ?? code, department: def?.department.name ?? '', catalog: catalog ? catalogView(catalog) : null, catalogFigures: catalog, fallout: inputs.fallout, zeroMaterials: def ? isZeroMaterials(def) : false, filingsWithoutUploads: withoutUploads[code] ?? 0 };
   });
 }
 
@@ -185,6 +202,21 @@ export function totalsOf(figures: Awaited<ReturnType<typeof computeFigures>>, sc
       materials: { ...SEED_FIGURES.materials, onceOnlyRate: rate(SEED_FIGURES.materials.onceOnly, SEED_FIGURES.materials.total) },
       presaleFields: { ...SEED_FIGURES.presaleFields, prefilledRate: rate(SEED_FIGURES.presaleFields.prefilled, SEED_FIGURES.presaleFields.total) },
     },
+  };
+}
+
+/** The 零材料 totals over per-matter figures. */
+export function zeroMaterialsCityWide(city: string, figures: ReadonlyArray<{ zeroMaterials: boolean; filings: number; filingsWithoutUploads: number; timeToDecisionMs: { count: number } }>) {
+  const decided = figures.reduce((n, f) => n + f.timeToDecisionMs.count, 0);
+  const without = figures.reduce((n, f) => n + f.filingsWithoutUploads, 0);
+  return {
+    city,
+    matters: figures.length,
+    zeroMaterialMatters: figures.filter((f) => f.zeroMaterials).length,
+    filings: figures.reduce((n, f) => n + f.filings, 0),
+    decidedFilings: decided,
+    filingsWithoutUploads: without,
+    withoutUploadsRate: decided === 0 ? null : without / decided,
   };
 }
 
@@ -231,6 +263,7 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
         window: { from: from ?? null, to: to ?? null },
         matters: figures.map(({ catalogFigures: _c, fallout: _f, ...f }) => f),
         ...totalsOf(figures, q.matter !== undefined ? 'matter' : request.principal!.role === 'supervisor' ? 'city-wide' : 'department'),
+        cityWide: zeroMaterialsCityWide(deps.config.federation.cityCode, figures),
         bundles: await Promise.all(shown.map(async (b) => bundleFigures(await deps.store.bundles.aggregate(b.def.code, window), names, b.def.name))),
       };
     },
@@ -266,6 +299,7 @@ export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog'
       ).map(([outcome, n]): [Record<string, string>, number] => [{ matter: f.matter, outcome }, n]),
     ),
   );
+  metric('miaopi_matter_filings_without_uploads', 'Automatically decided filings per matter that needed no upload (零材料 in practice).', figures.map((f) => [{ matter: f.matter }, f.filingsWithoutUploads]));
   metric('miaopi_matter_auto_approval_ratio', 'Share of automatically decided filings that were approved.', figures.map((f) => [{ matter: f.matter }, f.autoApprovalRate]));
   metric(
     'miaopi_matter_decision_seconds',

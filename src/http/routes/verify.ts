@@ -55,6 +55,11 @@ async function registerEntry(deps: HttpDeps, row: CertificateRow): Promise<Regis
 export async function verifyWithRegister(deps: HttpDeps, anchors: { roots: TrustAnchors; tsaRoots: TrustAnchors | null }, pdf: Uint8Array): Promise<VerificationReport> {
   const now = deps.clock();
   const v = verifyPdf(pdf, { roots: anchors.roots, tsaRoots: anchors.tsaRoots, now, maxBytes: deps.config.verify.maxBytes });
+  if (v.subIndication === 'NO_CERTIFICATE_CHAIN_FOUND' && deps.federation) {
+    // 都市圈通办: a peer city's certificate — its pinned anchors and its own register decide.
+    const peer = await deps.federation.verifyPeerCertificate(pdf, { now, maxBytes: deps.config.verify.maxBytes, today: chinaToday(now), tsaRoots: deps.config.tsaRootsPem });
+    if (peer) return peer;
+  }
   try {
     let row = await deps.store.certificates.bySha256(v.sha256);
     if (!row && v.certificateId) row = await deps.store.certificates.get(v.certificateId);

@@ -16,7 +16,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
-export const WEBHOOK_EVENTS = ['certificate.issued', 'bundle.member.decided', 'bundle.completed'] as const;
+export const WEBHOOK_EVENTS = ['certificate.issued', 'bundle.member.decided', 'bundle.completed', 'delivery.updated'] as const;
 
 const CreateBody = Type.Object(
   {
@@ -141,7 +141,7 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const body = request.body as { url: string; events: Array<(typeof WEBHOOK_EVENTS)[number]> };
       needScopes(p, [
         'webhooks:write',
-        ...(body.events.some((e) => e.startsWith('certificate.')) ? ['certificates:read'] : []),
+        ...(body.events.some((e) => e.startsWith('certificate.') || e.startsWith('delivery.')) ? ['certificates:read'] : []),
         ...(body.events.some((e) => e.startsWith('bundle.')) ? ['bundles:read'] : []),
       ]);
       const url = await checkWebhookUrl(body.url, allowLoopback);

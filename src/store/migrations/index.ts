@@ -10,6 +10,7 @@ import { eseals } from './0007-eseals.js';
 import { gm } from './0010-gm.js';
 import { onceOnlyFigures } from './0014-once-only-figures.js';
 import { bundles } from './0009-bundles.js';
+import { federation } from './0011-federation.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -26,6 +27,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0010-gm', gm],
   ['0014-once-only-figures', onceOnlyFigures],
   ['0009-bundles', bundles],
+  ['0011-federation', federation],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

@@ -27,7 +27,8 @@ const material = (body: any, name: RegExp) => body.materials.find((m: any) => na
 describe('POST /v1/matters/{code}/guide', () => {
   it('lists all five matters', async () => {
     const res = await stack.app.inject({ method: 'GET', url: '/v1/matters' });
-    expect(res.json().matters.map((m: any) => m.code).sort()).toEqual(
+    // The five reference matters, beside the proofs and the other matters later issues add.
+    expect(res.json().matters.map((m: any) => m.code)).toEqual(
       expect.arrayContaining(['commercial-housing-presale', 'disability-certificate', 'grain-purchase-filing', 'public-parking-filing', 'public-rental-housing']),
     );
   });

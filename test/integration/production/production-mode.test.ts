@@ -12,6 +12,7 @@ import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../../src/catalog/load-catalog.js';
 import { envNameFor, loadSourceRegistry } from '../../../src/data-sources/registry.js';
 import { freePort } from '../../../src/local-redis.js';
 import { ensureDevPki } from '../../../src/signing/pki.js';
@@ -22,18 +23,16 @@ import { createSoftHsmToken, type SoftHsmToken } from '../../support/softhsm.js'
 import { grainFiling, HAPPY_USCC, REPO_ROOT } from '../../support/stack.js';
 
 const tmp = tempDir('production-');
+const registry = loadSourceRegistry(RULES_DIR);
+/** Every issuing department of the catalog: each needs its key in the token. */
 const DEPARTMENTS = [
-  { code: '11210100MB0E12346R', name: '沈阳市粮食和物资储备局' },
-  { code: '11210100MB0E23459Q', name: '沈阳市城乡建设局' },
-  { code: '11210100MB0E34561M', name: '沈阳市房产局' },
-  { code: '11210100MB0E45674L', name: '沈阳市残疾人联合会' },
+  ...new Map([...loadCatalog(RULES_DIR, new Set(registry.map((s) => s.id))).matters.values()].map((m) => [m.def.department.code, { code: m.def.department.code, name: m.def.department.name }])).values(),
 ];
 
 let hsm: SoftHsmToken;
 let sources: DataSourceServer;
 let eseal: ESealStandin;
 let es256: { privateKey: ReturnType<typeof generateKeyPairSync>['privateKey']; publicPem: string };
-const registry = loadSourceRegistry(RULES_DIR);
 
 beforeAll(async () => {
   hsm = await createSoftHsmToken(path.join(tmp.dir, 'hsm'), DEPARTMENTS);
