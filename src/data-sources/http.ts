@@ -1,5 +1,6 @@
 import type { SourceRead } from '../domain/types.js';
 import { isJsonObject, sha256Hex } from './hash.js';
+import { httpRequest } from '../net/http-request.js';
 import { recordProblem, type RecordShape } from './record-shape.js';
 import type { DataSource, ReadContext } from './types.js';
 
@@ -33,8 +34,6 @@ export interface HttpSourceOptions {
   record?: RecordShape;
 }
 
-/** Outcome of reading a body under the size cap. */
-type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
 
 /**
  * HTTP backend of the data-source contract (DESIGN.md §4): `GET {baseUrl}/{encodeURIComponent(key)}`.
@@ -64,16 +63,16 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
 
   async function read(key: string, _ctx: ReadContext): Promise<SourceRead> {
     // One deadline for the whole read, retries included.
-    const signal = AbortSignal.timeout(timeoutMs);
-    let result = await attempt(key, signal);
-    for (let i = 0; i < retries && result.transient && !signal.aborted; i++) {
-      if (!(await backOff(retryBaseMs * 2 ** i, signal))) break;
-      result = await attempt(key, signal);
+    const deadline = Date.now() + timeoutMs;
+    let result = await attempt(key, deadline);
+    for (let i = 0; i < retries && result.transient && Date.now() < deadline; i++) {
+      if (!(await backOff(retryBaseMs * 2 ** i, deadline))) break;
+      result = await attempt(key, deadline);
     }
     return result.read;
   }
 
-  async function attempt(key: string, signal: AbortSignal): Promise<{ read: SourceRead; transient: boolean }> {
+  async function attempt(key: string, deadline: number): Promise<{ read: SourceRead; transient: boolean }> {
     const fetchedAt = now().toISOString();
     const unknown = (error: string, responseHash = '', transient = false) => ({
       read: { source: id, key, status: 'unknown', record: null, responseHash, fetchedAt, error } satisfies SourceRead,
@@ -82,35 +81,31 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
     const answer = (r: SourceRead) => ({ read: r, transient: false });
     // An empty key would GET the collection root: never a meaningful look-up.
     if (key === '') return unknown('empty key');
-
-    let response: Response;
+    let url: URL;
     try {
-      response = await fetch(base + encodeURIComponent(key), {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        redirect: 'manual',
-        signal,
-      });
-    } catch (err) {
-      return unknown(describeFetchError(err, timeoutMs), '', !signal.aborted);
+      url = new URL(base + encodeURIComponent(key));
+    } catch {
+      return unknown('key is not well-formed Unicode');
     }
+    const left = deadline - Date.now();
+    if (left <= 0) return unknown(`timeout after ${timeoutMs} ms`);
+    const res = await httpRequest(url, { method: 'GET', headers: { accept: 'application/json' }, timeoutMs: left, maxBytes: maxBodyBytes });
+    if (!res.ok) return unknown(res.timedOut ? `timeout after ${timeoutMs} ms` : res.error, '', res.transient && Date.now() < deadline);
+    const { status, body } = res.response;
+    const responseHash = sha256Hex(body);
 
-    const body = await readCapped(response, maxBodyBytes, timeoutMs);
-    if (!body.ok) return unknown(body.error);
-    const responseHash = sha256Hex(body.bytes);
-
-    if (response.status === 404) {
-      const said = parseJson(body.bytes);
+    if (status === 404) {
+      const said = parseJson(body);
       if (isJsonObject(said) && said['found'] === false) {
         return answer({ source: id, key, status: 'not_found', record: null, responseHash, fetchedAt });
       }
       return unknown('HTTP 404 without {"found": false}: not an answer of the source (misrouted proxy?)', responseHash);
     }
-    if (response.status !== 200) {
-      const what = response.status >= 300 && response.status < 400 ? ' (redirect not followed)' : '';
-      return unknown(`HTTP ${response.status}${what}`, responseHash, TRANSIENT_STATUSES.has(response.status));
+    if (status !== 200) {
+      const what = status >= 300 && status < 400 ? ' (redirect not followed)' : '';
+      return unknown(`HTTP ${status}${what}`, responseHash, TRANSIENT_STATUSES.has(status));
     }
-    const value = parseJson(body.bytes);
+    const value = parseJson(body);
     if (value === INVALID) return unknown('response body is not valid UTF-8 JSON', responseHash);
     if (!isJsonObject(value)) {
       return unknown(`response body is JSON ${Array.isArray(value) ? 'array' : typeof value}, not an object`, responseHash);
@@ -137,66 +132,10 @@ function parseJson(bytes: Uint8Array): unknown {
 /** Statuses worth another attempt: the gateway or the source is momentarily unable to answer. */
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
-/** Waits a random time in [0, maxMs] (full jitter); false when the deadline fired first. */
-function backOff(maxMs: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.random() * maxMs);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Reads the body without ever holding more than `max` bytes (a misbehaving source must not exhaust memory). */
-async function readCapped(response: Response, max: number, timeoutMs: number): Promise<BodyResult> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await response.body?.cancel().catch(() => undefined);
-    return { ok: false, error: `response body too large (${declared} > ${max} bytes)` };
-  }
-  if (response.body === null) return { ok: true, bytes: new Uint8Array(0) };
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel().catch(() => undefined);
-        return { ok: false, error: `response body too large (> ${max} bytes)` };
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    return { ok: false, error: describeFetchError(err, timeoutMs) };
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return { ok: true, bytes };
-}
-
-/** A short, log-friendly reason; undici hides the useful code (ECONNREFUSED…) in `cause`. */
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      return typeof code === 'string' ? `${err.message}: ${code}` : `${err.message}: ${cause.message}`;
-    }
-    return err.message;
-  }
-  return String(err);
+/** Waits a random time in [0, maxMs] (full jitter); false when that would pass the deadline. */
+async function backOff(maxMs: number, deadline: number): Promise<boolean> {
+  const wait = Math.random() * maxMs;
+  if (Date.now() + wait >= deadline) return false;
+  await new Promise((r) => setTimeout(r, wait));
+  return true;
 }

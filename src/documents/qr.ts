@@ -21,11 +21,30 @@ export interface QrOptions {
 }
 
 /**
+ * Version and mask pattern per byte length, chosen by the library's full penalty evaluation the first time a length
+ * is met. Evaluating all eight masks was ~90 % of a QR's cost (~0.5 ms); every verify link of a node has the same
+ * shape (base URL + id + code) and length, so the choice the first one earns is reused: any mask decodes, the
+ * evaluation only picks the most legible one, and links of one shape score alike.
+ */
+const chosen = new Map<number, { version: number; maskPattern: QRCode.QRCodeMaskPattern }>();
+
+/** The QR code of `text` as one byte-mode segment (links are bytes anyway), error correction M. */
+export function qrCode(text: string): QRCode.QRCode {
+  const data = Buffer.from(text, 'utf8');
+  const segments: QRCode.QRCodeSegment[] = [{ data, mode: 'byte' }];
+  const known = chosen.get(data.length);
+  if (known) return QRCode.create(segments, { errorCorrectionLevel: 'M', version: known.version, maskPattern: known.maskPattern });
+  const qr = QRCode.create(segments, { errorCorrectionLevel: 'M' });
+  if (chosen.size < 1024) chosen.set(data.length, { version: qr.version, maskPattern: qr.maskPattern as QRCode.QRCodeMaskPattern });
+  return qr;
+}
+
+/**
  * Draws the QR code of `text` (error correction M) with a white quiet zone of {@link QR_QUIET_MODULES} modules.
  * Returns the module size in points so callers can check legibility.
  */
 export function drawQr(opts: QrOptions): { moduleSize: number; modules: number } {
-  const qr = QRCode.create(opts.text, { errorCorrectionLevel: 'M' });
+  const qr = qrCode(opts.text);
   const n = qr.modules.size;
   const data = qr.modules.data;
   const m = opts.size / (n + 2 * QR_QUIET_MODULES);

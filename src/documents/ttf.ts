@@ -214,9 +214,12 @@ function componentOffsets(g: Buffer): number[] {
 }
 
 /** One glyph as it goes into the subset: its bytes padded to 4 and their checksum (cached per process). */
-interface GlyphBlock {
+export interface GlyphBlock {
+  /** The glyph's outline bytes, padded to 4. */
   bytes: Buffer;
   sum: number;
+  /** Its raw-deflate segment (sync-flushed, so segments concatenate) and Adler-32, made once per glyph by the PDF writer. */
+  z?: { data: Buffer; adler: number };
 }
 
 const blockCache = new WeakMap<TrueTypeFont, Map<number, GlyphBlock>>();
@@ -264,6 +267,9 @@ export interface TrueTypeSubset {
   length: number;
   /** The font file, uncompressed. */
   bytes(): Buffer;
+  /** The same bytes in two parts: the table directory and small tables, then the glyph outlines in order. */
+  readonly prefix: Buffer;
+  readonly glyphs: readonly GlyphBlock[];
 }
 
 /**
@@ -393,5 +399,7 @@ export function subsetTrueType(
     numGlyphs: n,
     length: total,
     bytes: () => Buffer.concat([prefix, ...blocks.map((b) => b.bytes)], total),
+    prefix,
+    glyphs: blocks,
   };
 }

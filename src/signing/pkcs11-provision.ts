@@ -88,7 +88,7 @@ export function provisionToken(o: ProvisionOptions): Map<string, X509Certificate
       const now = new Date();
       const notAfter = new Date(now);
       notAfter.setUTCFullYear(now.getUTCFullYear() + (o.years ?? 3));
-      const der = issueSealCertificate(o.ca, { holder: d, publicKey: spki, notBefore: new Date(now.getTime() - 300_000), notAfter });
+      const der = issueSealCertificate(o.ca, { holder: d, publicKey: spki, notBefore: new Date(now.getTime() - 300_000), notAfter }).der;
       const cert = new X509Certificate(der);
       storeCert(d.code, cert);
       issued.set(d.code, cert);

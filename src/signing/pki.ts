@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
 import type { Party } from '../documents/types.js';
-import { caName, issueCaCertificate, type IssuingCa } from './seal-certificate.js';
+import { caName, issueCaCertificate, issueSealCertificate, type IssuingCa } from './seal-certificate.js';
 import type { Signer } from './types.js';
 
 /** Subject CN of the development root, marked so nobody mistakes it for a real CA. */
@@ -48,16 +48,6 @@ type NameAttr = { name?: string; type?: string; value: string; valueTagClass?: f
 
 // @types/node-forge types valueTagClass as asn1.Class, but forge compares it with asn1.Type values.
 const UTF8 = forge.asn1.Type.UTF8 as unknown as forge.asn1.Class;
-
-function sealSubject(party: Party): NameAttr[] {
-  return [
-    { name: 'countryName', value: 'CN' },
-    { name: 'organizationName', value: party.name, valueTagClass: UTF8 },
-    { name: 'commonName', value: party.name, valueTagClass: UTF8 },
-    // serialNumber (2.5.4.5) carries the USCC / ID number; PrintableString covers its alphabet.
-    { name: 'serialNumber', value: party.code },
-  ];
-}
 
 const SAFE_CODE = /^[0-9A-Za-z]{1,64}$/;
 function checkCode(code: string): string {
@@ -199,7 +189,7 @@ function signerOf(issued: Issued): Signer {
   // The root stays out of `chain`: verifiers must take it as a trust anchor, not from the file.
   return {
     chain: [issued.der],
-    keyType: 'rsa',
+    keyType: issued.key.asymmetricKeyType === 'ec' ? 'ec' : 'rsa',
     sign: (data) => Promise.resolve(new Uint8Array(cryptoSign('sha256', data, issued.key))),
   };
 }
@@ -265,18 +255,18 @@ export async function ensureDevPki(dir: string, departments: Party[]): Promise<D
     const have = await loadIssued(base);
     // A certificate from an earlier root (root files deleted and regenerated) would no longer chain: reissue.
     if (have && issuedBy(have.certPem, r.certPem)) return have;
-    const k = newKey();
-    const certPem = makeCert({
-      subject: sealSubject(party),
-      issuer: subjectOf(r.certPem),
-      publicKeyPem: k.publicKeyPem,
-      issuerKey: r.key,
-      issuerSki: skiOf(new X509Certificate(r.certPem).publicKey.export({ type: 'spki', format: 'pem' }) as string),
-      years: LEAF_YEARS,
-      ca: false,
-    });
-    await saveIssued(base, k.keyPem, certPem);
-    return { key: k.key, certPem, der: pemToDer(certPem) };
+    // EC P-256 department keys: a signature costs ~0.1 ms where RSA-2048 cost ~0.4 ms on every certificate issued.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const now = Date.now();
+    const notAfter = new Date(now);
+    notAfter.setFullYear(notAfter.getFullYear() + LEAF_YEARS);
+    const der = issueSealCertificate(
+      { key: r.key, certificate: r.der },
+      { holder: party, publicKey: publicKey.export({ type: 'spki', format: 'der' }), notBefore: new Date(now - 5 * 60_000), notAfter },
+    ).der;
+    const certPem = new X509Certificate(der).toString();
+    await saveIssued(base, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem);
+    return { key: privateKey, certPem, der: pemToDer(certPem) };
   }
 
   const deptSigners = new Map<string, Signer>();

@@ -119,8 +119,8 @@ export interface SealCertificateSpec {
   notAfter: Date;
 }
 
-/** Issues the certificate (DER). notAfter is capped at the CA's own notAfter. */
-export function issueSealCertificate(ca: IssuingCa, spec: SealCertificateSpec): Buffer {
+/** Issues the certificate (DER) and says its notAfter (capped at the CA's own notAfter). */
+export function issueSealCertificate(ca: IssuingCa, spec: SealCertificateSpec): { der: Buffer; notAfter: Date } {
   return buildCertificate(ca, {
     subject: sealName(spec.holder),
     publicKey: spec.publicKey,
@@ -143,7 +143,7 @@ export function issueCaCertificate(issuer: IssuingCa, spec: { subject: Uint8Arra
     basicConstraints: seq(bool(true), small(0)),
     // digitalSignature (bit 0), keyCertSign (bit 5), cRLSign (bit 6): 0b10000110, 1 unused bit.
     keyUsage: bits(Buffer.from([0x86]), 1),
-  });
+  }).der;
 }
 
 /**
@@ -189,7 +189,7 @@ export function caName(organization: string, commonName: string): Buffer {
 function buildCertificate(
   ca: IssuingCa,
   spec: { subject: Buffer; publicKey: Uint8Array; notBefore: Date; notAfter: Date; basicConstraints: Buffer; keyUsage: Buffer },
-): Buffer {
+): { der: Buffer; notAfter: Date } {
   const p = prepare(ca);
   const spki = Buffer.from(spec.publicKey);
   const serial = randomBytes(16);
@@ -215,5 +215,6 @@ function buildCertificate(
     ),
   );
   const signature = cryptoSign('sha256', tbs, ca.key);
-  return seq(tbs, p.sigAlg, bits(signature));
+  // Whole seconds, as written (time() drops the milliseconds).
+  return { der: seq(tbs, p.sigAlg, bits(signature)), notAfter: new Date(Math.floor(notAfter.getTime() / 1000) * 1000) };
 }

@@ -1,17 +1,12 @@
 /**
  * PAdES signing in one pass: the renderer (`pdf-writer.ts`) leaves a signature placeholder in the (single,
  * non-incremental) file, `signPdf` patches /ByteRange in place and writes a detached CAdES CMS into /Contents, so
- * the signature covers the entire file. The CMS is assembled with forge.asn1; only the private-key operation goes to the Signer.
+ * the signature covers the entire file. The CMS is written directly in DER (./der-writer.ts); only the private-key operation goes to the Signer.
  */
 import { createHash } from 'node:crypto';
-import forge from 'node-forge';
+import { explicit, octets, oid, seq, set, small } from './der-writer.js';
 import { signatureImprint } from './timestamp.js';
 import type { Signer, Timestamper } from './types.js';
-
-const asn1 = forge.asn1;
-type Asn1 = forge.asn1.Asn1;
-// forge accepts an options object here; @types/node-forge only knows the legacy boolean.
-const fromDer = asn1.fromDer as unknown as (bytes: string, opts: { decodeBitStrings: boolean }) => Asn1;
 
 /** Bytes reserved for the CMS when the caller does not size it (hex doubles it): room for a long chain and a timestamp. */
 export const SIGNATURE_CONTENTS_BYTES = 16384;
@@ -35,15 +30,27 @@ const BR_TOKEN = '**********';
 export const BYTE_RANGE_PLACEHOLDER = `/ByteRange [ 0 /${BR_TOKEN} /${BR_TOKEN} /${BR_TOKEN} ]`;
 
 interface PreparedSigner {
-  certs: Asn1[];
-  issuer: Asn1;
-  serial: Asn1;
-  certHash: string;
+  /** DER of the certificates, for the SignedData's [0] certificates. */
+  certs: Buffer;
+  /** DER of the signer certificate's issuer Name and serialNumber INTEGER. */
+  issuer: Buffer;
+  serial: Buffer;
+  certHash: Buffer;
 }
 const prepared = new WeakMap<Signer, PreparedSigner>();
 
-function bin(u: Uint8Array): string {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('binary');
+/** Start, header length and end of the TLV at `at` (definite lengths: our own certificates, already parsed once by X509). */
+function tlvAt(buf: Uint8Array, at: number): { start: number; body: number; end: number } {
+  const l0 = buf[at + 1] as number;
+  let len = l0;
+  let hdr = 2;
+  if (l0 & 0x80) {
+    const n = l0 & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[at + 2 + i] as number);
+    hdr = 2 + n;
+  }
+  return { start: at, body: at + hdr, end: at + hdr + len };
 }
 
 function prepare(signer: Signer): PreparedSigner {
@@ -51,19 +58,22 @@ function prepare(signer: Signer): PreparedSigner {
   if (hit) return hit;
   const first = signer.chain[0];
   if (!first) throw new Error('signer has an empty certificate chain');
-  // decodeBitStrings:false keeps every byte as issued, so re-encoding reproduces the original DER.
-  const certs = signer.chain.map((der) => fromDer(bin(der), { decodeBitStrings: false }));
-  const tbs = (certs[0] as Asn1).value[0] as Asn1;
-  const fields = tbs.value as Asn1[];
-  const hasVersion = fields[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC;
-  const serial = fields[hasVersion ? 1 : 0];
-  const issuer = fields[hasVersion ? 3 : 2];
-  if (!serial || !issuer) throw new Error('signer certificate is not a well-formed X.509 certificate');
+  // Certificate → tbsCertificate → [0] version, serialNumber, signature, issuer, …
+  const cert = tlvAt(first, 0);
+  const tbs = tlvAt(first, cert.body);
+  let f = tlvAt(first, tbs.body);
+  if (first[f.start] === 0xa0) f = tlvAt(first, f.end);
+  const serial = f;
+  const sigAlg = tlvAt(first, serial.end);
+  const issuer = tlvAt(first, sigAlg.end);
+  if (first[serial.start] !== 0x02 || first[issuer.start] !== 0x30 || issuer.end > tbs.end) {
+    throw new Error('signer certificate is not a well-formed X.509 certificate');
+  }
   const p: PreparedSigner = {
-    certs,
-    issuer,
-    serial,
-    certHash: createHash('sha256').update(first).digest().toString('binary'),
+    certs: Buffer.concat(signer.chain.map((c) => Buffer.from(c))),
+    issuer: Buffer.from(first.subarray(issuer.start, issuer.end)),
+    serial: Buffer.from(first.subarray(serial.start, serial.end)),
+    certHash: createHash('sha256').update(first).digest(),
   };
   prepared.set(signer, p);
   return p;
@@ -81,16 +91,8 @@ const OID = {
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
 };
 
-const U = asn1.Class.UNIVERSAL;
-const T = asn1.Type;
-const seq = (v: Asn1[]) => asn1.create(U, T.SEQUENCE, true, v);
-const set = (v: Asn1[]) => asn1.create(U, T.SET, true, v);
-const oid = (o: string) => asn1.create(U, T.OID, false, asn1.oidToDer(o).getBytes());
-const octets = (b: string) => asn1.create(U, T.OCTETSTRING, false, b);
-const int = (n: number) => asn1.create(U, T.INTEGER, false, asn1.integerToDer(n).getBytes());
-const nul = () => asn1.create(U, T.NULL, false, '');
-const der = (a: Asn1) => asn1.toDer(a).getBytes();
-const attribute = (type: string, value: Asn1) => seq([oid(type), set([value])]);
+const NULL = Buffer.from([0x05, 0x00]);
+const attribute = (type: string, value: Buffer) => seq(oid(type), set(value));
 
 export interface SignOptions {
   /** PAdES B-T: timestamp the signature value and add the token as id-aa-signatureTimeStampToken. */
@@ -106,51 +108,26 @@ export async function buildCms(digest: Uint8Array, signer: Signer, opts: SignOpt
   // PAdES here is SHA-256 with RSA/ECDSA; SM2 keys sign OFD seals (src/signing/gm/), never a CMS with the wrong OID.
   if (signer.keyType === 'sm2') throw new Error('an SM2 signer cannot sign a PAdES CMS (sha256WithRSA/ecdsa-with-SHA256)');
   const p = prepare(signer);
-  const sha256Alg = seq([oid(OID.sha256)]);
+  const sha256Alg = seq(oid(OID.sha256));
 
   // ESSCertIDv2 with hashAlgorithm omitted (DEFAULT sha256 must not be encoded in DER) and issuerSerial, whose
   // issuer is GeneralNames { directoryName [4] EXPLICIT Name }.
-  const essCertId = seq([
-    octets(p.certHash),
-    seq([seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 4, true, [p.issuer])]), p.serial]),
-  ]);
+  const essCertId = seq(octets(p.certHash), seq(seq(explicit(4, p.issuer)), p.serial));
   const attrs = [
     attribute(OID.contentType, oid(OID.data)),
-    attribute(OID.messageDigest, octets(bin(digest))),
-    attribute(OID.signingCertificateV2, seq([seq([essCertId])])),
-  ];
-  // DER SET OF: elements ordered by their encodings; binary strings compare bytewise.
-  const encoded = attrs.map((a) => ({ a, d: der(a) })).sort((x, y) => (x.d < y.d ? -1 : x.d > y.d ? 1 : 0));
-  const signedAttrsDer = der(set(encoded.map((e) => e.a)));
-  const signature = await signer.sign(Buffer.from(signedAttrsDer, 'binary'));
+    attribute(OID.messageDigest, octets(digest)),
+    attribute(OID.signingCertificateV2, seq(seq(essCertId))),
+  ].sort((a, b) => Buffer.compare(a, b)); // DER SET OF: elements ordered by their encodings
+  const signature = await signer.sign(set(...attrs));
 
-  const sigAlg =
-    signer.keyType === 'rsa' ? seq([oid(OID.sha256WithRSA), nul()]) : seq([oid(OID.ecdsaWithSHA256)]);
-  const signerInfoParts = [
-    int(1),
-    seq([p.issuer, p.serial]),
-    sha256Alg,
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, encoded.map((e) => e.a)),
-    sigAlg,
-    octets(bin(signature)),
-  ];
+  const sigAlg = signer.keyType === 'rsa' ? seq(oid(OID.sha256WithRSA), NULL) : seq(oid(OID.ecdsaWithSHA256));
+  const signerInfoParts = [small(1), seq(p.issuer, p.serial), sha256Alg, explicit(0, ...attrs), sigAlg, octets(signature)];
   if (opts.timestamper) {
     const token = await opts.timestamper.timestamp(signatureImprint(signature));
-    const tokenAsn1 = fromDer(bin(token), { decodeBitStrings: false });
-    signerInfoParts.push(
-      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 1, true, [attribute(OID.signatureTimeStampToken, tokenAsn1)]),
-    );
+    signerInfoParts.push(explicit(1, attribute(OID.signatureTimeStampToken, Buffer.from(token))));
   }
-  const signerInfo = seq(signerInfoParts);
-  const signedData = seq([
-    int(1),
-    set([sha256Alg]),
-    seq([oid(OID.data)]),
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, p.certs),
-    set([signerInfo]),
-  ]);
-  const contentInfo = seq([oid(OID.signedData), asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [signedData])]);
-  return Buffer.from(der(contentInfo), 'binary');
+  const signedData = seq(small(1), set(sha256Alg), seq(oid(OID.data)), explicit(0, p.certs), set(seq(...signerInfoParts)));
+  return seq(oid(OID.signedData), explicit(0, signedData));
 }
 
 function indexOfAll(buf: Buffer, needle: string): number[] {

@@ -2,12 +2,11 @@
  * The QR code of the OFD certificate as a greyscale PNG (error correction M, 4-module quiet zone, whole pixels per
  * module so that scanners and `zbarimg` read it unscaled). OFD draws images, not PDF operators.
  */
-import QRCode from 'qrcode';
 import { encodePng } from '../png.js';
-import { QR_QUIET_MODULES } from '../qr.js';
+import { QR_QUIET_MODULES, qrCode } from '../qr.js';
 
 export function qrPng(text: string, modulePx = 4): Buffer {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const qr = qrCode(text);
   const n = qr.modules.size;
   const side = (n + 2 * QR_QUIET_MODULES) * modulePx;
   const pixels = new Uint8Array(side * side).fill(255);
