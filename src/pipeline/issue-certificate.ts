@@ -12,7 +12,7 @@ import { makeLicenseId } from '../documents/license-id.js';
 import { reserveFor, signPdf } from '../signing/sign-pdf.js';
 import type { CertificateContent, Party } from '../documents/types.js';
 import type { Signer, Timestamper } from '../signing/types.js';
-import type { ApplicationRow, CertificateRow, Store } from '../store/types.js';
+import type { ApplicationRow, CertificateRow, NewCertificate, Store } from '../store/types.js';
 import { outputLine, type FieldValue } from './prefill-fields.js';
 
 export interface IssueDeps {
@@ -42,6 +42,12 @@ export function chinaDay(at: Date): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
+/** A certificate made (numbered, laid out, signed) and not yet recorded: the worker records it with the decision. */
+export interface MadeCertificate {
+  row: NewCertificate;
+  content: CertificateContent;
+}
+
 export async function issueCertificate(
   deps: IssueDeps,
   matter: LoadedMatter,
@@ -54,7 +60,31 @@ export async function issueCertificate(
 ): Promise<CertificateRow> {
   const existing = await deps.store.certificates.byApplication(app.id);
   if (existing) return existing;
+  return recordCertificate(deps, await makeCertificate(deps, matter, app, holder, subjectKey, base, fields, at));
+}
 
+/** Inserts a made certificate (one per filing: a second insert returns the first) and runs the issue hook. */
+export async function recordCertificate(deps: Pick<IssueDeps, 'store' | 'onIssued'>, made: MadeCertificate): Promise<CertificateRow> {
+  const row = await deps.store.certificates.insert(made.row);
+  if (deps.onIssued && row.id === made.row.id) await deps.onIssued(row, made.content);
+  return row;
+}
+
+/**
+ * Numbers, lays out and signs the certificate of an approved filing; records nothing but its serial. Throws
+ * UnprintableTextError (CERTIFICATE_UNPRINTABLE_TEXT) before taking a number, PermanentFailure
+ * CERTIFICATE_TOO_LONG when the content does not fit its page.
+ */
+export async function makeCertificate(
+  deps: Pick<IssueDeps, 'store' | 'departmentSigner' | 'publicUrl' | 'newId' | 'timestamper'>,
+  matter: LoadedMatter,
+  app: ApplicationRow,
+  holder: Party,
+  subjectKey: string,
+  base: Record<string, unknown>,
+  fields: FieldValue[],
+  at: Date,
+): Promise<MadeCertificate> {
   const def = matter.def;
   const out = def.output.certificate;
   const issuer: Party = { name: def.department.name, code: def.department.code };
@@ -103,7 +133,7 @@ export async function issueCertificate(
     reserveBytes: reserveFor(signer, timestamper),
   });
   const pdf = await signPdf(unsigned, signer, { timestamper });
-  const row = await deps.store.certificates.insert({
+  const row: NewCertificate = {
     id,
     applicationId: app.id,
     matter: def.code,
@@ -119,7 +149,6 @@ export async function issueCertificate(
     verifyCode,
     sha256: createHash('sha256').update(pdf).digest('hex'),
     pdf,
-  });
-  if (deps.onIssued && row.id === id) await deps.onIssued(row, content);
-  return row;
+  };
+  return { row, content };
 }

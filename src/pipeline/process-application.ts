@@ -12,12 +12,12 @@ import type { Signer } from '../signing/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
 import { PermanentFailure } from '../errors.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome, RuleEvaluation } from '../domain/types.js';
-import type { ESealSignEntry, Store } from '../store/types.js';
+import type { ESealSignEntry, Store, StoredDocument } from '../store/types.js';
 import { applicantSeal, sealSignFailed } from './applicant-seal.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
 import { generateForm } from './generate-form.js';
-import { chinaDay, issueCertificate, type IssueDeps } from './issue-certificate.js';
+import { chinaDay, makeCertificate, type IssueDeps, type MadeCertificate } from './issue-certificate.js';
 import { certificateInputs } from './certificate-inputs.js';
 import { plannedFollowUps } from './follow-ups.js';
 import { resolveSituation } from './resolve-situation.js';
@@ -72,10 +72,12 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   };
   // No read without the consent in force now (a revoked one stops the reads of a queued filing too).
   const permission = await readPermission(deps.store, matter, app, started);
-  // The applicant's seal is asked for while the data sources are read (the form is only signed after prefill).
-  const sealLookup: Promise<SealLookup> = deps.store.documents.get(app.id, 'form').then((stored) =>
-    stored ? { kind: 'none' } : deps.eseal.lookup(app.applicant).catch((err: unknown) => ({ kind: 'unavailable', error: String(err) }) as const),
-  );
+  // A retried or reopened filing keeps the e-form it has. Otherwise the applicant's seal is asked for while the data
+  // sources are read (the form is only signed after prefill).
+  const formStored = (await deps.store.documents.get(app.id, 'form')) !== null;
+  const sealLookup: Promise<SealLookup> | null = formStored
+    ? null
+    : deps.eseal.lookup(app.applicant).catch((err: unknown) => ({ kind: 'unavailable', error: String(err) }) as const);
   const lookups = await fetchLookups(
     matter,
     base,
@@ -97,7 +99,8 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   // filing goes to manual review with the reason, and no unsigned form is passed off as the applicant's.
   const sealEvaluations: RuleEvaluation[] = [];
   const signLog: ESealSignEntry[] = [];
-  if (!(await deps.store.documents.get(app.id, 'form'))) {
+  let form: StoredDocument | null = null;
+  if (sealLookup) {
     const seal = await applicantSeal(
       deps,
       await sealLookup,
@@ -110,13 +113,12 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     if (!seal.ok) sealEvaluations.push(seal.evaluation);
     else {
       try {
-        await deps.store.documents.put(await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans, seal.signer, base.applicant.kind));
+        form = await generateForm(deps, matter, app, sit.situation, fields, holder, deps.clock(), plans, seal.signer, base.applicant.kind);
       } catch (err) {
         if (!(err instanceof ESealSignError)) throw err;
         sealEvaluations.push(sealSignFailed(err));
       }
     }
-    await deps.store.eseals.recordSigns(signLog);
   }
 
   const active = await deps.store.certificates.findValid(def.code, subjectKey);
@@ -135,11 +137,10 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   let evaluation =
     extra.length === 0 ? evaluated : { rules: [...evaluated.rules, ...extra], decision: decide([...evaluated.rules, ...extra], def.autoApprove) };
 
-  let certificateId: string | null = null;
+  let made: MadeCertificate | null = null;
   if (evaluation.decision.outcome === 'APPROVE') {
     try {
-      const cert = await issueCertificate(deps, matter, app, holder, subjectKey, withFields, fields, deps.clock());
-      certificateId = cert.id;
+      made = await makeCertificate(deps, matter, app, holder, subjectKey, withFields, fields, deps.clock());
     } catch (err) {
       // Approved, but the certificate cannot be laid out on its page (e.g. very many long facility lines): a person
       // issues it, rather than the filing failing.
@@ -172,15 +173,19 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   };
   const status = STATUS[evaluation.decision.outcome];
   const decidedAt = deps.clock();
-  await recordFigures(deps.store, matter, app, plans, fields, evaluation.decision, decidedAt);
-  // Scheduled before the status changes: a retried job schedules nothing twice, and an approved filing is never
-  // seen without its follow-ups.
-  if (evaluation.decision.outcome === 'APPROVE') await deps.store.followUps.schedule(plannedFollowUps(matter, app, decidedAt));
-  await deps.store.applications.complete(app.id, {
-    status,
-    decision: evaluation.decision,
-    receipt,
-    at: decidedAt.toISOString(),
+  // Everything the filing produced commits together, in one transaction: the sealed form and the audit of its
+  // signing, the certificate, the figures, the follow-ups and the decision. A crash before the commit leaves the
+  // filing `processing` with nothing half-written, and the retried job does it all again.
+  const cert = await deps.store.transaction(async (tx) => {
+    if (form) await tx.documents.put(form);
+    await tx.eseals.recordSigns(signLog);
+    const row = made ? await tx.certificates.insert(made.row) : null;
+    await recordFigures(tx, matter, app, plans, fields, evaluation.decision, decidedAt);
+    if (evaluation.decision.outcome === 'APPROVE') await tx.followUps.schedule(plannedFollowUps(matter, app, decidedAt));
+    await tx.applications.complete(app.id, { status, decision: evaluation.decision, receipt, at: decidedAt.toISOString() });
+    return row;
   });
-  return { done: true, status, outcome: evaluation.decision.outcome, certificateId };
+  // Issue 15: a `gm` department's OFD, made once the certificate is recorded (a request makes it if this fails).
+  if (cert && made && deps.onIssued && cert.id === made.row.id) await deps.onIssued(cert, made.content);
+  return { done: true, status, outcome: evaluation.decision.outcome, certificateId: cert?.id ?? null };
 }

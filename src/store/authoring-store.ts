@@ -3,6 +3,7 @@
  * review decisions and the hash-chained audit log. Every state change appends its audit entry in the same
  * transaction, so the log cannot miss an action that happened.
  */
+import { withTransaction } from './tx.js';
 import { sql, type ColumnType, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { auditHash, chainVerifier, GENESIS_HASH, type AuditRecord, type ChainReport } from '../authoring/audit-chain.js';
 import type { Decision, DecisionReceipt } from '../domain/types.js';
@@ -282,7 +283,7 @@ async function bumpGeneration(trx: Transaction<AuthoringDatabase>): Promise<void
 
 export function authoringStore(database: Kysely<Database>, dialect: 'sqlite' | 'postgres'): AuthoringStore {
   const db = database as unknown as Kysely<AuthoringDatabase>;
-  const tx = <T>(fn: (trx: Transaction<AuthoringDatabase>) => Promise<T>): Promise<T> => db.transaction().execute(fn);
+  const tx = <T>(fn: (trx: Transaction<AuthoringDatabase>) => Promise<T>): Promise<T> => withTransaction(db, fn);
 
   return {
     async generation() {

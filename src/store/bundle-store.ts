@@ -3,6 +3,7 @@
  * application once started), the e-form and result notices, and the index of filings awaiting another department's
  * record. Every write that must happen together happens in one transaction; every insert is idempotent.
  */
+import { withTransaction } from './tx.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { ApplicationStatus, Consent, Decision } from '../domain/types.js';
 import type { BundleApplicationsTable, BundleDocumentsTable, Database } from './schema.js';
@@ -96,7 +97,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
 
   return {
     async create(b) {
-      return db.transaction().execute(async (trx) => {
+      return withTransaction(db, async (trx) => {
         if (b.idempotencyKey !== null) {
           const existing = await trx
             .selectFrom('bundle_applications')
@@ -198,7 +199,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
     },
 
     async startMember(m) {
-      return db.transaction().execute(async (trx) => {
+      return withTransaction(db, async (trx) => {
         const member = await trx
           .selectFrom('bundle_members')
           .select('application_id')
@@ -263,7 +264,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
 
     async markSeen(bundleId, seen, at) {
       if (seen.length === 0) return;
-      await db.transaction().execute(async (trx) => {
+      await withTransaction(db, async (trx) => {
         for (const s of seen) {
           await trx
             .updateTable('bundle_members')
@@ -314,7 +315,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
     },
 
     async putDocument(d) {
-      return db.transaction().execute(async (trx) => {
+      return withTransaction(db, async (trx) => {
         const same = await trx
           .selectFrom('bundle_documents')
           .selectAll()
@@ -406,7 +407,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
 
     awaited: {
       async record(applicationId, waits, at) {
-        await db.transaction().execute(async (trx) => {
+        await withTransaction(db, async (trx) => {
           await trx.deleteFrom('awaited_results').where('application_id', '=', applicationId).execute();
           if (waits.length === 0) return;
           await trx

@@ -3,6 +3,7 @@
  * and the mirror of the owner's answer), the owner's certificate copies, and — at the owner — which application a
  * peer's filing became. Portable SQL for SQLite and PostgreSQL, like ./kysely-store.ts.
  */
+import { withTransaction } from './tx.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { Consent, Decision } from '../domain/types.js';
 import type { Database, FederatedCertificatesTable, FederatedFilingsTable } from './schema.js';
@@ -71,7 +72,7 @@ function toCertificate(r: CertificateSelection): FederatedCertificateRow {
 export function federationRepository(db: Kysely<Database>): FederationRepository {
   return {
     async createFiling(f): Promise<CreateResult> {
-      return db.transaction().execute(async (trx): Promise<CreateResult> => {
+      return withTransaction(db, async (trx): Promise<CreateResult> => {
         if (f.idempotencyKey !== null) {
           // One key namespace per applicant: a key used before for a filing of this node's own matters, or for
           // another city's, answers that filing (and 422 for another body at the route).

@@ -1,3 +1,4 @@
+import { withTransaction } from './tx.js';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
 import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } from './schema.js';
@@ -117,7 +118,7 @@ function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
 export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
   const applications: Store['applications'] = {
     async create(app: NewApplication): Promise<CreateResult> {
-      return db.transaction().execute(async (trx): Promise<CreateResult> => {
+      return withTransaction(db, async (trx): Promise<CreateResult> => {
         if (app.idempotencyKey !== null) {
           // Claim the key first. On PostgreSQL a concurrent duplicate blocks here until the winner commits,
           // then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers.
@@ -309,7 +310,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     async insert(cert: NewCertificate): Promise<CertificateRow> {
       // One valid certificate per (matter, subject): a newly issued one supersedes the earlier (变更),
       // in the same transaction as the insert.
-      return db.transaction().execute(async (trx) => {
+      return withTransaction(db, async (trx) => {
         // Conflict target is application_id only: a clash on number, license_id or id is a real error.
         const inserted = await trx
           .insertInto('certificates')
@@ -447,7 +448,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
 
   const revocations: Store['revocations'] = {
     async revoke({ certificateId, reason, revokedBy, at }): Promise<RevokeResult> {
-      return db.transaction().execute(async (trx): Promise<RevokeResult> => {
+      return withTransaction(db, async (trx): Promise<RevokeResult> => {
         // The status flip is the guard: of two concurrent revocations exactly one updates a row.
         const updated = await trx
           .updateTable('certificates')
@@ -589,6 +590,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     proofConsents: proofConsentRepository(db),
     deliveries: deliveryRepository(db),
     zeroUploads: { count: withoutUploads(db) },
+    transaction: (fn) => withTransaction(db, (trx) => fn(kyselyStore(trx, dialect))),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

@@ -2,6 +2,7 @@
  * Repositories of issue 4 (once-only): consents, the applicant's archive, per-filing figures and the queries of
  * the data-access log. Portable SQL for SQLite and PostgreSQL, like ./kysely-store.ts.
  */
+import { withTransaction } from './tx.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ArchiveMaterialsTable, ConsentsTable, Database, DataAccessLogTable } from './schema.js';
 import type {
@@ -212,7 +213,7 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
   const figures: Store['figures'] = {
     async record(f, materials) {
       // Upserts, not delete + insert: two runs of the same job at once must both succeed (the last one wins).
-      await db.transaction().execute(async (trx) => {
+      await withTransaction(db, async (trx) => {
         const figures = {
           matter: f.matter,
           outcome: f.outcome,

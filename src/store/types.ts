@@ -616,6 +616,11 @@ export interface Store {
   deliveries: ExpressDeliveryRepository;
   /** 零材料 in practice (issue 16): automatically decided filings per matter none of whose materials was an upload. */
   zeroUploads: { count(filter: { matters?: string[]; from?: string; to?: string }): Promise<Record<string, number>> };
+  /**
+   * Runs `fn` with a Store whose every call joins one transaction: a filing's results (its form, certificate,
+   * figures, audit rows and status) commit together or not at all, in one commit instead of one per statement.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Throws when the database is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

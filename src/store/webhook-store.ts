@@ -2,6 +2,7 @@
  * Webhooks and their deliveries (issue 8). Part of the one Kysely store; kept in its own file so the core
  * repositories stay readable.
  */
+import { withTransaction } from './tx.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 import type { DeliveryAttempt, DeliveryRow, Store, WebhookEventType, WebhookRow } from './types.js';
@@ -98,7 +99,7 @@ export function webhookRepository(db: Kysely<Database>): Store['webhooks'] {
     },
 
     async recordAttempt(deliveryId, attempt, status) {
-      await db.transaction().execute(async (trx) => {
+      await withTransaction(db, async (trx) => {
         const row = await trx.selectFrom('webhook_deliveries').select(['attempts', 'status']).where('id', '=', deliveryId).executeTakeFirst();
         if (row === undefined || row.status === 'delivered') return;
         const attempts = [...(JSON.parse(row.attempts) as DeliveryAttempt[]), attempt];

@@ -66,14 +66,31 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 const ZLIB_HEADER = Buffer.from([0x78, 0x01]);
 
 /**
+ * `data` as deflate stored (uncompressed) blocks, not final: a zlib call costs more set-up than the ~2 KB of
+ * per-document font tables would save.
+ */
+function storedBlocks(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < data.length; at += 0xffff) {
+    const chunk = data.subarray(at, Math.min(data.length, at + 0xffff));
+    const h = Buffer.allocUnsafe(5);
+    h[0] = 0x00; // BFINAL 0, BTYPE 00 (stored); the rest of the byte is padding
+    h.writeUInt16LE(chunk.length, 1);
+    h.writeUInt16LE(~chunk.length & 0xffff, 3);
+    out.push(h, chunk);
+  }
+  return out;
+}
+
+/**
  * The subset font file as a zlib stream without compressing it again: each glyph's outline is raw-deflated once per
  * process and sync-flushed, so segments end on a byte boundary and concatenate into one valid deflate stream (each
- * refers only to its own bytes); the small per-document tables are deflated now, then a final empty block and the
+ * refers only to its own bytes); the small per-document tables go in stored blocks, then a final empty block and the
  * Adler-32 of the whole, combined from the parts. A certificate's ~170 glyphs cost a Buffer.concat instead of
  * ~0.4 ms of zlib, for a file ~10 % larger than one deflate call would make.
  */
 function deflateFontFile(subset: TrueTypeSubset): Buffer {
-  const parts: Buffer[] = [ZLIB_HEADER, deflateRawSync(subset.prefix, SEGMENT)];
+  const parts: Buffer[] = [ZLIB_HEADER, ...storedBlocks(subset.prefix)];
   let adler = adler32(subset.prefix);
   for (const g of subset.glyphs) {
     if (g.bytes.length === 0) continue;
@@ -420,7 +437,8 @@ export function writeDocument(spec: DocumentSpec): Buffer {
       `/Ascent ${Math.round(ttf.ascent * k)} /Descent ${Math.round(ttf.descent * k)} /CapHeight ${Math.round(ttf.capHeight * k)} ` +
       `/XHeight ${Math.round(ttf.xHeight * k)} /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`,
   );
-  w.stream(OBJ.toUnicode, '/Filter /FlateDecode', deflateSync(toUnicodeCMap(cps), DEFLATE_SMALL));
+  // Left uncompressed: ~3 KB of text whose deflate set-up costs more than the 2 KB it would save.
+  w.stream(OBJ.toUnicode, '', toUnicodeCMap(cps));
   const subset = subsetTrueType(ttf, gids);
   w.stream(OBJ.fontFile, `/Length1 ${subset.length} /Filter /FlateDecode`, deflateFontFile(subset));
 
