@@ -3,6 +3,7 @@
  * one Kysely store, in its own file like the webhook repositories.
  */
 import type { Kysely, Selectable } from 'kysely';
+import { rawSql, valueRows } from './raw.js';
 import type { Database, DevESealsTable, ESealSignLogTable } from './schema.js';
 import type { DevSealRow, ESealSignEntry, Store } from './types.js';
 
@@ -36,56 +37,33 @@ function toDevSeal(r: Selectable<DevESealsTable>): DevSealRow {
   };
 }
 
-export function esealRepository(db: Kysely<Database>): Store['eseals'] {
+export function esealRepository(db: Kysely<Database>, dialect: Store['dialect'] = 'sqlite'): Store['eseals'] {
+  const raw = rawSql(db, dialect);
   return {
     async recordSigns(entries) {
       if (entries.length === 0) return;
-      await db
-        .insertInto('eseal_sign_log')
-        .values(
-          entries.map((e) => ({
-            id: e.id,
-            application_id: e.applicationId,
-            subject: e.subject,
-            seal_id: e.sealId,
-            platform: e.platform,
-            purpose: e.purpose,
-            digest_algorithm: e.digestAlgorithm,
-            digest: e.digest,
-            result: e.result,
-            error: e.error,
-            signature_sha256: e.signatureSha256,
-            at: e.at,
-          })),
-        )
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await raw.run(
+        `insert into "eseal_sign_log" ("id", "application_id", "subject", "seal_id", "platform", "purpose", "digest_algorithm", "digest", "result", "error", "signature_sha256", "at") values ${valueRows(entries.length, 12)} on conflict ("id") do nothing`,
+        entries.flatMap((e) => [e.id, e.applicationId, e.subject, e.sealId, e.platform, e.purpose, e.digestAlgorithm, e.digest, e.result, e.error, e.signatureSha256, e.at]),
+      );
     },
     async signLog(applicationId) {
       const rows = await db.selectFrom('eseal_sign_log').selectAll().where('application_id', '=', applicationId).orderBy('at').orderBy('id').execute();
       return rows.map(toEntry);
     },
     async devGet(code) {
-      const r = await db.selectFrom('dev_eseals').selectAll().where('code', '=', code).executeTakeFirst();
-      return r === undefined ? null : toDevSeal(r);
+      const rows = await raw.rows<Selectable<DevESealsTable>>(`select * from "dev_eseals" where "code" = ?`, [code]);
+      return rows[0] === undefined ? null : toDevSeal(rows[0]);
     },
     async devPut(row) {
-      await db
-        .insertInto('dev_eseals')
-        .values({
-          code: row.code,
-          seal_id: row.sealId,
-          name: row.name,
-          status: row.status,
-          valid_until: row.validUntil,
-          certificate: Buffer.from(row.certificate),
-          private_key: Buffer.from(row.privateKey),
-          created_at: row.createdAt,
-        })
-        .onConflict((oc) => oc.column('code').doNothing())
-        .execute();
-      const stored = await db.selectFrom('dev_eseals').selectAll().where('code', '=', row.code).executeTakeFirstOrThrow();
-      return toDevSeal(stored);
+      // Inserted → this row is what is stored; else a concurrent enrolment won and its row is read back.
+      const inserted = await raw.run(
+        `insert into "dev_eseals" ("code", "seal_id", "name", "status", "valid_until", "certificate", "private_key", "created_at") values ${valueRows(1, 8)} on conflict ("code") do nothing`,
+        [row.code, row.sealId, row.name, row.status, row.validUntil, Buffer.from(row.certificate), Buffer.from(row.privateKey), row.createdAt],
+      );
+      if (inserted > 0) return row;
+      const rows = await raw.rows<Selectable<DevESealsTable>>(`select * from "dev_eseals" where "code" = ?`, [row.code]);
+      return toDevSeal(rows[0]!);
     },
     async devSetStatus(code, status) {
       const r = await db.updateTable('dev_eseals').set({ status }).where('code', '=', code).executeTakeFirst();

@@ -1,3 +1,4 @@
+import { rawSql, valueRows } from './raw.js';
 import { withTransaction } from './tx.js';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
@@ -115,7 +116,11 @@ function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
   return { applicationId: r.application_id, step: r.step, matter: r.matter, name: r.name, status: r.status, dueAt: r.due_at, doneAt: r.done_at, detail: r.detail };
 }
 
+const CERT_COLS = CERTIFICATE_COLUMNS.map((c) => `"${c}"`).join(', ');
+const TERMINAL_LIST = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+
 export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
+  const raw = rawSql(db, dialect);
   const applications: Store['applications'] = {
     async create(app: NewApplication): Promise<CreateResult> {
       return withTransaction(db, async (trx): Promise<CreateResult> => {
@@ -178,34 +183,22 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     },
 
     async startProcessing(id: string, at: string): Promise<ApplicationRow | null> {
-      const row = await db
-        .updateTable('applications')
-        .set((eb) => ({ status: 'processing', attempts: eb('attempts', '+', 1), updated_at: at }))
-        .where('id', '=', id)
-        .where('status', 'in', UNFINISHED_STATUSES)
-        .returningAll()
-        .executeTakeFirst();
-      return row === undefined ? null : toApplication(row);
+      const rows = await raw.rows<Selectable<ApplicationsTable>>(
+        `update "applications" set "status" = 'processing', "attempts" = "attempts" + 1, "updated_at" = ? where "id" = ? and "status" in ('queued', 'processing') returning *`,
+        [at, id],
+      );
+      return rows[0] === undefined ? null : toApplication(rows[0]);
     },
 
     async complete(id, result): Promise<boolean> {
       if (!TERMINAL_STATUSES.includes(result.status)) {
         throw new Error(`complete() needs a terminal status, got ${result.status}`);
       }
-      const row = await db
-        .updateTable('applications')
-        .set({
-          status: result.status,
-          decision: JSON.stringify(result.decision),
-          receipt: JSON.stringify(result.receipt),
-          updated_at: result.at,
-          decided_at: result.at,
-        })
-        .where('id', '=', id)
-        .where('status', 'not in', TERMINAL_STATUSES)
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
+      const changed = await raw.run(
+        `update "applications" set "status" = ?, "decision" = ?, "receipt" = ?, "updated_at" = ?, "decided_at" = ? where "id" = ? and "status" not in (${TERMINAL_LIST})`,
+        [result.status, JSON.stringify(result.decision), JSON.stringify(result.receipt), result.at, result.at, id],
+      );
+      return changed > 0;
     },
 
     async recordError(id: string, error: string, at: string, terminal: boolean): Promise<void> {
@@ -275,26 +268,15 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
 
   const documents: Store['documents'] = {
     async put(doc: StoredDocument): Promise<void> {
-      await db
-        .insertInto('documents')
-        .values({
-          application_id: doc.applicationId,
-          kind: doc.kind,
-          sha256: doc.sha256,
-          bytes: toBuffer(doc.bytes),
-          created_at: doc.createdAt,
-        })
-        .onConflict((oc) => oc.columns(['application_id', 'kind']).doNothing())
-        .execute();
+      await raw.run(
+        `insert into "documents" ("application_id", "kind", "sha256", "bytes", "created_at") values (?, ?, ?, ?, ?) on conflict ("application_id", "kind") do nothing`,
+        [doc.applicationId, doc.kind, doc.sha256, toBuffer(doc.bytes), doc.createdAt],
+      );
     },
 
     async get(applicationId: string, kind: DocumentKind): Promise<StoredDocument | null> {
-      const row = await db
-        .selectFrom('documents')
-        .selectAll()
-        .where('application_id', '=', applicationId)
-        .where('kind', '=', kind)
-        .executeTakeFirst();
+      const rows = await raw.rows<Selectable<Database['documents']>>(`select * from "documents" where "application_id" = ? and "kind" = ?`, [applicationId, kind]);
+      const row = rows[0];
       if (row === undefined) return null;
       return {
         applicationId: row.application_id,
@@ -311,44 +293,17 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       // One valid certificate per (matter, subject): a newly issued one supersedes the earlier (变更),
       // in the same transaction as the insert.
       return withTransaction(db, async (trx) => {
+        const r = trx === db ? raw : rawSql(trx, dialect);
         // Conflict target is application_id only: a clash on number, license_id or id is a real error.
-        const inserted = await trx
-          .insertInto('certificates')
-          .values({
-            id: cert.id,
-            application_id: cert.applicationId,
-            matter: cert.matter,
-            number: cert.number,
-            license_id: cert.licenseId,
-            holder_code: cert.holderCode,
-            holder_name: cert.holderName,
-            issuer_code: cert.issuerCode,
-            issuer_name: cert.issuerName,
-            subject_key: cert.subjectKey,
-            issued_at: cert.issuedAt,
-            valid_until: cert.validUntil,
-            verify_code: cert.verifyCode,
-            sha256: cert.sha256,
-            pdf: toBuffer(cert.pdf),
-          })
-          .onConflict((oc) => oc.column('application_id').doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
-          await trx
-            .updateTable('certificates')
-            .set({ status: 'superseded' })
-            .where('matter', '=', cert.matter)
-            .where('subject_key', '=', cert.subjectKey)
-            .where('status', '=', 'valid')
-            .where('id', '!=', cert.id)
-            .execute();
+        const inserted = await r.run(
+          `insert into "certificates" ("id", "application_id", "matter", "number", "license_id", "holder_code", "holder_name", "issuer_code", "issuer_name", "subject_key", "issued_at", "valid_until", "verify_code", "sha256", "pdf") values ${valueRows(1, 15)} on conflict ("application_id") do nothing`,
+          [cert.id, cert.applicationId, cert.matter, cert.number, cert.licenseId, cert.holderCode, cert.holderName, cert.issuerCode, cert.issuerName, cert.subjectKey, cert.issuedAt, cert.validUntil, cert.verifyCode, cert.sha256, toBuffer(cert.pdf)],
+        );
+        if (inserted > 0) {
+          await r.run(`update "certificates" set "status" = 'superseded' where "matter" = ? and "subject_key" = ? and "status" = 'valid' and "id" != ?`, [cert.matter, cert.subjectKey, cert.id]);
         }
-        const row = await trx
-          .selectFrom('certificates')
-          .select(CERTIFICATE_COLUMNS)
-          .where('application_id', '=', cert.applicationId)
-          .executeTakeFirstOrThrow();
-        return toCertificate(row);
+        const rows = await r.rows<CertificateSelection>(`select ${CERT_COLS} from "certificates" where "application_id" = ?`, [cert.applicationId]);
+        return toCertificate(rows[0]!);
       });
     },
 
@@ -363,26 +318,16 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     },
 
     async byApplication(applicationId: string): Promise<CertificateRow | null> {
-      const row = await db
-        .selectFrom('certificates')
-        .select(CERTIFICATE_COLUMNS)
-        .where('application_id', '=', applicationId)
-        .executeTakeFirst();
-      return row === undefined ? null : toCertificate(row);
+      const rows = await raw.rows<CertificateSelection>(`select ${CERT_COLS} from "certificates" where "application_id" = ?`, [applicationId]);
+      return rows[0] === undefined ? null : toCertificate(rows[0]);
     },
 
     async findValid(matter: string, subjectKey: string): Promise<CertificateRow | null> {
-      const row = await db
-        .selectFrom('certificates')
-        .select(CERTIFICATE_COLUMNS)
-        .where('matter', '=', matter)
-        .where('subject_key', '=', subjectKey)
-        .where('status', '=', 'valid')
-        .orderBy('issued_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row === undefined ? null : toCertificate(row);
+      const rows = await raw.rows<CertificateSelection>(
+        `select ${CERT_COLS} from "certificates" where "matter" = ? and "subject_key" = ? and "status" = 'valid' order by "issued_at" desc, "id" desc limit 1`,
+        [matter, subjectKey],
+      );
+      return rows[0] === undefined ? null : toCertificate(rows[0]);
     },
 
     async bySha256(sha256: string): Promise<CertificateRow | null> {
@@ -406,13 +351,11 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
 
     async nextSerial(name: string): Promise<number> {
       // One statement, atomic on both engines; no read-modify-write race.
-      const row = await db
-        .insertInto('serials')
-        .values({ name, value: 1 })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql<number>`serials.value + 1` }))
-        .returning('value')
-        .executeTakeFirstOrThrow();
-      return Number(row.value);
+      const rows = await raw.rows<{ value: number | string }>(
+        `insert into "serials" ("name", "value") values (?, 1) on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"`,
+        [name],
+      );
+      return Number(rows[0]!.value);
     },
   };
 
@@ -507,28 +450,14 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     },
   };
 
-  const onceOnly = onceOnlyRepositories(db);
+  const onceOnly = onceOnlyRepositories(db, dialect);
   const dataAccess: Pick<Store['dataAccess'], 'record' | 'forApplication'> = {
     async record(entries: DataAccessEntry[]): Promise<void> {
       if (entries.length === 0) return;
-      await db
-        .insertInto('data_access_log')
-        .values(
-          entries.map((e) => ({
-            requester: e.requester,
-            application_id: e.applicationId,
-            source: e.source,
-            key: e.key,
-            purpose: e.purpose,
-            status: e.status,
-            response_hash: e.responseHash,
-            at: e.at,
-            matter: e.matter ?? null,
-            consent_id: e.consentId ?? null,
-            origin: e.origin ?? null,
-          })),
-        )
-        .execute();
+      await raw.run(
+        `insert into "data_access_log" ("requester", "application_id", "source", "key", "purpose", "status", "response_hash", "at", "matter", "consent_id", "origin") values ${valueRows(entries.length, 11)}`,
+        entries.flatMap((e) => [e.requester, e.applicationId, e.source, e.key, e.purpose, e.status, e.responseHash, e.at, e.matter ?? null, e.consentId ?? null, e.origin ?? null]),
+      );
     },
 
     async forApplication(applicationId: string): Promise<DataAccessEntry[]> {
@@ -554,7 +483,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
     archive: onceOnly.archive,
     figures: onceOnly.figures,
     authoring: authoringStore(db, dialect),
-    eseals: esealRepository(db),
+    eseals: esealRepository(db, dialect),
     followUps: {
       async schedule(rows) {
         if (rows.length === 0) return;

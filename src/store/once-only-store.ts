@@ -2,6 +2,7 @@
  * Repositories of issue 4 (once-only): consents, the applicant's archive, per-filing figures and the queries of
  * the data-access log. Portable SQL for SQLite and PostgreSQL, like ./kysely-store.ts.
  */
+import { rawSql, valueRows } from './raw.js';
 import { withTransaction } from './tx.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ArchiveMaterialsTable, ConsentsTable, Database, DataAccessLogTable } from './schema.js';
@@ -109,22 +110,17 @@ export async function linkFilingConsent(trx: Transaction<Database>, app: NewAppl
   }
 }
 
-export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consents' | 'archive' | 'figures'> & {
+export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['dialect'] = 'sqlite'): Pick<Store, 'consents' | 'archive' | 'figures'> & {
   dataAccessQueries: Pick<Store['dataAccess'], 'forSubject' | 'forMatters'>;
 } {
+  const raw = rawSql(db, dialect);
   const consents: Store['consents'] = {
     async active(subject, matter, at) {
-      const row = await db
-        .selectFrom('consents')
-        .selectAll()
-        .where('subject', '=', subject)
-        .where('matter', '=', matter)
-        .where('ended_at', 'is', null)
-        .where('expires_at', '>', at)
-        .orderBy('granted_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row === undefined ? null : toConsent(row);
+      const rows = await raw.rows<Selectable<ConsentsTable>>(
+        `select * from "consents" where "subject" = ? and "matter" = ? and "ended_at" is null and "expires_at" > ? order by "granted_at" desc limit 1`,
+        [subject, matter, at],
+      );
+      return rows[0] === undefined ? null : toConsent(rows[0]);
     },
     async latest(subject, matter) {
       const row = await db
@@ -190,7 +186,10 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
       return { created: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0, item: toArchive(row) };
     },
     async list(subject) {
-      const rows = await db.selectFrom('archive_materials').select(ARCHIVE_COLUMNS).where('subject', '=', subject).orderBy('uploaded_at', 'desc').orderBy('id').execute();
+      const rows = await raw.rows<ArchiveSelection>(
+        `select ${ARCHIVE_COLUMNS.map((c) => `"${c}"`).join(', ')} from "archive_materials" where "subject" = ? order by "uploaded_at" desc, "id"`,
+        [subject],
+      );
       return rows.map(toArchive);
     },
     async get(id) {
@@ -214,50 +213,18 @@ export function onceOnlyRepositories(db: Kysely<Database>): Pick<Store, 'consent
     async record(f, materials) {
       // Upserts, not delete + insert: two runs of the same job at once must both succeed (the last one wins).
       await withTransaction(db, async (trx) => {
-        const figures = {
-          matter: f.matter,
-          outcome: f.outcome,
-          created_at: f.createdAt,
-          decided_at: f.decidedAt,
-          decision_ms: f.decisionMs,
-          fields_prefilled: f.fieldsPrefilled,
-          fields_typed: f.fieldsTyped,
-          fields_fallback: f.fieldsFallback,
-          fields_total: f.fieldsTotal,
-          fallout_rules: JSON.stringify(f.falloutRules),
-        };
-        await trx
-          .insertInto('application_figures')
-          .values({ application_id: f.applicationId, ...figures })
-          .onConflict((oc) => oc.column('application_id').doUpdateSet(figures))
-          .execute();
+        const r = trx === db ? raw : rawSql(trx, dialect);
+        await r.run(
+          `insert into "application_figures" ("application_id", "matter", "outcome", "created_at", "decided_at", "decision_ms", "fields_prefilled", "fields_typed", "fields_fallback", "fields_total", "fallout_rules") values ${valueRows(1, 11)}
+           on conflict ("application_id") do update set "matter" = excluded."matter", "outcome" = excluded."outcome", "created_at" = excluded."created_at", "decided_at" = excluded."decided_at", "decision_ms" = excluded."decision_ms", "fields_prefilled" = excluded."fields_prefilled", "fields_typed" = excluded."fields_typed", "fields_fallback" = excluded."fields_fallback", "fields_total" = excluded."fields_total", "fallout_rules" = excluded."fallout_rules"`,
+          [f.applicationId, f.matter, f.outcome, f.createdAt, f.decidedAt, f.decisionMs, f.fieldsPrefilled, f.fieldsTyped, f.fieldsFallback, f.fieldsTotal, JSON.stringify(f.falloutRules)],
+        );
         if (materials.length > 0) {
-          await trx
-            .insertInto('application_materials')
-            .values(
-              materials.map((m) => ({
-                application_id: f.applicationId,
-                material: m.material,
-                matter: f.matter,
-                name: m.name,
-                how: m.how,
-                status: m.status,
-                category: m.category,
-                archive_id: m.archiveId,
-                commitment: m.commitment,
-              })),
-            )
-            .onConflict((oc) =>
-              oc.columns(['application_id', 'material']).doUpdateSet((eb) => ({
-                name: eb.ref('excluded.name'),
-                how: eb.ref('excluded.how'),
-                status: eb.ref('excluded.status'),
-                category: eb.ref('excluded.category'),
-                archive_id: eb.ref('excluded.archive_id'),
-                commitment: eb.ref('excluded.commitment'),
-              })),
-            )
-            .execute();
+          await r.run(
+            `insert into "application_materials" ("application_id", "material", "matter", "name", "how", "status", "category", "archive_id", "commitment") values ${valueRows(materials.length, 9)}
+             on conflict ("application_id", "material") do update set "name" = excluded."name", "how" = excluded."how", "status" = excluded."status", "category" = excluded."category", "archive_id" = excluded."archive_id", "commitment" = excluded."commitment"`,
+            materials.flatMap((m) => [f.applicationId, m.material, f.matter, m.name, m.how, m.status, m.category, m.archiveId, m.commitment]),
+          );
         }
       });
     },

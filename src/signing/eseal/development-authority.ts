@@ -108,7 +108,9 @@ export function createDevelopmentAuthority(opts: DevelopmentAuthorityOptions): D
     },
 
     async enrol(party) {
-      const have = await entry(party.code);
+      // A look-up that found nothing usually came just before: the cache answers for a seal made since, and the
+      // insert below (insert-or-keep) settles a race with another process.
+      const have = cache.get(party.code);
       if (have) return have.seal;
       const { privateKey } = pool.take();
       // JWK, not PKCS#8/SPKI: OpenSSL 3's encoders and decoders cost ~0.1–0.7 ms a key, its JWK path microseconds.
