@@ -147,11 +147,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     if (urls[id]) env[envNameFor(id)] = urls[id];
   }
   // The API first (it migrates and makes the dev keys), then the workers.
-  const api = start('api', ['dist/server.js'], { ...env, LOG_LEVEL: 'info' });
+  const api = start('api', ['dist/server.js'], { ...env, LOG_LEVEL: 'info' }, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.profileDir, 'api')}`] : []);
   await waitFor(api, /api listening/, 120_000);
   const workers: Proc[] = [];
   for (let i = 0; i < o.workers; i++) {
-    const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
+    const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.profileDir, 'worker')}`] : [];
     const w = start(`worker-${i + 1}`, ['dist/worker.js'], { ...env, LOG_LEVEL: 'info' }, prof);
     await waitFor(w, /worker started/, 120_000);
     workers.push(w);

@@ -38,7 +38,12 @@ function area(url: string, fn: string): string {
 }
 
 export function summarizeProfiles(dir: string, top = 15): ProfileSummary | null {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    return null;
+  }
   if (files.length === 0) return null;
   const areas = new Map<string, number>();
   const fns = new Map<string, number>();

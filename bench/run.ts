@@ -127,7 +127,8 @@ async function main(): Promise<void> {
     }
 
     await svc.stop();
-    const prof = profileDir ? summarizeProfiles(profileDir) : null;
+    const prof = profileDir ? summarizeProfiles(path.join(profileDir, 'worker')) : null;
+    const apiProf = profileDir ? summarizeProfiles(path.join(profileDir, 'api')) : null;
 
     // ---- report
     const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -170,8 +171,15 @@ async function main(): Promise<void> {
       for (const a of prof.byArea) console.log(`  ${a.area.padEnd(40)} ${fmt(a.ms / n, 3).padStart(7)} ms/filing`);
       console.log('  top functions (self time):');
       for (const f of prof.byFunction) console.log(`  ${f.fn.slice(0, 70).padEnd(70)} ${fmt(f.ms / n, 3).padStart(7)} ms/filing`);
-      rmSync(profileDir!, { recursive: true, force: true });
     }
+    if (apiProf) {
+      const n = warm.sent + lat.sent + tp.sent + one.sent + (rss?.soak.sent ?? 0) + 1;
+      console.log(`\nAPI CPU PROFILE (--cpu-prof, all phases, ${n} filings received): ${fmt(apiProf.totalMs / n, 2)} ms sampled per filing`);
+      for (const a of apiProf.byArea) console.log(`  ${a.area.padEnd(40)} ${fmt(a.ms / n, 3).padStart(7)} ms/filing`);
+      console.log('  top functions (self time):');
+      for (const f of apiProf.byFunction) console.log(`  ${f.fn.slice(0, 70).padEnd(70)} ${fmt(f.ms / n, 3).padStart(7)} ms/filing`);
+    }
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     console.log('');
     const json = {
       db: args.db,
