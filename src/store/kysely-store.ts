@@ -301,6 +301,9 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         );
         if (inserted > 0) {
           await r.run(`update "certificates" set "status" = 'superseded' where "matter" = ? and "subject_key" = ? and "status" = 'valid' and "id" != ?`, [cert.matter, cert.subjectKey, cert.id]);
+          // The row just written, as written: no read back on the filing's path.
+          const { pdf: _pdf, ...fields } = cert;
+          return { ...fields, status: 'valid' };
         }
         const rows = await r.rows<CertificateSelection>(`select ${CERT_COLS} from "certificates" where "application_id" = ?`, [cert.applicationId]);
         return toCertificate(rows[0]!);

@@ -27,11 +27,14 @@ export function certificateEventData(publicUrl: string, c: CertificateRow) {
 
 /** Emits `certificate.issued` for a certificate; returns how many deliveries exist for it. */
 export async function emitCertificateIssued(deps: EmitDeps, certificateId: string): Promise<number> {
+  // Most filings have no subscriber: ask that first, and read the certificate only when someone listens.
+  const subscribed = await deps.store.webhooks.subscribedTo('certificate.issued');
+  if (subscribed.length === 0) return 0;
   const cert = await deps.store.certificates.get(certificateId);
   if (!cert) return 0;
   if (deps.catalog?.get(cert.matter)?.def.kind === '证明') return 0;
   // A webhook receives what happens after it was registered, not the history.
-  const hooks = (await deps.store.webhooks.subscribedTo('certificate.issued')).filter((h) => h.createdAt <= cert.issuedAt);
+  const hooks = subscribed.filter((h) => h.createdAt <= cert.issuedAt);
   if (hooks.length === 0) return 0;
   const eventId = `certificate.issued/${cert.id}`;
   const payload = JSON.stringify({
