@@ -27,7 +27,7 @@ afterAll(async () => {
 beforeEach(() => standin.setMode('ok'));
 
 const client = (over: { timeoutMs?: number; breakerFailures?: number; breakerOpenMs?: number } = {}) =>
-  createESealClient({ baseUrl: standin.url, timeoutMs: over.timeoutMs ?? 2000, ...over });
+  createESealClient({ baseUrl: standin.url, timeoutMs: over.timeoutMs ?? 10_000 /* generous: CI machines are shared; the timeout case sets its own */, ...over });
 const auth = { applicationId: 'app-1', purpose: '粮食收购企业备案申请表签章' };
 
 describe('e-seal platform client over HTTP', () => {

@@ -212,9 +212,10 @@ describe('production mode, configured (SoftHSM2 token, ES256 key, source URLs, e
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     try {
       const base = `http://127.0.0.1:${port}`;
-      const until = Date.now() + 60_000;
+      // tsx compiles the whole service on a cold start: on a loaded CI machine that alone has taken over a minute.
+      const until = Date.now() + 150_000;
       while (!(await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false))) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`service did not become ready:\n${output}`);
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`service did not become ready (exit code ${child.exitCode}):\n${output}`);
         await new Promise((r) => setTimeout(r, 250));
       }
       const token = await new SignJWT({ role: 'applicant' })
@@ -255,5 +256,5 @@ describe('production mode, configured (SoftHSM2 token, ES256 key, source URLs, e
       const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
       if (code === null) child.kill('SIGKILL');
     }
-  }, 150_000);
+  }, 240_000);
 });
