@@ -5,8 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseHostPorts, type RedisTopology } from './redis.js';
 
 export type SignatureSuite = 'intl' | 'gm';
+
+export type ProcessRole = 'api' | 'worker' | 'all';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -34,8 +37,12 @@ export interface Config {
   databaseUrl: string | null;
   /** SQLite file used when databaseUrl is null. */
   sqlitePath: string;
-  /** null → the launcher starts a local redis-server. */
+  /** REDIS_URL; null with no Sentinel/Cluster either → the launcher starts a local redis-server. */
   redisUrl: string | null;
+  /** Where Redis is: REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES (DESIGN.md §8); null → local. */
+  redis: RedisTopology | null;
+  /** ROLE: what one `npm start` runs — the API, the worker(s) or both (default all). */
+  role: ProcessRole;
   auth: {
     /** HS256 secret (development). Generated into DATA_DIR when unset and no production key is configured. */
     jwtSecret: string | null;
@@ -296,6 +303,36 @@ function sealKeys(env: Env, cwd: string): SealKeysConfig {
   throw new ConfigError('SEAL_BACKEND', `must be dev, file or pkcs11, got "${backend}"`);
 }
 
+/** REDIS_URL | REDIS_SENTINELS + REDIS_SENTINEL_NAME | REDIS_CLUSTER_NODES: exactly one, or none (local redis-server). */
+function redisTopology(env: Env, redisUrl: string | null): RedisTopology | null {
+  const sentinels = str(env, 'REDIS_SENTINELS');
+  const clusterNodes = str(env, 'REDIS_CLUSTER_NODES');
+  const named = [redisUrl === null ? null : 'REDIS_URL', sentinels === null ? null : 'REDIS_SENTINELS', clusterNodes === null ? null : 'REDIS_CLUSTER_NODES'].filter((n) => n !== null);
+  if (named.length > 1) throw new ConfigError(named[1]!, `cannot be set together with ${named[0]!}: name Redis one way (a server, Sentinel or Cluster)`);
+  const hostPorts = (name: string, text: string) => {
+    try {
+      return parseHostPorts(text);
+    } catch (err) {
+      throw new ConfigError(name, (err as Error).message);
+    }
+  };
+  const password = str(env, 'REDIS_PASSWORD');
+  if (sentinels !== null) {
+    const name = str(env, 'REDIS_SENTINEL_NAME');
+    if (name === null) throw new ConfigError('REDIS_SENTINEL_NAME', 'must name the master group the sentinels watch (e.g. mymaster) when REDIS_SENTINELS is set');
+    return { kind: 'sentinel', sentinels: hostPorts('REDIS_SENTINELS', sentinels), name, password, sentinelPassword: str(env, 'REDIS_SENTINEL_PASSWORD') };
+  }
+  if (str(env, 'REDIS_SENTINEL_NAME') !== null) throw new ConfigError('REDIS_SENTINEL_NAME', 'is set but REDIS_SENTINELS is not: list the sentinels as host:port,host:port');
+  if (clusterNodes !== null) return { kind: 'cluster', nodes: hostPorts('REDIS_CLUSTER_NODES', clusterNodes), password };
+  return redisUrl === null ? null : { kind: 'single', url: redisUrl };
+}
+
+function processRole(env: Env): ProcessRole {
+  const v = (str(env, 'ROLE') ?? 'all').toLowerCase();
+  if (v !== 'api' && v !== 'worker' && v !== 'all') throw new ConfigError('ROLE', `must be api, worker or all, got "${v}"`);
+  return v;
+}
+
 /** The environment for child processes of the launcher: this one plus overrides. */
 export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
   return { ...process.env, ...overrides };
@@ -370,6 +407,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl,
     sqlitePath: path.join(dataDir, 'miaopi.sqlite'),
     redisUrl,
+    redis: redisTopology(env, redisUrl),
+    role: processRole(env),
     auth: { jwtSecret, jwksUrl, publicKeyPem, devSignIn },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAuthoring, type Authoring } from './authoring/authoring.js';
 import { seedCatalog } from './authoring/seed.js';
@@ -31,6 +30,7 @@ import { loadBundles, type BundleCatalog } from './bundles/load-bundles.js';
 import { createBundleQueue, bundleQueueName, type BundleQueue } from './bundles/bundle-queue.js';
 import { cardRecord, withIssuedRecords } from './data-sources/issued-records.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
+import { connectRedis, type ConnectOptions, type RedisClient } from './redis.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { createWebhookQueue, webhookQueueName, type WebhookQueue } from './webhooks/webhook-queue.js';
@@ -62,7 +62,7 @@ export interface Deps extends PipelineDeps {
   departments: Party[];
   /** RFC 3161 client when TSA_URL is set (PAdES B-T), else null (B-B). */
   timestamper: Timestamper | null;
-  redis: Redis;
+  redis: RedisClient;
   queue: ApplicationQueue;
   /** Webhook deliveries (issue 8): filled by the worker after issuing, drained by the delivery worker. */
   webhookQueue: WebhookQueue;
@@ -82,9 +82,10 @@ function splitPem(pem: string): string[] {
   return (pem.match(PEM_CERT) ?? []).map((b) => (b.endsWith('\n') ? b : `${b}\n`));
 }
 
-export function redisConnection(url: string): Redis {
-  // BullMQ workers need maxRetriesPerRequest: null so blocking commands survive reconnects.
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+/** A new connection to the configured Redis (single server, Sentinel or Cluster: src/redis.ts). */
+export function redisConnection(config: Pick<Config, 'redis'>, opts: ConnectOptions = {}): RedisClient {
+  if (!config.redis) throw new ConfigError('REDIS_URL', 'is not set: start the service with `npm start` (which starts a local redis-server) or name the Redis to use (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)');
+  return connectRedis(config.redis, opts);
 }
 
 export async function createDeps(config: Readonly<Config>, logger: Logger): Promise<Deps> {
@@ -92,7 +93,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   // Production refuses before anything development-only is made or opened (DESIGN.md §9).
   const refused = productionConfigProblems(config, registry);
   if (refused.length > 0) throw new ProductionRefusal(refused);
-  if (!config.redisUrl) throw new ConfigError('REDIS_URL', 'is not set: start the service with `npm start` (which starts a local redis-server) or name the Redis to use');
+  if (!config.redis) throw new ConfigError('REDIS_URL', 'is not set: start the service with `npm start` (which starts a local redis-server) or name the Redis to use (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)');
   const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
     snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
   });
@@ -175,8 +176,8 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     config.production && config.federation.peers.length === 0 && !(config.federation.nodeKeyPem && config.federation.nodeCertPem)
       ? null
       : await createFederation({ config, store, clock: () => new Date(), logger });
-  const redis = redisConnection(config.redisUrl);
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const redis = redisConnection(config);
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createApplicationQueue(redis, config.queueName);
   const webhookQueue = createWebhookQueue(redis, webhookQueueName(config.queueName), config.webhooks.attempts);
   const bundleQueue = createBundleQueue(redis, bundleQueueName(config.queueName));

@@ -5,14 +5,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnvironment } from './config.js';
+import { childEnvironment, ConfigError } from './config.js';
+import { describeTopology } from './redis.js';
 import { loadCatalog } from './catalog/load-catalog.js';
 import { loadBundles } from './bundles/load-bundles.js';
 import { loadSourceRegistry } from './data-sources/registry.js';
 import { ProductionRefusal, productionConfigProblems, productionKeyProblems } from './production-check.js';
 import { openDepartmentSigners } from './signing/department-signers.js';
 import { ensureDevPki } from './signing/pki.js';
-import { loadConfigOrExit, orExit } from './startup.js';
+import { exitIfStartupError, loadConfigOrExit, orExit } from './startup.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
@@ -41,16 +42,20 @@ await orExit('launcher', async () => {
   await store.close();
 });
 
+// ROLE=api|worker runs next to other processes on a shared Redis: it must be named, never a private local one.
+if (config.role !== 'all' && !config.redis) {
+  exitIfStartupError(new ConfigError('REDIS_URL', `is not set: ROLE=${config.role} shares Redis with the other processes; name it (REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME or REDIS_CLUSTER_NODES)`), 'launcher');
+}
 let redis: LocalRedis | null = null;
-let redisUrl = config.redisUrl;
-if (!redisUrl) {
+const redisEnv: Record<string, string> = {};
+if (!config.redis) {
   redis = await startLocalRedis(config.dataDir);
-  redisUrl = redis.url;
-  logger.info({ redisUrl, dir: path.join(config.dataDir, 'redis') }, 'started local redis-server (AOF on)');
+  redisEnv['REDIS_URL'] = redis.url;
+  logger.info({ redisUrl: redis.url, dir: path.join(config.dataDir, 'redis') }, 'started local redis-server (AOF on)');
 }
 
 const ext = path.extname(fileURLToPath(import.meta.url));
-const env = childEnvironment({ REDIS_URL: redisUrl });
+const env = childEnvironment(redisEnv);
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -82,8 +87,11 @@ async function stop(exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
-run('api', 'server');
-for (let i = 0; i < config.workerProcesses; i++) run(`worker-${i + 1}`, 'worker');
+if (config.role !== 'worker') run('api', 'server');
+if (config.role !== 'api') for (let i = 0; i < config.workerProcesses; i++) run(`worker-${i + 1}`, 'worker');
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGINT', () => void stop(0));
-logger.info({ url: config.publicUrl, workers: config.workerProcesses }, '秒批秒办 service starting');
+logger.info(
+  { url: config.role === 'worker' ? undefined : config.publicUrl, role: config.role, workers: config.role === 'api' ? 0 : config.workerProcesses, redis: config.redis ? describeTopology(config.redis) : 'local' },
+  '秒批秒办 service starting',
+);

@@ -4,12 +4,14 @@
  */
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Deps } from './deps.js';
+import { QUEUE_PREFIX } from './redis.js';
 import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
 import { startBundleRuntime, type BundleRuntime } from './bundles/bundle-runtime.js';
 import { runDueFollowUps } from './pipeline/follow-ups.js';
 import { recheckAwaiting } from './queue/await-recheck.js';
 import { startRelay, type Relay } from './queue/outbox-relay.js';
+import { leaseTtl, passLeases, type PassLeases } from './queue/pass-lease.js';
 import { PermanentFailure, processApplication } from './pipeline/process-application.js';
 import { startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.js';
 import { emitCertificateIssued } from './webhooks/emit.js';
@@ -32,6 +34,8 @@ export interface WorkerRuntime {
   forwarder: Forwarder;
   /** 快递取送: waybill booking and tracking after issuing (issue 16). */
   bookings: BookingLoop;
+  /** The leases of this process's periodic passes. */
+  leases: PassLeases;
   close(): Promise<void>;
 }
 
@@ -42,11 +46,13 @@ export function startWorkerRuntime(
   const log = deps.logger;
   // The development e-seal authority makes new applicants' keys ahead of need, in the thread pool (never in an API process).
   if ('warm' in deps.eseal) void deps.eseal.warm(30_000);
-  const connection = redisConnection(deps.config.redisUrl!);
-  connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
-  const bundleConnection = redisConnection(deps.config.redisUrl!);
-  bundleConnection.on('error', (err) => log.warn({ err: err.message }, 'bundle worker redis connection error'));
-  const bundles = startBundleRuntime(deps, bundleConnection);
+  const connection = redisConnection(deps.config);
+  connection.on('error', (err: Error) => log.warn({ err: err.message }, 'worker redis connection error'));
+  const bundleConnection = redisConnection(deps.config);
+  bundleConnection.on('error', (err: Error) => log.warn({ err: err.message }, 'bundle worker redis connection error'));
+  // Periodic passes run in every worker process, each pass in the one holding its lease (issue 13).
+  const leases = passLeases(deps.store, deps.clock);
+  const bundles = startBundleRuntime(deps, bundleConnection, { leases });
   const worker = new Worker<ApplicationJob>(
     deps.config.queueName,
     async (job) => {
@@ -70,9 +76,9 @@ export function startWorkerRuntime(
         throw err;
       }
     },
-    { connection, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true },
+    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true },
   );
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('error', (err: Error) => log.warn({ err: err.message }, 'worker error'));
   // A job whose worker died mid-job too often is failed by BullMQ's stall checker without running our processor;
   // record it, or the filing would stay `processing` behind a failed job the reconciler cannot replace.
   worker.on('failed', (job, err) => {
@@ -95,24 +101,27 @@ export function startWorkerRuntime(
       log.warn({ applicationId, err: err instanceof Error ? err.message : String(err) }, 'certificate.issued not emitted; the sweeper retries pending deliveries');
     }
   }
-  const hookConnection = redisConnection(deps.config.redisUrl!);
-  hookConnection.on('error', (err) => log.warn({ err: err.message }, 'webhook worker redis connection error'));
+  const hookConnection = redisConnection(deps.config);
+  hookConnection.on('error', (err: Error) => log.warn({ err: err.message }, 'webhook worker redis connection error'));
   const deliveries = startDeliveryWorker(
-    { store: deps.store, webhooks: deps.config.webhooks, clock: deps.clock, log, queue: deps.webhookQueue },
+    { store: deps.store, webhooks: deps.config.webhooks, clock: deps.clock, log, queue: deps.webhookQueue, leases },
     hookConnection,
     webhookQueueName(deps.config.queueName),
   );
-  const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log });
-  const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, ...(opts.relay ?? {}) });
+  const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log, leases });
+  const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, leases, ...(opts.relay ?? {}) });
   // 业务协同: filings waiting only for another department's result are decided again periodically.
   const recheckMs = deps.config.awaitRecheckSeconds * 1000;
   let recheckRunning: Promise<unknown> = Promise.resolve();
   const recheck = setInterval(() => {
-    recheckRunning = recheckAwaiting(
-      { store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log },
-      { minWaitMs: recheckMs, maxWaitMs: deps.config.awaitRecheckMaxSeconds * 1000 },
-    )
-      .then(() => runDueFollowUps(deps))
+    recheckRunning = leases
+      .run('awaited-recheck', leaseTtl(recheckMs), async () => {
+        await recheckAwaiting(
+          { store: deps.store, catalog: deps.catalog, queue: deps.queue, clock: deps.clock, log },
+          { minWaitMs: recheckMs, maxWaitMs: deps.config.awaitRecheckMaxSeconds * 1000 },
+        );
+        await runDueFollowUps(deps);
+      })
       .catch((err: unknown) => log.warn({ err: String(err) }, 'awaited-results / follow-up pass failed; will retry'));
   }, recheckMs);
   recheck.unref();
@@ -149,6 +158,7 @@ export function startWorkerRuntime(
     bundles,
     forwarder,
     bookings,
+    leases,
     async close() {
       await forwarder.stop();
       await bookings.stop();
@@ -163,6 +173,7 @@ export function startWorkerRuntime(
       await deliveries.close();
       hookConnection.disconnect();
       connection.disconnect();
+      await leases.releaseAll();
     },
   };
 }

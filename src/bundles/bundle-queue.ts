@@ -4,7 +4,7 @@
  * swallowed by a step that is already running.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 
 export const ADVANCE_JOB = 'advance-bundle';
 export const BUNDLE_JOB_ATTEMPTS = 8;
@@ -29,9 +29,10 @@ function jobId(bundleId: string, why: string): string {
   return `advance.${bundleId}.${why}`.replace(/:/g, '_');
 }
 
-export function createBundleQueue(connection: Redis, name: string): BundleQueue {
+export function createBundleQueue(connection: RedisClient, name: string): BundleQueue {
   const queue = new Queue<BundleJob>(name, {
     connection,
+    prefix: QUEUE_PREFIX,
     defaultJobOptions: {
       attempts: BUNDLE_JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: 500 },

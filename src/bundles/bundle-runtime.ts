@@ -5,7 +5,8 @@
  * Like the outbox relay it runs in every worker process; job ids and idempotent steps make that safe.
  */
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
+import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
 import type { Deps } from '../deps.js';
 import { PermanentFailure } from '../errors.js';
 import { emitBundleEvent } from '../webhooks/bundle-events.js';
@@ -41,7 +42,7 @@ export function advanceDeps(deps: Deps): AdvanceDeps {
   };
 }
 
-export function startBundleRuntime(deps: Deps, connection: Redis, opts: { concurrency?: number } = {}): BundleRuntime {
+export function startBundleRuntime(deps: Deps, connection: RedisClient, opts: { concurrency?: number; leases?: PassLeases } = {}): BundleRuntime {
   const log = deps.logger;
   const steps = advanceDeps(deps);
   const worker = new Worker<BundleJob>(
@@ -58,7 +59,7 @@ export function startBundleRuntime(deps: Deps, connection: Redis, opts: { concur
         throw err;
       }
     },
-    { connection, concurrency: opts.concurrency ?? 2, autorun: true },
+    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? 2, autorun: true },
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'bundle worker error'));
 
@@ -73,7 +74,7 @@ export function startBundleRuntime(deps: Deps, connection: Redis, opts: { concur
   }
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = sweepOnce().catch((err: unknown) => log.warn({ err: String(err) }, 'bundle sweep failed; will retry'));
+    running = (opts.leases ? opts.leases.run('bundle-sweep', leaseTtl(sweepMs), sweepOnce) : sweepOnce()).catch((err: unknown) => log.warn({ err: String(err) }, 'bundle sweep failed; will retry'));
   }, sweepMs);
   timer.unref();
 

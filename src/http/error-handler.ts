@@ -17,7 +17,36 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 const UNAVAILABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL',
   '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006',
+  // Issue 13: PostgreSQL restarting or failing over, Redis away or failing over, a host not reachable.
+  '08001', '08004', '08007', '57P05', '53100', '25006', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
 ]);
+
+/** Faults that carry no code: node-postgres losing its connection, ioredis giving up or reaching a replica. */
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /Client has encountered a connection error/,
+  /Connection is closed\.?$/,
+  /^READONLY /,
+  /^LOADING /,
+  /^CLUSTERDOWN /,
+  /^TRYAGAIN /,
+  /All sentinels are unreachable/,
+  /Failed to refresh slots cache/,
+  /Reached the max retries per request limit/,
+  /Stream isn't writeable/,
+];
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+
+/** True when `err` (or what it wraps) says PostgreSQL, SQLite's lock or Redis is away, not that the request is wrong. */
+export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 4) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) return true;
+  if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_MESSAGES.some((re) => re.test(err.message))) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isDependencyUnavailable(e, depth + 1))) return true;
+  return isDependencyUnavailable(err.cause, depth + 1);
+}
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & Partial<AppError>, request, reply) => {
@@ -39,8 +68,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       const code = mapped ?? 'REQUEST_MALFORMED_JSON';
       return reply.status(ERRORS[code].status).send({ code, message: ERRORS[code].message, requestId });
     }
-    if (err.code && UNAVAILABLE.has(err.code)) {
-      request.log.warn({ code: err.code }, 'dependency unavailable');
+    if (isDependencyUnavailable(err)) {
+      request.log.warn({ code: err.code, err: err.message.slice(0, 200) }, 'dependency unavailable');
       return reply
         .status(503)
         .header('retry-after', '5')

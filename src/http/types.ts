@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
@@ -21,7 +21,7 @@ export interface HttpDeps {
   store: Store;
   catalog: Catalog;
   queue: Pick<ApplicationQueue, 'enqueue'>;
-  redis: Pick<Redis, 'ping'>;
+  redis: Pick<RedisClient, 'ping'>;
   rootsPem: string;
   verifyToken: TokenVerifier;
   metrics: Metrics;

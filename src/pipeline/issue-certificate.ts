@@ -98,7 +98,8 @@ export async function makeCertificate(
   ]);
   const issuedOn = chinaDay(at);
   const year = issuedOn.slice(0, 4);
-  const serial = await deps.store.certificates.nextSerial(`${def.code}:${year}`);
+  // Claimed once per filing: a retry after a crash, or a second worker on the same filing, gets the same number.
+  const serial = await deps.store.certificates.claimSerial(`${def.code}:${year}`, app.id, at.toISOString());
   const serialText = String(serial).padStart(6, '0');
   const number = `${out.numberPrefix}〔${year}〕${serialText}号`;
   const licenseId = makeLicenseId({

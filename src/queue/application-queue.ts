@@ -3,7 +3,7 @@
  * data (DESIGN.md §2). The job id is the application id, so enqueueing twice is a no-op while the job exists.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 
 export const JOB_NAME = 'process-application';
 export const JOB_ATTEMPTS = 8;
@@ -18,9 +18,10 @@ export interface ApplicationQueue {
   close(): Promise<void>;
 }
 
-export function createApplicationQueue(connection: Redis, name: string): ApplicationQueue {
+export function createApplicationQueue(connection: RedisClient, name: string): ApplicationQueue {
   const queue = new Queue<ApplicationJob>(name, {
     connection,
+    prefix: QUEUE_PREFIX,
     defaultJobOptions: {
       attempts: JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: 500 },

@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store/types.js';
 import type { ApplicationQueue } from './application-queue.js';
+import { leaseTtl, type PassLeases } from './pass-lease.js';
 
 export interface RelayOptions {
   store: Pick<Store, 'outbox' | 'applications'>;
@@ -17,6 +18,8 @@ export interface RelayOptions {
   staleAfterMs?: number;
   /** Outbox rows younger than this are left to the API's own enqueue (default 2 s). */
   relayGraceMs?: number;
+  /** With many worker processes: each pass runs in the one holding its lease (src/queue/pass-lease.ts). */
+  leases?: PassLeases;
 }
 
 export interface Relay {
@@ -61,9 +64,10 @@ export function startRelay(opts: RelayOptions, autoStart = true): Relay {
 
   const timers: NodeJS.Timeout[] = [];
   const loop = (fn: () => Promise<number>, every: number, what: string) => {
+    const pass = opts.leases ? () => opts.leases!.run(what.replace(/ /g, '-'), leaseTtl(every), fn) : fn;
     const tick = () => {
       if (stopped) return;
-      running = fn()
+      running = pass()
         .catch((err: unknown) => opts.log.warn({ err }, `${what} pass failed; will retry`))
         .finally(() => {
           if (!stopped) timers.push(setTimeout(tick, every));

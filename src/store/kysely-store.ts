@@ -10,6 +10,7 @@ import { esealRepository } from './eseal-store.js';
 import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import { federationRepository } from './federation-store.js';
+import { leaseRepository } from './lease-store.js';
 import { deliveryRepository, linkDelivery, proofConsentRepository, withoutUploads } from './scene-store.js';
 import type {
   ApplicationRow,
@@ -360,6 +361,21 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       );
       return Number(rows[0]!.value);
     },
+
+    claimSerial(name: string, claimant: string, at: string): Promise<number> {
+      return withTransaction(db, async (trx) => {
+        const t = rawSql(trx, dialect);
+        // Lock the counter row first (an upsert that changes nothing): claims of one counter then run one after
+        // another, and the check below sees a claim another transaction committed while we waited.
+        await t.run(`insert into "serials" ("name", "value") values (?, 0) on conflict ("name") do update set "value" = "serials"."value"`, [name]);
+        const held = await t.rows<{ value: number | string }>(`select "value" from "serial_claims" where "name" = ? and "claimant" = ?`, [name, claimant]);
+        if (held[0] !== undefined) return Number(held[0].value);
+        const next = await t.rows<{ value: number | string }>(`update "serials" set "value" = "value" + 1 where "name" = ? returning "value"`, [name]);
+        const value = Number(next[0]!.value);
+        await t.run(`insert into "serial_claims" ("name", "value", "claimant", "claimed_at") values (?, ?, ?, ?)`, [name, value, claimant, at]);
+        return value;
+      });
+    },
   };
 
   const revocationColumns = [
@@ -476,6 +492,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
 
   return {
     dialect,
+    leases: leaseRepository(db, dialect),
     applications,
     outbox,
     documents,

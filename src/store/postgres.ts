@@ -19,7 +19,7 @@ export function parsePostgresUrl(url: string, schemaOption?: string | null): { c
  * unqualified table names land there (tests isolate in their own schema this way).
  */
 export function postgresDialect(connectionString: string, schema: string | null, onPoolError: (err: Error) => void): PostgresDialect {
-  const pool = new pg.Pool({ connectionString, max: 10 });
+  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
   pool.on('error', onPoolError);
   return new PostgresDialect({

@@ -405,4 +405,19 @@ export interface Database {
   federation_inbound: FederationInboundTable;
   proof_consents: ProofConsentsTable;
   deliveries: DeliveriesTable;
+  leases: LeasesTable;
+  serial_claims: SerialClaimsTable;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  until: string;
+}
+
+export interface SerialClaimsTable {
+  name: string;
+  value: number | string;
+  claimant: string;
+  claimed_at: string;
 }

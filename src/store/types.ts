@@ -475,6 +475,15 @@ export interface BundleStore {
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Named leases for periodic passes that one process at a time should run (issue 13). */
+  leases: {
+    /** Takes the lease `name` for `holder` until `at + ttlMs` when free, expired or already held by `holder`. */
+    acquire(name: string, holder: string, at: string, ttlMs: number): Promise<boolean>;
+    /** Gives the lease up (only if `holder` has it), so another process need not wait for it to expire. */
+    release(name: string, holder: string): Promise<void>;
+    /** Who holds the lease at `at`, or null. */
+    holder(name: string, at: string): Promise<string | null>;
+  };
   applications: {
     /** Application row + outbox row (+ idempotency row when a key is given) in one transaction. */
     create(app: NewApplication): Promise<CreateResult>;
@@ -514,6 +523,11 @@ export interface Store {
     findValid(matter: string, subjectKey: string): Promise<CertificateRow | null>;
     /** Atomically increments and returns a named counter (certificate serial numbers). */
     nextSerial(name: string): Promise<number>;
+    /**
+     * The number of counter `name` that `claimant` (a filing) holds: claimed in one transaction with the counter the
+     * first time, the same number on every later call. Concurrent claims never share or skip a number.
+     */
+    claimSerial(name: string, claimant: string, at: string): Promise<number>;
     /** The certificate whose stored file has this sha256 (hex), if any. */
     bySha256(sha256: string): Promise<CertificateRow | null>;
     /** One page of certificates matching the filter, oldest first (keyset pagination). */

@@ -5,7 +5,8 @@
  * reach Redis).
  */
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
+import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { postEvent } from './post-event.js';
@@ -69,8 +70,8 @@ export interface DeliveryWorker {
 }
 
 export function startDeliveryWorker(
-  deps: DeliveryDeps & { queue: Pick<WebhookQueue, 'enqueue'> },
-  connection: Redis,
+  deps: DeliveryDeps & { queue: Pick<WebhookQueue, 'enqueue'>; leases?: PassLeases },
+  connection: RedisClient,
   queueName: string,
   opts: { concurrency?: number; sweepIntervalMs?: number; sweepAfterMs?: number } = {},
 ): DeliveryWorker {
@@ -83,6 +84,7 @@ export function startDeliveryWorker(
     },
     {
       connection,
+      prefix: QUEUE_PREFIX,
       concurrency: opts.concurrency ?? 8,
       autorun: true,
       settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, deps.webhooks.retryBaseMs) },
@@ -101,7 +103,7 @@ export function startDeliveryWorker(
   let timer: NodeJS.Timeout | null = null;
   const tick = () => {
     if (stopped) return;
-    running = sweepOnce()
+    running = (deps.leases ? deps.leases.run('webhook-sweep', leaseTtl(opts.sweepIntervalMs ?? 30_000), sweepOnce) : sweepOnce())
       .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'webhook sweep failed; will retry'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, opts.sweepIntervalMs ?? 30_000);

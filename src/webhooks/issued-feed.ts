@@ -6,12 +6,15 @@
  * PDF is signed, so rows can land out of order) and remembers what it emitted within the window.
  */
 import type { Store } from '../store/types.js';
+import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
 
 export interface IssuedFeedDeps {
   store: Pick<Store, 'certificates'>;
   emit(certificateId: string): Promise<unknown>;
   clock: () => Date;
   log: { warn(obj: object, msg: string): void };
+  /** With many worker processes, one polls at a time (src/queue/pass-lease.ts). */
+  leases?: PassLeases;
 }
 
 export interface IssuedFeed {
@@ -49,7 +52,7 @@ export function startIssuedFeed(deps: IssuedFeedDeps, opts: { intervalMs?: numbe
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     if (stopped) return;
-    running = pollOnce()
+    running = (deps.leases ? deps.leases.run('issued-feed', leaseTtl(intervalMs), pollOnce) : pollOnce())
       .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'issued-certificate feed poll failed; will retry'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);

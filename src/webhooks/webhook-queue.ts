@@ -4,7 +4,7 @@
  * from WEBHOOK_RETRY_BASE_MS (1 s → 4 s → 16 s → … capped at 6 h).
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 
 export const DELIVERY_JOB = 'deliver-webhook';
 const MAX_DELAY_MS = 6 * 3600_000;
@@ -28,9 +28,10 @@ export function retryDelayMs(attemptsMade: number, baseMs: number): number {
   return Math.min(baseMs * 4 ** Math.max(0, attemptsMade - 1), MAX_DELAY_MS);
 }
 
-export function createWebhookQueue(connection: Redis, name: string, attempts: number): WebhookQueue {
+export function createWebhookQueue(connection: RedisClient, name: string, attempts: number): WebhookQueue {
   const queue = new Queue<WebhookJob>(name, {
     connection,
+    prefix: QUEUE_PREFIX,
     defaultJobOptions: {
       attempts,
       backoff: { type: 'webhook' },

@@ -15,6 +15,7 @@ import { SignJWT } from 'jose';
 import { freePort, startLocalRedis, type LocalRedis } from '../../src/local-redis.js';
 import { envNameFor } from '../../src/data-sources/registry.js';
 import { createStore } from '../../src/store/index.js';
+import { QUEUE_PREFIX } from '../../src/redis.js';
 import type { ApplicationStatus } from '../../src/domain/types.js';
 import type { ApplicationRow, Store } from '../../src/store/types.js';
 import { testBackends, type TestDatabase } from './databases.js';
@@ -153,13 +154,23 @@ export interface TcpProxy {
   readonly port: number;
   freeze(): void;
   thaw(): void;
+  /** The peer goes away: open connections are reset and new ones are closed at once (a restarting server). */
+  cut(): void;
+  /** Connections are forwarded again after `cut()`. */
+  restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let frozen = false;
+  let cut = false;
   const server = createServer((client) => {
+    if (cut) {
+      client.on('error', () => undefined);
+      client.destroy();
+      return;
+    }
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -184,6 +195,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     thaw: () => {
       frozen = false;
+    },
+    cut: () => {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      cut = false;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -265,7 +283,7 @@ export async function startFaultBed(opts: FaultBedOptions): Promise<FaultBed> {
   if (existsSync(SHARED_CERTS_DIR)) cpSync(SHARED_CERTS_DIR, certsDir, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   queueConnection.on('error', () => undefined);
-  const queue = new Queue(queueName, { connection: queueConnection });
+  const queue = new Queue(queueName, { connection: queueConnection, prefix: QUEUE_PREFIX });
   queue.on('error', () => undefined);
   const children = new Set<ServiceProcess>();
   const eventSubscribers: QueueEvents[] = [];
@@ -346,7 +364,7 @@ export async function startFaultBed(opts: FaultBedOptions): Promise<FaultBed> {
     async queueEvents() {
       const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
       connection.on('error', () => undefined);
-      const events = new QueueEvents(queueName, { connection });
+      const events = new QueueEvents(queueName, { connection, prefix: QUEUE_PREFIX });
       events.on('error', () => undefined);
       await events.waitUntilReady();
       eventSubscribers.push(events);

@@ -12,6 +12,7 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const [db, redis] = await Promise.allSettled([timeout(deps.store.ping()), timeout(deps.redis.ping())]);
     const checks = { database: db.status === 'fulfilled' ? 'ok' : 'down', redis: redis.status === 'fulfilled' ? 'ok' : 'down' };
     const ready = checks.database === 'ok' && checks.redis === 'ok';
+    if (!ready) void reply.header('retry-after', '5');
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
 

@@ -59,6 +59,7 @@ describe('a character no font has', () => {
       certificates: {
         byApplication: () => Promise.resolve(null),
         nextSerial: () => Promise.resolve(++serials),
+        claimSerial: () => Promise.resolve(++serials),
         insert: () => Promise.reject(new Error('must not insert')),
       },
     } as unknown as Pick<Store, 'certificates'>;
