@@ -272,7 +272,7 @@ export function createAuthoring(deps: AuthoringDeps) {
       const { fields, withFields, holder, subjectKey } = certificateInputs(matter, app.receipt.facts, app.answers, app.form);
       let cert;
       try {
-        cert = await issueCertificate(deps.issue, matter, app, holder, subjectKey, withFields, fields, deps.clock());
+        cert = await issueCertificate(deps.issue, matter, app, holder, subjectKey, withFields, fields, deps.clock(), 'manual');
       } catch (err) {
         await store.authoring.releaseManualDecision(applicationId, 'APPROVE');
         if (err instanceof PermanentFailure && err.code) throw new AppError(err.code);

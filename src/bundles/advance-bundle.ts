@@ -36,6 +36,8 @@ export interface AdvanceDeps {
   clock: () => Date;
   /** Reconciler schedule for an open bundle: first check after baseMs, doubling per check up to maxMs. */
   recheck: { baseMs: number; maxMs: number };
+  /** Prefix of the members' 申请编号 (the node city's abbreviation); default 沈. */
+  numberPrefix?: string;
 }
 
 export type AdvanceResult =
@@ -79,6 +81,7 @@ export async function advanceBundle(deps: AdvanceDeps, bundleId: string): Promis
         consent: row.consent,
         bodyHash: createHash('sha256').update(canonicalJson({ bundle: bundleId, matter, answers, form: row.form })).digest('hex'),
         createdAt: now.toISOString(),
+        ...(deps.numberPrefix !== undefined ? { numberPrefix: deps.numberPrefix } : {}),
       },
       form: form ? { sha256: form.sha256, bytes: form.bytes, createdAt: form.createdAt } : null,
       consentId: consent?.id ?? null,

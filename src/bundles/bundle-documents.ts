@@ -131,6 +131,7 @@ export async function makeBundleForm(
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     decidedAt: null,
+    number: null,
   };
   const holder = signerParty(row, lookups.top, matter);
   const signLog: ESealSignEntry[] = [];

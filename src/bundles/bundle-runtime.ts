@@ -4,6 +4,7 @@
  * sweep that finds what no job announced — a person's manual decision in the API, a lost job, a due re-check.
  * Like the outbox relay it runs in every worker process; job ids and idempotent steps make that safe.
  */
+import { applicationNumberPrefix } from '../domain/application-number.js';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
@@ -38,6 +39,7 @@ export function advanceDeps(deps: Deps): AdvanceDeps {
     queue: deps.queue,
     emit: (e) => emitBundleEvent({ store: deps.store, webhookQueue: deps.webhookQueue, publicUrl: deps.publicUrl, clock: deps.clock, newId: deps.newId }, e),
     clock: deps.clock,
+    numberPrefix: applicationNumberPrefix(deps.config.federation.cityCode),
     recheck: { baseMs: deps.config.bundles.recheckSeconds * 1000, maxMs: deps.config.bundles.recheckMaxSeconds * 1000 },
   };
 }

@@ -98,7 +98,7 @@ export interface FieldDef {
   from?: string;
   /** The material (材料) this field belongs to: the 材料 → 字段 level of the graph. */
   material?: string;
-  format?: 'region' | 'list' | 'facilities' | 'members';
+  format?: 'region' | 'list' | 'facilities' | 'members' | 'grade';
   /** Personal data: masked where the reader is not entitled to it. */
   personal?: boolean;
 }
@@ -196,8 +196,8 @@ export interface MatterDef {
       title: string;
       numberPrefix: string;
       licenseTypeCode: string;
-      /** Validity in days from issue; null = 长期. */
-      validity: number | null;
+      /** Validity in days from issue, or `{years: N}` calendar years (to the day before the same date N years on); null = 长期. */
+      validity: number | { years: number } | null;
       lines: OutputLine[];
       note?: string;
     };

@@ -11,22 +11,53 @@ export const BLACK: Rgb = [0, 0, 0];
 const NO_LINE_START = new Set([...'，。、；：？！）》」』】〕〉”’,.;:?!)]}%…—～·']);
 
 /**
- * Splits `text` into lines no wider than `maxWidth` at `size`, breaking between any two characters (CJK has no
- * spaces) and honouring '\n'. Runs in O(n).
+ * Pieces that must not be split across lines: a Chinese date (2030年12月31日), an ISO date, and runs of Latin
+ * letters and digits (numbers, codes, 沈2026120400017's digits). Anything else breaks between any two characters.
+ */
+const KEEP_TOGETHER = /\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}|[0-9A-Za-z][0-9A-Za-z.,:_%/-]*[0-9A-Za-z%]|[\s\S]/gu;
+
+/**
+ * Splits `text` into lines no wider than `maxWidth` at `size`, breaking between any two CJK characters (CJK has
+ * no spaces) and honouring '\n', but never inside a number, code or date (a piece wider than a whole line, such as
+ * a long URL, is still broken by character). Runs in O(n).
  */
 export function wrapText(text: string, maxWidth: number, size: number, font: LoadedFont): string[] {
   const lines: string[] = [];
+  const widthOf = (piece: string): number => {
+    let w = 0;
+    for (const ch of piece) w += font.advance(ch.codePointAt(0) as number) * size;
+    return w;
+  };
   for (const para of text.split('\n')) {
     let line = '';
     let width = 0;
-    for (const ch of para) {
-      const w = font.advance(ch.codePointAt(0) as number) * size;
+    const pushChar = (ch: string, w: number): void => {
       if (width + w > maxWidth && line !== '' && !NO_LINE_START.has(ch)) {
         lines.push(line);
         line = '';
         width = 0;
       }
       line += ch;
+      width += w;
+    };
+    for (const piece of para.match(KEEP_TOGETHER) ?? []) {
+      const first = piece[0] as string;
+      const w = piece.length === 1 ? font.advance(first.codePointAt(0) as number) * size : widthOf(piece);
+      if (piece.length === 1 || [...piece].length === 1) {
+        pushChar(piece, w);
+        continue;
+      }
+      if (w > maxWidth) {
+        // Longer than a line on its own (a URL): break it by character.
+        for (const ch of piece) pushChar(ch, font.advance(ch.codePointAt(0) as number) * size);
+        continue;
+      }
+      if (width + w > maxWidth && line !== '') {
+        lines.push(line);
+        line = '';
+        width = 0;
+      }
+      line += piece;
       width += w;
     }
     lines.push(line);
@@ -54,9 +85,32 @@ export function drawCentered(page: Canvas, text: string, cx: number, o: Omit<Tex
   drawLine(page, text, { ...o, x: cx - o.font.widthOf(text, o.size) / 2 });
 }
 
-/** `2024-05-01` → `2024年05月01日`; throws on anything that is not a YYYY-MM-DD date. */
+/** `2024-05-01` → `2024年5月1日` (how Chinese official documents print dates); throws on anything not YYYY-MM-DD. */
 export function formatChineseDate(iso: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   if (!m) throw new RangeError(`date ${JSON.stringify(iso)} is not YYYY-MM-DD`);
-  return `${m[1]}年${m[2]}月${m[3]}日`;
+  return `${m[1]}年${Number(m[2])}月${Number(m[3])}日`;
+}
+
+/** The Beijing (UTC+8) calendar day of an instant, YYYY-MM-DD, whatever the server's zone. */
+export function beijingDate(at: Date | string): string {
+  const t = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(t)) throw new RangeError(`not a time: ${JSON.stringify(at)}`);
+  return new Date(t + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** An instant as printed on a document: `2026年12月4日 22:24` in Beijing time. */
+export function formatBeijingDateTime(at: Date | string): string {
+  const t = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(t)) throw new RangeError(`not a time: ${JSON.stringify(at)}`);
+  const b = new Date(t + 8 * 3600_000).toISOString();
+  return `${formatChineseDate(b.slice(0, 10))} ${b.slice(11, 16)}`;
+}
+
+const GRADES = ['', '一级', '二级', '三级', '四级'] as const;
+
+/** 残疾等级 as printed: 3 → 三级 (1–4; GB/T 26341); anything else is printed as given. */
+export function formatGrade(v: unknown): string {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[1-4]$/.test(v) ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 4 ? GRADES[n]! : typeof v === 'string' || typeof v === 'number' ? String(v) : '';
 }

@@ -25,6 +25,10 @@ export interface CertificateContent {
   /** Label/value lines printed in order (the filing's key data). Values may be long and wrap. */
   lines: Array<{ label: string; value: string }>;
   issuedOn: string; // YYYY-MM-DD
+  /** How the decision was made: `rules` → 由系统依法自动核发, `manual` → 经审查核发. Default `rules`. */
+  decidedBy?: 'rules' | 'manual';
+  /** 申请编号 of the filing (沈2026120400017), printed under the certificate number. */
+  applicationNumber?: string;
   validUntil: string | null; // YYYY-MM-DD, null = 长期
   /** Full URL encoded in the QR code and printed below it. */
   verifyUrl: string;
@@ -39,7 +43,12 @@ export interface FormContent {
   /** e.g. 粮食收购企业备案表 */
   title: string;
   applicant: Party;
+  /** A person signs with a personal e-signature (公民身份号码, no seal); an organisation seals (统一社会信用代码). */
+  applicantKind?: 'person' | 'organisation';
+  /** When the filing was made (ISO instant): printed as a Beijing date and time. */
   submittedAt: string;
+  /** 申请编号, printed in the header and the footer of every page. */
+  applicationNumber?: string;
   /** Rows printed in order; `prefilled` rows are marked as taken from shared data (免填) with their source name. */
   rows: Array<{ label: string; value: string; prefilled?: { sourceName: string } }>;
   /** Statements printed at the end (consent, seal authorisation, commitments). */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
 import { renderForm } from '../documents/pdf/certificate-pdf.js';
+import { formatChineseDate } from '../documents/layout.js';
 import { reserveFor, signPdf } from '../signing/sign-pdf.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
@@ -42,7 +43,7 @@ export async function generateForm(
     ...(plans
       ? plans.flatMap((p) => [
           ...(p.status === 'commitment' && p.commitment ? [`告知承诺（${p.name}）：${p.commitment}`] : []),
-          ...(p.status === 'reused' ? [`材料复用（${p.name}）：调取申请人档案材料${p.validUntil ? `，有效期至 ${p.validUntil}` : ''}。`] : []),
+          ...(p.status === 'reused' ? [`材料复用（${p.name}）：调取申请人档案材料${p.validUntil ? `，有效期至${/^\d{4}-\d{2}-\d{2}$/.test(p.validUntil) ? formatChineseDate(p.validUntil) : p.validUntil}` : ''}。`] : []),
         ])
       : materials.filter((m) => m.commitment).map((m) => `告知承诺（${m.name}）：${m.commitment}`)),
   ];
@@ -52,7 +53,7 @@ export async function generateForm(
     ...(f.prefilledFrom ? { prefilled: { sourceName: deps.sourceNames.get(f.prefilledFrom) ?? f.prefilledFrom } } : {}),
   }));
   const unsigned = await renderForm(
-    { title: def.output.form.title, applicant, submittedAt: app.createdAt, rows, statements },
+    { title: def.output.form.title, applicant, applicantKind: kind, submittedAt: app.createdAt, ...(app.number ? { applicationNumber: app.number } : {}), rows, statements },
     {
       signerName: applicant.name,
       reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`,

@@ -14,6 +14,7 @@ import type { CertificateContent, Party } from '../documents/types.js';
 import type { Signer, Timestamper } from '../signing/types.js';
 import type { ApplicationRow, CertificateRow, NewCertificate, Store } from '../store/types.js';
 import { outputLine, type FieldValue } from './prefill-fields.js';
+import { isValidIdNumber } from '../domain/identifiers.js';
 
 export interface IssueDeps {
   store: Pick<Store, 'certificates'>;
@@ -37,6 +38,19 @@ function addDays(day: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/**
+ * Last day of a validity: `{years: N}` runs to the day before the same date N years on (2026-12-04 + 10 年 →
+ * 2036-12-03; a 2月29日 start ends on 2月28日); a number counts days.
+ */
+export function validUntilOf(issuedOn: string, validity: number | { years: number }): string {
+  if (typeof validity === 'number') return addDays(issuedOn, validity);
+  const [y, m, d] = issuedOn.split('-').map(Number) as [number, number, number];
+  // Same month and day N years on (29 Feb → 1 Mar when that year has none), minus one day.
+  const end = new Date(Date.UTC(y + validity.years, m - 1, d));
+  end.setUTCDate(end.getUTCDate() - 1);
+  return end.toISOString().slice(0, 10);
+}
+
 /** Shanghai calendar day: certificates are dated in China Standard Time whatever the server's zone. */
 export function chinaDay(at: Date): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
@@ -57,10 +71,12 @@ export async function issueCertificate(
   base: Record<string, unknown>,
   fields: FieldValue[],
   at: Date,
+  /** How the decision was made: `manual` prints 经审查核发 instead of 由系统依法自动核发. */
+  decidedBy: 'rules' | 'manual' = 'rules',
 ): Promise<CertificateRow> {
   const existing = await deps.store.certificates.byApplication(app.id);
   if (existing) return existing;
-  return recordCertificate(deps, await makeCertificate(deps, matter, app, holder, subjectKey, base, fields, at));
+  return recordCertificate(deps, await makeCertificate(deps, matter, app, holder, subjectKey, base, fields, at, decidedBy));
 }
 
 /** Inserts a made certificate (one per filing: a second insert returns the first) and runs the issue hook. */
@@ -84,11 +100,14 @@ export async function makeCertificate(
   base: Record<string, unknown>,
   fields: FieldValue[],
   at: Date,
+  decidedBy: 'rules' | 'manual' = 'rules',
 ): Promise<MadeCertificate> {
   const def = matter.def;
   const out = def.output.certificate;
   const issuer: Party = { name: def.department.name, code: def.department.code };
-  const lines = out.lines.map((l) => outputLine(l, base, fields));
+  // The holder's name and code are printed once, under their own labels: lines repeating them are left out.
+  const lines = out.lines.map((l) => outputLine(l, base, fields)).filter((l) => l.value !== holder.name && l.value !== holder.code);
+  const person = /^\d{17}[\dXx]$/.test(holder.code) && isValidIdNumber(holder.code, '9999-12-31');
   if (out.note) lines.push({ label: '说明', value: out.note });
   assertPrintable([
     { where: '持证主体 holder', text: holder.name },
@@ -110,16 +129,19 @@ export async function makeCertificate(
   });
   const id = deps.newId();
   const verifyCode = randomBytes(12).toString('base64url');
-  const validUntil = out.validity === null ? null : addDays(issuedOn, out.validity);
+  const validUntil = out.validity === null ? null : validUntilOf(issuedOn, out.validity);
 
   const content: CertificateContent = {
     title: out.title,
     number,
     licenseId,
     holder,
+    holderCodeLabel: person ? '公民身份号码' : '统一社会信用代码',
     issuer,
     lines,
     issuedOn,
+    decidedBy,
+    ...(app.number ? { applicationNumber: app.number } : {}),
     validUntil,
     verifyUrl: verifyUrl(deps.publicUrl, id, verifyCode),
     registerId: id,

@@ -7,6 +7,7 @@ import type { FieldDef, OutputLine } from '../catalog/types.js';
 import { sourcedValue } from './fill-form.js';
 import { getPath } from '../domain/paths.js';
 import { regionLabel } from '../domain/regions.js';
+import { formatChineseDate, formatGrade } from '../documents/layout.js';
 import type { LookupFact } from './evaluate-rules.js';
 
 export interface FieldValue {
@@ -43,6 +44,7 @@ export function printable(v: unknown): string {
 export function formatValue(value: unknown, format: FieldDef['format'] | undefined): string {
   if (value === undefined || value === null || value === '') return '—';
   if (format === 'region' && typeof value === 'string') return regionLabel(value);
+  if (format === 'grade') return formatGrade(value);
   if (format === 'list' && Array.isArray(value)) return value.map(printable).join('、');
   if (format === 'facilities' && Array.isArray(value)) {
     return value
@@ -50,7 +52,7 @@ export function formatValue(value: unknown, format: FieldDef['format'] | undefin
         const tenure =
           f.ownership === '自有'
             ? `自有，不动产权证号 ${printable(f.realEstateCertNo) || '—'}`
-            : `租赁，租期至 ${printable(f.leaseEndsOn) || '—'}`;
+            : `租赁，租期至${formatValue(f.leaseEndsOn, undefined)}`;
         return `${i + 1}. ${printable(f.address)}，仓容 ${printable(f.capacityTonnes)} 吨，${tenure}`;
       })
       .join('；');
@@ -60,6 +62,8 @@ export function formatValue(value: unknown, format: FieldDef['format'] | undefin
   }
   if (Array.isArray(value)) return value.map(printable).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
+  // Dates print the Chinese way (2026年12月4日), never as ISO.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return formatChineseDate(value);
   return printable(value);
 }
 

@@ -4,6 +4,7 @@
  * record. Every write that must happen together happens in one transaction; every insert is idempotent.
  */
 import { withTransaction } from './tx.js';
+import { claimApplicationNumber } from './application-number-store.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { ApplicationStatus, Consent, Decision } from '../domain/types.js';
 import type { BundleApplicationsTable, BundleDocumentsTable, Database } from './schema.js';
@@ -213,6 +214,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
           .insertInto('applications')
           .values({
             id: a.id,
+            number: await claimApplicationNumber(trx as unknown as Kysely<Database>, a.createdAt, a.numberPrefix),
             matter: a.matter,
             matter_version: a.matterVersion,
             applicant: a.applicant,

@@ -132,7 +132,7 @@ export function federationRepository(db: Kysely<Database>): FederationRepository
             .executeTakeFirstOrThrow();
           if (winner.id !== f.id) return { created: false, applicationId: winner.id, bodyHash: winner.body_hash };
         }
-        return { created: true, applicationId: f.id };
+        return { created: true, applicationId: f.id, number: null };
       });
     },
 

@@ -1,4 +1,5 @@
 import { rawSql, valueRows } from './raw.js';
+import { claimApplicationNumber } from './application-number-store.js';
 import { withTransaction } from './tx.js';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
@@ -65,8 +66,10 @@ function toApplication(row: Selectable<ApplicationsTable>): ApplicationRow {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     decidedAt: row.decided_at,
+    number: row.number ?? null,
   };
 }
+
 
 const CERTIFICATE_COLUMNS = [
   'id',
@@ -150,10 +153,12 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
             return { created: false, applicationId: existing.application_id, bodyHash: existing.body_hash };
           }
         }
+        const number = await claimApplicationNumber(trx, app.createdAt, app.numberPrefix);
         await trx
           .insertInto('applications')
           .values({
             id: app.id,
+            number,
             matter: app.matter,
             matter_version: app.matterVersion,
             applicant: app.applicant,
@@ -174,7 +179,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         await trx.insertInto('outbox').values({ application_id: app.id, created_at: app.createdAt, enqueued_at: null }).execute();
         await linkFilingConsent(trx, app);
         await linkDelivery(trx, app);
-        return { created: true, applicationId: app.id };
+        return { created: true, applicationId: app.id, number };
       });
     },
 

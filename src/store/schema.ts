@@ -28,6 +28,13 @@ export interface ApplicationsTable {
   created_at: string;
   updated_at: string;
   decided_at: string | null;
+  /** 申请编号 沈YYYYMMDDnnnnn (migration 0040); null for rows filed before it. */
+  number: string | null;
+}
+
+export interface ApplicationNumberDaysTable {
+  day: string;
+  last: number;
 }
 
 export interface IdempotencyKeysTable {
@@ -376,6 +383,7 @@ export interface DeliveriesTable {
 
 export interface Database {
   applications: ApplicationsTable;
+  application_number_days: ApplicationNumberDaysTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
   documents: DocumentsTable;

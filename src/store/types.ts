@@ -18,6 +18,8 @@ export interface NewApplication {
   bodyHash: string;
   idempotencyKey: string | null;
   createdAt: string;
+  /** Prefix of the 申请编号 (the city's abbreviation, 沈 for 210100); default 沈. The number is claimed by the store. */
+  numberPrefix?: string;
   /**
    * The data-sharing consent this filing rests on (issue 4): one it gives now (`grant`, which supersedes the
    * subject's earlier consent for the matter) or one given before (`reuse`, its id). Written in the same transaction.
@@ -44,10 +46,13 @@ export interface ApplicationRow {
   createdAt: string;
   updatedAt: string;
   decidedAt: string | null;
+  /** 申请编号 `沈2026120400017` (Beijing day + that day's counter); null for filings older than migration 0040. */
+  number: string | null;
 }
 
 export type CreateResult =
-  | { created: true; applicationId: string }
+  /** `number`: the 申请编号 claimed (null for a filing held here for another city's node). */
+  | { created: true; applicationId: string; number: string | null }
   /** The (applicant, idempotencyKey) pair exists already: nothing was written. */
   | { created: false; applicationId: string; bodyHash: string };
 

@@ -8,7 +8,8 @@ import type { WebhookQueue } from './webhook-queue.js';
 import { certificateSummary } from '../pipeline/certificate-view.js';
 
 export interface EmitDeps {
-  store: Pick<Store, 'webhooks' | 'certificates'>;
+  /** `applications` (when given) adds the filing's 申请编号 to the event. */
+  store: Pick<Store, 'webhooks' | 'certificates'> & Partial<Pick<Store, 'applications'>>;
   webhookQueue: Pick<WebhookQueue, 'enqueue'>;
   publicUrl: string;
   clock: () => Date;
@@ -18,9 +19,10 @@ export interface EmitDeps {
 }
 
 /** The certificate as downstream systems see it (same fields as GET /v1/certificates/{id}, plus links). */
-export function certificateEventData(publicUrl: string, c: CertificateRow) {
+export function certificateEventData(publicUrl: string, c: CertificateRow, applicationNumber?: string | null) {
   return {
     ...certificateSummary(c),
+    ...(applicationNumber ? { applicationNumber } : {}),
     links: { self: `${publicUrl}/v1/certificates/${c.id}`, pdf: `${publicUrl}/v1/certificates/${c.id}/pdf` },
   };
 }
@@ -37,6 +39,7 @@ export async function emitCertificateIssued(deps: EmitDeps, certificateId: strin
   const hooks = subscribed.filter((h) => h.createdAt <= cert.issuedAt);
   if (hooks.length === 0) return 0;
   const eventId = `certificate.issued/${cert.id}`;
+  const number = deps.store.applications ? ((await deps.store.applications.get(cert.applicationId))?.number ?? null) : null;
   const payload = JSON.stringify({
     specversion: '1.0',
     id: eventId,
@@ -45,7 +48,7 @@ export async function emitCertificateIssued(deps: EmitDeps, certificateId: strin
     subject: cert.id,
     time: cert.issuedAt,
     datacontenttype: 'application/json',
-    data: certificateEventData(deps.publicUrl, cert),
+    data: certificateEventData(deps.publicUrl, cert, number),
   });
   const at = deps.clock().toISOString();
   const ids = await deps.store.webhooks.addDeliveries(

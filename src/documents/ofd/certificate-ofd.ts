@@ -8,6 +8,7 @@ import { PermanentFailure } from '../../errors.js';
 import { assertPrintable, loadFont } from '../fonts.js';
 import type { LoadedFont } from '../fonts.js';
 import { formatChineseDate, wrapText } from '../layout.js';
+import { BODY_BOTTOM, ISSUER_LINE_Y, ISSUER_Y, SEAL_RISE, issuanceSentence } from '../certificate-layout.js';
 import type { Rgb } from '../pdf/pdf-writer.js';
 import type { CertificateContent } from '../types.js';
 import { A4_PT, IdAllocator, OfdCanvas, ofdFiles, type OfdImage } from './ofd-writer.js';
@@ -78,6 +79,10 @@ export function renderCertificateOfd(content: CertificateContent): UnsignedOfd {
 
   let y = H - 162;
   page.text(`编号：${content.number}`, MARGIN, y, { size: 11 });
+  if (content.applicationNumber) {
+    const t = `申请编号：${content.applicationNumber}`;
+    page.text(t, W - MARGIN - font.widthOf(t, 9), y, { size: 9, color: GREY });
+  }
   y -= 16;
   for (const ln of wrapText(`证照标识：${content.licenseId}`, W - 2 * MARGIN, 9, font)) {
     page.text(ln, MARGIN, y, { size: 9, color: GREY });
@@ -89,7 +94,7 @@ export function renderCertificateOfd(content: CertificateContent): UnsignedOfd {
     { label: content.holderCodeLabel ?? '统一社会信用代码', value: content.holder.code },
     ...content.lines,
   ];
-  const box = { x: MARGIN + 10, y: y - 30, width: W - 2 * MARGIN - 20, font, minY: 330 };
+  const box = { x: MARGIN + 10, y: y - 30, width: W - 2 * MARGIN - 20, font, minY: BODY_BOTTOM };
   let size = 13;
   while (drawRows(null, rows, { ...box, size }) === null) {
     size -= 0.5;
@@ -104,10 +109,10 @@ export function renderCertificateOfd(content: CertificateContent): UnsignedOfd {
     content.validUntil ? `有效期至：${formatChineseDate(content.validUntil)}` : '有效期：长期',
   ];
   const blockW = Math.max(...issuerLines.map((t) => font.widthOf(t, 12)));
-  const issuerY = 290;
-  issuerLines.forEach((t, i) => page.text(t, right - blockW, issuerY - i * 20, { size: 12 }));
+  const issuerY = ISSUER_Y;
+  issuerLines.forEach((t, i) => page.text(t, right - blockW, ISSUER_LINE_Y[i]!, { size: 12 }));
   const nameW = font.widthOf(content.issuer.name, 12);
-  const seal = { x: right - Math.max(nameW, blockW - font.widthOf('发证机关：', 12)) / 2, y: issuerY - 6 };
+  const seal = { x: right - Math.max(nameW, blockW - font.widthOf('发证机关：', 12)) / 2, y: issuerY + SEAL_RISE };
   seal.x = Math.min(seal.x, right - SEAL_RADIUS + 6);
 
   const qrSize = 104;
@@ -118,7 +123,7 @@ export function renderCertificateOfd(content: CertificateContent): UnsignedOfd {
     page.text(ln, right - font.widthOf(ln, urlSize), qrY - 4 - i * 9, { size: urlSize, color: GREY }),
   );
   page.text('扫描二维码或访问下方地址核验本证照', MARGIN + 10, qrY + 30, { size: 9, color: GREY });
-  page.text('本证照由系统依法自动核发，加盖电子印章，与纸质证照具有同等效力。', MARGIN + 10, qrY + 16, { size: 9, color: GREY });
+  page.text(issuanceSentence(content), MARGIN + 10, qrY + 16, { size: 9, color: GREY });
 
   const custom: Record<string, string> = { Number: content.number, LicenseId: content.licenseId };
   if (content.registerId !== undefined) custom.CertificateId = content.registerId;

@@ -5,11 +5,12 @@
 import { PermanentFailure } from '../../errors.js';
 import { assertPrintable, loadFont } from '../fonts.js';
 import type { LoadedFont } from '../fonts.js';
-import { drawCentered, drawLine, formatChineseDate, wrapText } from '../layout.js';
+import { beijingDate, drawCentered, drawLine, formatBeijingDateTime, formatChineseDate, wrapText } from '../layout.js';
 import { A4, Canvas, DocumentFont, writeDocument } from './pdf-writer.js';
 import type { Rgb } from './pdf-writer.js';
 import { drawQr } from '../qr.js';
-import { drawSeal } from '../seal.js';
+import { drawSeal, SEAL_RED } from '../seal.js';
+import { BODY_BOTTOM, ISSUER_LINE_Y, ISSUER_Y, SEAL_RISE, issuanceSentence } from '../certificate-layout.js';
 import type { CertificateContent, FormContent, SignatureMeta } from '../types.js';
 
 export type { SignatureMeta } from '../types.js';
@@ -88,6 +89,10 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
 
   let y = H - 162;
   drawLine(page, `编号：${content.number}`, { x: MARGIN, y, size: 11, font });
+  if (content.applicationNumber) {
+    const t = `申请编号：${content.applicationNumber}`;
+    drawLine(page, t, { x: W - MARGIN - font.widthOf(t, 9), y, size: 9, font, color: GREY });
+  }
   y -= 16;
   for (const ln of wrapText(`证照标识：${content.licenseId}`, W - 2 * MARGIN, 9, font)) {
     drawLine(page, ln, { x: MARGIN, y, size: 9, font, color: GREY });
@@ -101,7 +106,7 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
   ];
   // Issuer block, seal and QR occupy the bottom 300 pt.
   const bodyTop = y - 30;
-  const bodyBottom = 330;
+  const bodyBottom = BODY_BOTTOM;
   const box = { x: MARGIN + 10, y: bodyTop, width: W - 2 * MARGIN - 20, font, minY: bodyBottom };
   let size = 13;
   while (drawRows(null, rows, { ...box, size }) === null) {
@@ -119,10 +124,10 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
   ];
   const blockW = Math.max(...issuerLines.map((t) => font.widthOf(t, 12)));
   const blockX = right - blockW;
-  const issuerY = 290;
-  issuerLines.forEach((t, i) => drawLine(page, t, { x: blockX, y: issuerY - i * 20, size: 12, font }));
+  const issuerY = ISSUER_Y;
+  issuerLines.forEach((t, i) => drawLine(page, t, { x: blockX, y: ISSUER_LINE_Y[i]!, size: 12, font }));
   const nameW = font.widthOf(content.issuer.name, 12);
-  const seal = { x: right - Math.max(nameW, blockW - font.widthOf('发证机关：', 12)) / 2, y: issuerY - 6 };
+  const seal = { x: right - Math.max(nameW, blockW - font.widthOf('发证机关：', 12)) / 2, y: issuerY + SEAL_RISE };
   seal.x = Math.min(seal.x, right - SEAL_RADIUS + 6);
   drawSeal({
     page,
@@ -143,7 +148,7 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
     drawLine(page, ln, { x: right - font.widthOf(ln, urlSize), y: qrY - 4 - i * 9, size: urlSize, font, color: GREY }),
   );
   drawLine(page, '扫描二维码或访问下方地址核验本证照', { x: MARGIN + 10, y: qrY + 30, size: 9, font, color: GREY });
-  drawLine(page, '本证照由系统依法自动核发，加盖电子印章，与纸质证照具有同等效力。', {
+  drawLine(page, issuanceSentence(content), {
     x: MARGIN + 10,
     y: qrY + 16,
     size: 9,
@@ -172,15 +177,19 @@ export async function renderCertificate(content: CertificateContent, sig: Signat
 }
 
 /**
- * Renders the filled e-form (申请表): title, applicant, a ruled table whose prefilled rows are shaded and marked
- * （免填：<sourceName>）, the statements, and the applicant's red seal (name = applicant.name) over the signature
- * line. Flows onto further A4 pages when long; the signature field is on the last page.
+ * Renders the filled e-form (申请表): title, applicant (公民身份号码 for a person, 统一社会信用代码 for an
+ * organisation), 申请编号 and submission time in Beijing time, a ruled table whose prefilled rows are shaded and
+ * marked （免填：<sourceName>）, the statements, and the signature: an organisation's red seal, or a person's
+ * personal e-signature appearance (name in a red frame, no star seal). Fits on one A4 page when the content allows
+ * (the type shrinks down to 9 pt); otherwise it flows onto further pages with the statements kept together with the
+ * signature block. Every page carries "第 i 页 共 N 页" and the application number.
  */
 export async function renderForm(content: FormContent, sig: SignatureMeta): Promise<Uint8Array> {
   assertPrintable([
     { where: '标题 title', text: content.title },
     { where: '申请人 applicant', text: content.applicant.name },
     { where: '申请人代码 applicant code', text: content.applicant.code },
+    { where: '申请编号 application number', text: content.applicationNumber ?? '' },
     ...content.rows.flatMap((r) => [
       { where: `${r.label} (label)`, text: r.label },
       { where: r.label, text: r.value },
@@ -189,84 +198,22 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
     ...content.statements.map((text, i) => ({ where: `声明 statement ${i + 1}`, text })),
   ]);
   const font = loadFont();
-  const docFont = new DocumentFont(font);
-  const pages = [new Canvas(docFont)];
-  const [W, H] = A4;
-  const left = MARGIN;
-  const width = W - 2 * MARGIN;
-  const bottom = MARGIN + 10;
-  let page = pages[0] as Canvas;
-  let y = H - 90;
-
-  drawCentered(page, content.title, W / 2, { y, size: 22, font, bold: true });
-  y -= 40;
-  for (const t of [`申请人：${content.applicant.name}`, `统一社会信用代码/身份证号：${content.applicant.code}`, `提交时间：${content.submittedAt}`]) {
-    drawLine(page, t, { x: left, y, size: 11, font });
-    y -= 18;
+  let laid: FormLayout | null = null;
+  for (const size of [11, 10.5, 10, 9.5, 9]) {
+    const attempt = layoutForm(content, font, size, false);
+    if (attempt.pages.length === 1) {
+      laid = attempt;
+      break;
+    }
   }
-  y -= 6;
-
-  const size = 11;
-  const lh = size * 1.5;
-  const pad = 6;
-  const labelW = 130;
-  const valueW = width - labelW;
-  const newPage = () => {
-    page = new Canvas(docFont);
-    pages.push(page);
-    y = H - MARGIN;
-  };
-
-  for (const r of content.rows) {
-    const labelLines = wrapText(r.label, labelW - 2 * pad, size, font);
-    const valueLines = wrapText(r.value, valueW - 2 * pad, size, font);
-    const mark = r.prefilled ? wrapText(`（免填：${r.prefilled.sourceName}）`, valueW - 2 * pad, 9, font) : [];
-    const h = Math.max(labelLines.length, valueLines.length) * lh + mark.length * 13 + 2 * pad - (lh - size);
-    if (y - h < bottom) newPage();
-    const top = y;
-    if (r.prefilled) page.fillRect(left, top - h, width, h, PREFILL_SHADE);
-    page.strokeRect(left, top - h, labelW, h, 0.5, GREY);
-    page.strokeRect(left + labelW, top - h, valueW, h, 0.5, GREY);
-    labelLines.forEach((ln, i) => drawLine(page, ln, { x: left + pad, y: top - pad - size * 0.88 - i * lh, size, font }));
-    valueLines.forEach((ln, i) =>
-      drawLine(page, ln, { x: left + labelW + pad, y: top - pad - size * 0.88 - i * lh, size, font }),
-    );
-    const markTop = top - pad - size * 0.88 - valueLines.length * lh;
-    mark.forEach((ln, i) => drawLine(page, ln, { x: left + labelW + pad, y: markTop - i * 13 + 2, size: 9, font, color: PREFILL }));
-    y = top - h;
-  }
-
-  y -= 24;
-  if (content.statements.length > 0) {
-    if (y - 40 < bottom) newPage();
-    drawLine(page, '申请人声明与承诺', { x: left, y, size: 12, font, bold: true });
-    y -= 20;
-    content.statements.forEach((s, i) => {
-      const lines = wrapText(`${i + 1}. ${s}`, width - 12, 10.5, font);
-      for (const ln of lines) {
-        if (y < bottom) newPage();
-        drawLine(page, ln, { x: left + 6, y, size: 10.5, font });
-        y -= 16;
-      }
-      y -= 2;
-    });
-  }
-
-  // Signature place: needs room for the seal.
-  y -= 30;
-  if (y - SEAL_RADIUS - 10 < bottom) {
-    newPage();
-    y -= 40;
-  }
-  const signLabel = '申请人（盖章）：';
-  const dateText = `日期：${content.submittedAt}`;
-  const nameX =
-    W - MARGIN - Math.max(font.widthOf(content.applicant.name, 12), font.widthOf(dateText, 11), 2 * SEAL_RADIUS);
-  drawLine(page, signLabel, { x: nameX - font.widthOf(signLabel, 12), y, size: 12, font });
-  drawLine(page, content.applicant.name, { x: nameX, y, size: 12, font });
-  drawLine(page, dateText, { x: nameX, y: y - 22, size: 11, font });
-  const seal = { x: nameX + Math.min(font.widthOf(content.applicant.name, 12), 2 * SEAL_RADIUS) / 2, y: y + 4 };
-  drawSeal({ page, center: seal, radius: SEAL_RADIUS, name: content.applicant.name, font });
+  laid ??= layoutForm(content, font, 11, true);
+  const { docFont, pages, seal } = laid;
+  const [W] = A4;
+  pages.forEach((p, i) => {
+    const footer = `第 ${i + 1} 页 共 ${pages.length} 页`;
+    drawLine(p, footer, { x: W / 2 - font.widthOf(footer, 9) / 2, y: 36, size: 9, font, color: GREY });
+    if (content.applicationNumber) drawLine(p, `申请编号：${content.applicationNumber}`, { x: MARGIN, y: 36, size: 9, font, color: GREY });
+  });
 
   return writeDocument({
     info: { title: content.title, author: content.applicant.name, creator: CREATOR, producer: PRODUCER, date: sig.signingTime },
@@ -275,8 +222,121 @@ export async function renderForm(content: FormContent, sig: SignatureMeta): Prom
     signature: {
       meta: sig,
       page: pages.length - 1,
-      rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS],
-      fieldName: '申请人签章',
+      rect: seal.rect,
+      fieldName: content.applicantKind === 'person' ? '申请人签名' : '申请人签章',
     },
   });
+}
+
+interface FormLayout {
+  docFont: DocumentFont;
+  pages: Canvas[];
+  seal: { rect: [number, number, number, number] };
+}
+
+/** One layout pass at type size `size`; `flow` allows more than one page (otherwise it stops at the first overflow). */
+function layoutForm(content: FormContent, font: LoadedFont, size: number, flow: boolean): FormLayout {
+  const person = content.applicantKind === 'person';
+  const docFont = new DocumentFont(font);
+  const pages = [new Canvas(docFont)];
+  const [W, H] = A4;
+  const left = MARGIN;
+  const width = W - 2 * MARGIN;
+  const bottom = MARGIN + 10;
+  let page = pages[0] as Canvas;
+  let y = H - 80;
+  const k = size / 11;
+
+  drawCentered(page, content.title, W / 2, { y, size: 22, font, bold: true });
+  y -= 36;
+  const header = [
+    `申请人：${content.applicant.name}`,
+    `${person ? '公民身份号码' : '统一社会信用代码'}：${content.applicant.code}`,
+    ...(content.applicationNumber ? [`申请编号：${content.applicationNumber}`] : []),
+    `提交时间：${formatBeijingDateTime(content.submittedAt)}`,
+  ];
+  for (const t of header) {
+    drawLine(page, t, { x: left, y, size: 11 * k, font });
+    y -= 17 * k;
+  }
+  y -= 4;
+
+  const lh = size * 1.45;
+  const pad = 5 * k;
+  const labelW = 130;
+  const valueW = width - labelW;
+  const newPage = (): boolean => {
+    if (!flow) return false;
+    page = new Canvas(docFont);
+    pages.push(page);
+    y = H - MARGIN;
+    return true;
+  };
+  const overflow = (): FormLayout => ({ docFont, pages: [...pages, new Canvas(docFont)], seal: { rect: [0, 0, 0, 0] } });
+
+  for (const r of content.rows) {
+    const labelLines = wrapText(r.label, labelW - 2 * pad, size, font);
+    const valueLines = wrapText(r.value, valueW - 2 * pad, size, font);
+    const markSize = 9 * k;
+    const mark = r.prefilled ? wrapText(`（免填：${r.prefilled.sourceName}）`, valueW - 2 * pad, markSize, font) : [];
+    const h = Math.max(labelLines.length, valueLines.length) * lh + mark.length * markSize * 1.4 + 2 * pad - (lh - size);
+    if (y - h < bottom && !newPage()) return overflow();
+    const top = y;
+    if (r.prefilled) page.fillRect(left, top - h, width, h, PREFILL_SHADE);
+    page.strokeRect(left, top - h, labelW, h, 0.5, GREY);
+    page.strokeRect(left + labelW, top - h, valueW, h, 0.5, GREY);
+    labelLines.forEach((ln, i) => drawLine(page, ln, { x: left + pad, y: top - pad - size * 0.88 - i * lh, size, font }));
+    valueLines.forEach((ln, i) => drawLine(page, ln, { x: left + labelW + pad, y: top - pad - size * 0.88 - i * lh, size, font }));
+    const markTop = top - pad - size * 0.88 - valueLines.length * lh;
+    mark.forEach((ln, i) => drawLine(page, ln, { x: left + labelW + pad, y: markTop - i * markSize * 1.4 + 2, size: markSize, font, color: PREFILL }));
+    y = top - h;
+  }
+
+  // Statements and the signature block stay together: when they do not fit under the table, both move on.
+  const stSize = 10.5 * k;
+  const stLh = stSize * 1.5;
+  const stLines = content.statements.map((s, i) => wrapText(`${i + 1}. ${s}`, width - 12, stSize, font));
+  const signH = 2 * SEAL_RADIUS + 20;
+  const stH = content.statements.length > 0 ? 18 + 20 * k + stLines.reduce((n, l) => n + l.length * stLh + 2, 0) : 0;
+  if (y - stH - signH < bottom && !newPage()) return overflow();
+  y -= 18;
+  if (content.statements.length > 0) {
+    drawLine(page, '申请人声明与承诺', { x: left, y, size: 12 * k, font, bold: true });
+    y -= 20 * k;
+    for (const lines of stLines) {
+      for (const ln of lines) {
+        if (y < bottom && !newPage()) return overflow();
+        drawLine(page, ln, { x: left + 6, y, size: stSize, font });
+        y -= stLh;
+      }
+      y -= 2;
+    }
+  }
+
+  y -= SEAL_RADIUS - 4;
+  if (y - SEAL_RADIUS < bottom) {
+    if (!newPage()) return overflow();
+    y -= 40;
+  }
+  const signLabel = person ? '申请人（签名）：' : '申请人（盖章）：';
+  const dateText = `日期：${formatChineseDate(beijingDate(content.submittedAt))}`;
+  const nameX = W - MARGIN - Math.max(font.widthOf(content.applicant.name, 12), font.widthOf(dateText, 11), 2 * SEAL_RADIUS);
+  drawLine(page, signLabel, { x: nameX - font.widthOf(signLabel, 12), y, size: 12, font });
+  drawLine(page, dateText, { x: nameX, y: y - 22, size: 11, font });
+  if (person) {
+    // A person's e-signature: the name in a red frame with 电子签名 under it — no star, no organisation seal text.
+    const nameSize = 16;
+    const w = Math.max(font.widthOf(content.applicant.name, nameSize), font.widthOf('电子签名', 7)) + 16;
+    const h = 34;
+    const x0 = nameX - 4;
+    const y0 = y - 10;
+    page.strokeRect(x0, y0, w, h, 1.2, SEAL_RED);
+    drawLine(page, content.applicant.name, { x: x0 + (w - font.widthOf(content.applicant.name, nameSize)) / 2, y: y0 + 13, size: nameSize, font, color: SEAL_RED });
+    drawLine(page, '电子签名', { x: x0 + (w - font.widthOf('电子签名', 7)) / 2, y: y0 + 3.5, size: 7, font, color: SEAL_RED });
+    return { docFont, pages, seal: { rect: [x0, y0, x0 + w, y0 + h] } };
+  }
+  drawLine(page, content.applicant.name, { x: nameX, y, size: 12, font });
+  const seal = { x: nameX + Math.min(font.widthOf(content.applicant.name, 12), 2 * SEAL_RADIUS) / 2, y: y + 4 };
+  drawSeal({ page, center: seal, radius: SEAL_RADIUS, name: content.applicant.name, font });
+  return { docFont, pages, seal: { rect: [seal.x - SEAL_RADIUS, seal.y - SEAL_RADIUS, seal.x + SEAL_RADIUS, seal.y + SEAL_RADIUS] } };
 }

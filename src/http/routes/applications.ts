@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { canonicalJson } from '../../catalog/load-catalog.js';
 import { AppError } from '../../errors.js';
+import { applicationNumberPrefix } from '../../domain/application-number.js';
 import { validateFiling, type FilingBody } from '../../pipeline/validate-filing.js';
 import type { MatterDef } from '../../catalog/types.js';
 import type { ApplicationRow, DeliveryRequest, ExpressDeliveryRow, FederatedFilingRow, NewConsent } from '../../store/types.js';
@@ -48,6 +49,7 @@ const Accepted = Type.Object({ id: Type.String(), status: Type.String() });
 
 const ApplicationView = Type.Object({
   id: Type.String(),
+  number: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: '申请编号 Application number, e.g. 沈2026120400017 (Beijing day + counter); null for filings made before numbers existed' })),
   matter: Type.String(),
   status: Type.String(),
   createdAt: Type.String(),
@@ -194,6 +196,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const delivery = await deps.store.deliveries.get(row.id);
       return {
         id: row.id,
+        number: row.number,
         matter: row.matter,
         city: deps.config.federation.cityCode,
         status: row.status,
@@ -302,6 +305,7 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
     bodyHash: input.bodyHash,
     idempotencyKey: input.idempotencyKey,
     createdAt: now.toISOString(),
+    numberPrefix: applicationNumberPrefix(deps.config.federation.cityCode),
     ...(dataConsent ? { dataConsent } : {}),
     ...(body.delivery ? { delivery: body.delivery } : {}),
   });

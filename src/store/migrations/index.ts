@@ -12,6 +12,7 @@ import { onceOnlyFigures } from './0014-once-only-figures.js';
 import { bundles } from './0009-bundles.js';
 import { federation } from './0011-federation.js';
 import { scaleOut } from './0020-scale-out.js';
+import { applicationNumbers } from './0040-application-numbers.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -30,6 +31,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0009-bundles', bundles],
   ['0011-federation', federation],
   ['0020-scale-out', scaleOut],
+  ['0040-application-numbers', applicationNumbers],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

@@ -372,6 +372,10 @@ describe.each(['sqlite', 'postgres'] as const)('filing intake (%s)', (backend) =
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toMatchObject({ id, matter: 'grain-purchase-filing', status: 'queued', decision: null, decidedAt: null });
       expect(res.json()).not.toHaveProperty('certificate');
+      // 申请编号: 沈 + the Beijing day of the filing + that day's counter (issue 18).
+      const { number, createdAt } = res.json<{ number: string; createdAt: string }>();
+      const day = new Date(Date.parse(createdAt) + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '');
+      expect(number).toMatch(new RegExp(`^沈${day}\\d{5}$`));
     });
 
     it("answers another applicant 404 APPLICATION_NOT_FOUND, exactly as for an id that does not exist", async () => {

@@ -61,7 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('queue durability (%s)', (backend
       idempotencyKey: null,
       createdAt: new Date().toISOString(),
     });
-    expect(res).toEqual({ created: true, applicationId: id });
+    expect(res).toEqual({ created: true, applicationId: id, number: expect.stringMatching(/^沈\d{13}$/) });
     return id;
   }
 

@@ -94,7 +94,8 @@ describe.each(backends)('store on $name', (backend) => {
       const store = await backend.open();
       try {
         const app = newApplication();
-        await expect(store.applications.create(app)).resolves.toEqual({ created: true, applicationId: app.id });
+        // 2025-01-02T03:04:05Z is 2025年1月2日 in Beijing: the first filing of that day.
+        await expect(store.applications.create(app)).resolves.toEqual({ created: true, applicationId: app.id, number: '沈2025010200001' });
         const row = await store.applications.get(app.id);
         expect(row).toEqual({
           id: app.id,
@@ -113,6 +114,7 @@ describe.each(backends)('store on $name', (backend) => {
           createdAt: app.createdAt,
           updatedAt: app.createdAt,
           decidedAt: null,
+          number: '沈2025010200001',
         });
         // Key order survives too (no jsonb normalisation).
         expect(Object.keys(row?.form ?? {})).toEqual(Object.keys(app.form));
