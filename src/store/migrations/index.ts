@@ -11,6 +11,7 @@ import { gm } from './0010-gm.js';
 import { onceOnlyFigures } from './0014-once-only-figures.js';
 import { bundles } from './0009-bundles.js';
 import { federation } from './0011-federation.js';
+import { myApplications } from './0045-my-applications.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -28,6 +29,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0014-once-only-figures', onceOnlyFigures],
   ['0009-bundles', bundles],
   ['0011-federation', federation],
+  ['0045-my-applications', myApplications],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
