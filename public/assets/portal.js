@@ -225,7 +225,7 @@ async function loadMine(cursor, fresh) {
     const rows = page.items.map((a) => el('li', { class: 'matter', dataset: { application: a.id, status: a.status } },
       el('div', {},
         el('div', { class: 'name' }, a.matterName, el('span', { class: `badge ${TONE[a.status] || 'muted'}` }, statusText(a.status, a.kind))),
-        el('div', { class: 'hint' }, `申请编号 ${a.number || a.id} · 提交于 ${beijingTime(a.createdAt)}${a.decidedAt ? ` · 办结于 ${beijingTime(a.decidedAt)}` : ''}`)),
+        el('div', { class: 'hint' }, `申请编号 ${a.number || a.id} · 提交于 ${beijingTime(a.createdAt)}${a.decidedAt && FINAL.has(a.status) ? ` · 办结于 ${beijingTime(a.decidedAt)}` : ''}`)),
       el('button', { type: 'button', 'aria-label': `查看${a.matterName}的办理进度`, onclick: () => void watch(a.id) }, '查看')));
     if (fresh) clear(list, rows.length ? rows : el('li', {}, el('p', { class: 'hint' }, '您还没有提交过申请。')));
     else list.append(...rows);
