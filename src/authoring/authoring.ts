@@ -193,7 +193,9 @@ export function createAuthoring(deps: AuthoringDeps) {
     },
 
     async getDraft(actor: Actor, id: string) {
-      return draftView(await ownDraft(actor, id));
+      const d = await ownDraft(actor, id);
+      // The text as written, for the console's diff against the published version (issue 18).
+      return { ...draftView(d), source: d.source, sourceFormat: d.sourceFormat };
     },
 
     /**
