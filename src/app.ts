@@ -13,6 +13,8 @@ import { archiveRoutes } from './http/routes/archive.js';
 import { consentRoutes } from './http/routes/consents.js';
 import { dataAccessRoutes } from './http/routes/data-access.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { myApplicationRoutes } from './http/routes/my-applications.js';
+import { regionRoutes } from './http/routes/regions.js';
 import { certificateListRoutes } from './http/routes/certificate-list.js';
 import { certificateRoutes } from './http/routes/certificates.js';
 import { ofdRoutes } from './http/routes/ofd.js';
@@ -67,6 +69,8 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   await app.register(verifyRoutes(deps));
   // Issue 8: downstream access, live status, the portal and admin console pages, the queue dashboard.
   certificateListRoutes(app, deps);
+  myApplicationRoutes(app, deps); // issue 18: 我的办件
+  regionRoutes(app, deps); // issue 18: district picker
   webhookRoutes(app, deps);
   eventRoutes(app, deps);
   await app.register(portalRoutes(deps));

@@ -1,12 +1,13 @@
-/* global window, document, location, fetch */
+/* global window, document, location, fetch, URL */
 // 管理控制台 (role admin, the token's dept): the department's matters and versions, drafts (validation errors,
 // tests, back-test, four-eyes approval, publish), the manual review queue, certificates and revocation, figures as
 // charts, and the queue dashboard (bull-board, behind a cookie the console obtains with the admin token).
 import { $, api, clear, claims, el, errorBox, session } from './common.js';
+import { beijingTime, chineseOnly } from './form-check.js';
 
 const auth = session('miaopi.admin.auth');
 const state = { token: null, dept: null, tab: 'reviews' };
-const TABS = [['reviews', '人工审核'], ['certificates', '证照与撤销'], ['matters', '事项与版本'], ['drafts', '规则草稿'], ['stats', '统计'], ['queues', '队列']];
+const TABS = [['reviews', '人工审核'], ['certificates', '证照与撤销'], ['matters', '事项与版本'], ['drafts', '规则草稿'], ['audit', '审计日志'], ['stats', '统计'], ['queues', '队列']];
 const DEPARTMENTS = [
   ['11210100MB0E12346R', '沈阳市粮食和物资储备局'],
   ['11210100MB0E23459Q', '沈阳市城乡建设局'],
@@ -74,40 +75,104 @@ async function openTab(id) {
   const pane = $('#pane');
   clear(pane, el('p', { class: 'hint' }, '加载中…'));
   try {
-    await ({ reviews, certificates, matters, drafts, stats, queues })[id](pane);
+    await ({ reviews, certificates, matters, drafts, audit, stats, queues })[id](pane);
   } catch (err) {
     clear(pane, errorBox(err));
   }
 }
 
-const short = (iso) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');
+/** Times in Beijing time, as everywhere people read them. */
+const short = (iso) => (iso ? beijingTime(iso) : '—');
+let matterNames = null;
+async function nameOf(code) {
+  if (!matterNames) {
+    try { matterNames = new Map((await api(null, 'GET', '/v1/matters')).matters.map((m) => [m.code, m])); } catch { matterNames = new Map(); }
+  }
+  const m = matterNames.get(code);
+  return m ? m.name : code;
+}
+
+/**
+ * A confirmation in a modal dialog, in Chinese. With `reason`, a text the admin must give (at least 2 characters):
+ * confirming without it says so at the field and keeps the dialog open. Resolves { ok, reason }.
+ */
+function confirmDialog({ title, message, confirmText, reason, danger }) {
+  return new Promise((resolve) => {
+    const input = reason ? el('textarea', { id: 'confirm-reason', rows: 3, 'aria-required': 'true', 'aria-describedby': 'confirm-reason-error' }) : null;
+    const err = el('div', { id: 'confirm-reason-error', class: 'field-error', role: 'alert' });
+    const dlg = el('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title' },
+      el('h2', { id: 'confirm-title' }, title),
+      el('p', {}, message),
+      reason ? el('label', { class: 'field', for: 'confirm-reason' }, el('span', {}, `${reason}（必填）`), input, err) : null,
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', id: 'confirm-cancel', onclick: () => { dlg.close(); dlg.remove(); resolve({ ok: false }); } }, '取消'),
+        el('button', { type: 'button', id: 'confirm-ok', class: danger ? 'primary' : 'primary', onclick: () => {
+          const text = input ? input.value.trim() : '';
+          if (input && text.length < 2) { err.textContent = `请填写${reason}，至少 2 个字。`; input.focus(); return; }
+          dlg.close(); dlg.remove(); resolve({ ok: true, reason: text });
+        } }, confirmText)));
+    dlg.addEventListener('cancel', () => { dlg.remove(); resolve({ ok: false }); });
+    document.body.append(dlg);
+    dlg.showModal();
+    if (input) input.focus();
+  });
+}
 
 // ---- manual review ----
 async function reviews(pane) {
   const data = await optional('/v1/admin/reviews');
   if (!data) return void clear(pane, el('p', { class: 'notice' }, '人工审核接口尚未部署。'));
   if (data.items.length === 0) return void clear(pane, el('div', { class: 'card' }, el('h2', {}, '人工审核'), el('p', { class: 'hint' }, '暂无待审核的申请。')));
+  const names = await Promise.all(data.items.map((r) => nameOf(r.matter)));
   clear(pane, el('div', { class: 'card' }, el('h2', {}, `人工审核（${data.items.length}）`),
-    el('ul', { class: 'plain', id: 'review-list' }, data.items.map((r) => {
+    el('ul', { class: 'plain', id: 'review-list' }, data.items.map((r, i) => {
       const note = el('input', { placeholder: '审核意见（不予通过时必填）', 'aria-label': '审核意见' });
-      const out = el('div');
+      const out = el('div', { 'aria-live': 'polite' });
+      const detail = el('div', { class: 'review-detail' });
       const act = async (kind) => {
+        const text = note.value.trim();
+        const asked = await confirmDialog(kind === 'approve'
+          ? { title: '确认通过并发证', message: `将为「${names[i]}」（申请人 ${r.applicant}）签发电子证照。发证后只能以撤销纠正。`, confirmText: '确认通过' }
+          : { title: '确认不予通过', message: `「${names[i]}」将不予通过，理由告知申请人。`, confirmText: '确认不予通过', reason: text ? undefined : '不予通过的理由' });
+        if (!asked.ok) return;
         try {
-          const body = kind === 'approve' ? (note.value.trim() ? { note: note.value.trim() } : {}) : { reason: note.value.trim() };
+          const body = kind === 'approve' ? (text ? { note: text } : {}) : { reason: text || asked.reason };
           const res = await call('POST', `/v1/admin/reviews/${encodeURIComponent(r.id)}/${kind}`, body);
           clear(out, el('div', { class: `result ${res.status}` }, res.status === 'approved' ? `已通过，证照 ${res.certificate.number}` : '已不予通过'));
-        } catch (err) { clear(out, errorBox(err)); }
+        } catch (err) { clear(out, errorBox(err, { paths: true })); }
       };
       return el('li', { dataset: { application: r.id } },
-        el('div', {}, el('strong', {}, r.matter), el('span', { class: 'badge warn' }, '待审核')),
-        el('div', { class: 'hint' }, `申请人 ${r.applicant} · 提交 ${short(r.createdAt)} · 申请编号 ${r.id}`),
-        r.decision ? el('ul', {}, r.decision.reasons.map((x) => el('li', {}, `${x.message}（${x.result === 'UNKNOWN' ? '无法核验' : '未通过'}；${x.basis}）`))) : null,
+        el('div', {}, el('strong', {}, names[i]), el('span', { class: 'badge warn' }, '待审核')),
+        el('div', { class: 'hint' }, `申请人 ${r.applicant} · 提交于 ${short(r.createdAt)} · 申请编号 ${r.number || r.id}`),
+        r.decision ? el('ul', {}, r.decision.reasons.map((x) => el('li', {}, `${x.message}（${x.result === 'UNKNOWN' ? '无法核验' : '未通过'}；依据：${x.basis}）`))) : null,
+        el('div', { class: 'actions' }, el('button', { type: 'button', dataset: { action: 'open' }, onclick: () => void openFiling(r, names[i], detail) }, '查看申请表')),
+        detail,
         note,
         el('div', { class: 'actions' },
-          el('button', { class: 'primary', dataset: { action: 'approve' }, onclick: () => void act('approve') }, '通过并发证'),
-          el('button', { dataset: { action: 'reject' }, onclick: () => void act('reject') }, '不予通过')),
+          el('button', { type: 'button', class: 'primary', dataset: { action: 'approve' }, onclick: () => void act('approve') }, '通过并发证'),
+          el('button', { type: 'button', dataset: { action: 'reject' }, onclick: () => void act('reject') }, '不予通过')),
         out);
     }))));
+}
+
+/** The reviewer's view of a filing: its status and reasons, and the sealed e-form as filed (with its materials list). */
+async function openFiling(r, name, box) {
+  clear(box, el('p', { class: 'hint' }, '加载中…'));
+  try {
+    const app = await call('GET', `/v1/applications/${encodeURIComponent(r.id)}`);
+    const res = await fetch(`/v1/applications/${encodeURIComponent(r.id)}/form`, { headers: { authorization: `Bearer ${state.token}` } });
+    const parts = [el('dl', { class: 'kv' },
+      el('dt', {}, '事项'), el('dd', {}, name),
+      el('dt', {}, '申请人'), el('dd', {}, r.applicant),
+      el('dt', {}, '提交时间'), el('dd', {}, short(app.createdAt)),
+      el('dt', {}, '状态'), el('dd', {}, { manual_review: '待人工审核', approved: '已通过', rejected: '不予通过' }[app.status] || app.status))];
+    if (res.ok) {
+      const url = URL.createObjectURL(await res.blob());
+      parts.push(el('object', { data: url, type: 'application/pdf', class: 'pdf', 'aria-label': '已签章申请表' }, el('a', { href: url, download: `申请表-${r.id}.pdf` }, '下载已签章申请表')));
+      parts.push(el('p', {}, el('a', { href: url, download: `申请表-${r.id}.pdf`, id: 'download-eform' }, '下载已签章申请表（PDF，含材料清单）')));
+    } else parts.push(el('p', { class: 'hint' }, '申请表尚未生成。'));
+    clear(box, parts);
+  } catch (err) { clear(box, errorBox(err, { paths: true })); }
 }
 
 // ---- certificates ----
@@ -119,16 +184,18 @@ async function certificates(pane) {
     rows.length === 0 ? el('p', { class: 'hint' }, '暂无证照。') : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'cert-table' },
       el('thead', {}, el('tr', {}, ['证照编号', '持证主体', '签发时间', '状态', ''].map((h) => el('th', {}, h)))),
       el('tbody', {}, rows.map((c) => {
-        const reason = el('input', { placeholder: '撤销原因', 'aria-label': '撤销原因' });
         const cell = el('td');
+        const out = el('div', { 'aria-live': 'polite' });
         const revoke = async () => {
+          const asked = await confirmDialog({ title: '确认撤销电子证照', message: `撤销 ${c.number}（${c.holder.name}）后，核验服务将答复“已撤销”，撤销原因将公开。此操作不能恢复。`, confirmText: '确认撤销', reason: '撤销原因', danger: true });
+          if (!asked.ok) return;
           try {
-            await call('POST', `/v1/certificates/${encodeURIComponent(c.id)}/revoke`, { reason: reason.value.trim() });
+            await call('POST', `/v1/certificates/${encodeURIComponent(c.id)}/revoke`, { reason: asked.reason });
             void openTab('certificates');
-          } catch (err) { clear(cell, errorBox(err), reason, revokeBtn); }
+          } catch (err) { clear(out, errorBox(err)); }
         };
-        const revokeBtn = el('button', { dataset: { action: 'revoke' }, onclick: () => void revoke() }, '撤销');
-        if (c.status === 'valid') cell.append(reason, revokeBtn);
+        const revokeBtn = el('button', { type: 'button', dataset: { action: 'revoke' }, onclick: () => void revoke() }, '撤销…');
+        if (c.status === 'valid') cell.append(revokeBtn, out);
         return el('tr', { dataset: { certificate: c.id } }, el('td', {}, c.number), el('td', {}, c.holder.name), el('td', {}, short(c.issuedAt)),
           el('td', {}, el('span', { class: `badge ${c.status === 'valid' ? 'ok' : 'bad'}` }, { valid: '有效', revoked: '已撤销', superseded: '已变更' }[c.status] || c.status)), cell);
       })))),
@@ -147,61 +214,193 @@ async function matters(pane) {
       data ? el('button', { onclick: () => void versions(m.code, detail) }, '版本') : null)))), detail);
 }
 
+const ORIGIN = { seed: '规则文件', draft: '草稿发布', rollback: '回退' };
+
 async function versions(code, box) {
   const v = await call('GET', `/v1/admin/matters/${encodeURIComponent(code)}/versions`);
-  clear(box, el('div', { class: 'card' }, el('h2', {}, `${code} 的版本`),
+  const name = await nameOf(code);
+  const out = el('div', { 'aria-live': 'polite' });
+  const rollback = async (x) => {
+    const asked = await confirmDialog({ title: '确认回退版本', message: `「${name}」将回退到 ${short(x.createdAt)} 的版本 ${String(x.version).slice(0, 12)}，此后的申请按该版本审批。`, confirmText: '确认回退' });
+    if (!asked.ok) return;
+    try {
+      await call('POST', `/v1/admin/matters/${encodeURIComponent(code)}/rollback`, { version: x.version });
+      await versions(code, box);
+    } catch (err) { clear(out, errorBox(err, { paths: true })); }
+  };
+  clear(box, el('div', { class: 'card', id: 'versions' }, el('h2', {}, `「${name}」的版本`),
+    el('p', { class: 'hint' }, '回退即让较早的版本重新生效；回退记入审计日志。'),
     el('div', { class: 'scroll' }, el('table', { class: 'list' },
-      el('thead', {}, el('tr', {}, ['版本', '来源', '创建', '状态'].map((h) => el('th', {}, h)))),
-      el('tbody', {}, v.versions.map((x) => el('tr', {}, el('td', {}, String(x.version).slice(0, 12)), el('td', {}, x.origin || ''), el('td', {}, `${short(x.createdAt)} ${x.createdBy || ''}`),
-        el('td', {}, x.version === v.current ? el('span', { class: 'badge ok' }, '当前') : ''))))))));
+      el('thead', {}, el('tr', {}, ['版本', '来源', '创建时间', '创建人', '状态', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, v.versions.map((x) => el('tr', { dataset: { version: x.version } }, el('td', {}, String(x.version).slice(0, 12)), el('td', {}, ORIGIN[x.origin] || x.origin || ''), el('td', {}, short(x.createdAt)), el('td', {}, x.createdBy || ''),
+        el('td', {}, x.version === v.current ? el('span', { class: 'badge ok' }, '当前') : ''),
+        el('td', {}, x.version === v.current ? '' : el('button', { type: 'button', dataset: { action: 'rollback' }, onclick: () => void rollback(x) }, '回退到此版本'))))))),
+    out));
 }
 
 // ---- drafts ----
 async function drafts(pane) {
   const data = await optional('/v1/admin/matters');
   if (!data) return void clear(pane, el('p', { class: 'notice' }, '规则编辑接口尚未部署。'));
+  const me = claims(state.token).sub;
+  const out = el('div', { id: 'draft-out', 'aria-live': 'polite' });
+  const awaitingBox = el('div', { id: 'drafts-awaiting' });
+  const mineBox = el('div', { id: 'drafts-mine' });
+  const show = async (label, fn) => {
+    try { clear(out, el('h3', {}, label), await fn()); } catch (err) { clear(out, el('h3', {}, label), errorBox(err, { paths: true })); }
+    out.scrollIntoView({ block: 'start' });
+  };
+  const refresh = async () => {
+    const [awaiting, mine] = await Promise.all([call('GET', '/v1/admin/drafts?for=awaiting'), call('GET', '/v1/admin/drafts?for=mine')]);
+    clear(awaitingBox, draftList(awaiting.items, 'awaiting'));
+    clear(mineBox, draftList(mine.items, 'mine'));
+  };
+  const draftList = (items, which) => {
+    if (items.length === 0) return el('p', { class: 'hint' }, which === 'awaiting' ? '没有等待您审批的草稿。' : '您没有未发布的草稿。');
+    return el('ul', { class: 'plain' }, items.map((d) => {
+      const tests = d.testsPassed === null ? el('span', { class: 'badge muted' }, '未运行测试') : d.testsPassed ? el('span', { class: 'badge ok' }, '测试通过') : el('span', { class: 'badge bad' }, '测试未通过');
+      const approval = d.approvedBy ? el('span', { class: 'badge ok' }, `已由 ${d.approvedBy} 审批`) : el('span', { class: 'badge warn' }, '待审批');
+      const buttons = [
+        el('button', { type: 'button', dataset: { action: 'diff' }, onclick: () => void show(`「${d.matterName}」草稿与现行版本的差异`, () => diffView(d)) }, '查看差异'),
+        el('button', { type: 'button', dataset: { action: 'test' }, onclick: () => void show('测试用例', async () => { const r = await call('POST', `/v1/admin/drafts/${d.id}/test`); void refresh(); return testTable(r); }) }, '运行测试'),
+        el('button', { type: 'button', dataset: { action: 'backtest' }, onclick: () => void show('回测（最近 100 件已办结申请）', async () => backtestTable(await call('POST', `/v1/admin/drafts/${d.id}/backtest`, {}))) }, '回测'),
+      ];
+      if (which === 'awaiting') {
+        buttons.push(el('button', { type: 'button', class: 'primary', dataset: { action: 'approve' }, onclick: async () => {
+          const asked = await confirmDialog({ title: '确认审批草稿', message: `您将以第二审核人身份审批 ${d.author} 编写的「${d.matterName}」草稿。审批后作者可以发布，新规则将用于此后的申请。`, confirmText: '确认审批' });
+          if (!asked.ok) return;
+          await show('审批', async () => { await call('POST', `/v1/admin/drafts/${d.id}/approve`); await refresh(); return el('div', { class: 'result approved' }, `已审批「${d.matterName}」草稿，等待作者发布。`); });
+        } }, '审批通过'));
+      } else {
+        buttons.push(el('button', { type: 'button', class: 'primary', dataset: { action: 'publish' }, disabled: !d.approvedBy, onclick: async () => {
+          const asked = await confirmDialog({ title: '确认发布', message: `「${d.matterName}」的新版本将立即生效，此后的申请按新规则审批。`, confirmText: '确认发布' });
+          if (!asked.ok) return;
+          await show('发布', async () => { const r = await call('POST', `/v1/admin/drafts/${d.id}/publish`); await refresh(); return el('div', { class: 'result approved' }, `已发布，当前版本 ${String(r.version).slice(0, 12)}。`); });
+        } }, '发布'));
+      }
+      return el('li', { dataset: { draft: d.id } },
+        el('div', {}, el('strong', {}, d.matterName), tests, approval, d.stale ? el('span', { class: 'badge bad' }, '现行版本已变，需重新起草') : null),
+        el('div', { class: 'hint' }, `作者 ${d.author === me ? '我' : d.author} · 创建于 ${short(d.createdAt)} · 草稿版本 ${d.version.slice(0, 12)}`),
+        el('div', { class: 'actions' }, buttons));
+    }));
+  };
+
   const select = el('select', { id: 'draft-matter' }, data.matters.map((m) => el('option', { value: m.code }, m.name)));
-  const text = el('textarea', { id: 'draft-text', rows: 18, spellcheck: 'false', style: 'font-family: monospace; font-size: .85rem' });
-  const out = el('div', { id: 'draft-out' });
-  let draftId = null;
+  const text = el('textarea', { id: 'draft-text', rows: 18, spellcheck: 'false', 'aria-label': '事项定义（YAML）', class: 'code' });
   const load = async () => {
     const m = data.matters.find((x) => x.code === select.value);
     const res = await fetch(`/v1/admin/matters/${encodeURIComponent(m.code)}/versions/${m.version}?format=yaml`, { headers: { authorization: `Bearer ${state.token}` } });
     text.value = res.ok ? await res.text() : '';
   };
-  const step = async (label, fn) => {
-    try {
-      const r = await fn();
-      clear(out, el('h3', {}, label), summary(r));
-    } catch (err) { clear(out, el('h3', {}, label), errorBox(err)); }
-  };
-  const save = () => step('草稿校验', async () => {
+  const save = () => show('保存草稿', async () => {
     const res = await fetch(`/v1/admin/matters/${encodeURIComponent(select.value)}/drafts`, { method: 'POST', headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/yaml' }, body: text.value });
     const body = await res.json();
     if (!res.ok) throw Object.assign(new Error(body.message), body);
-    draftId = body.id;
-    return body;
+    await refresh();
+    return el('div', { class: 'result approved' }, `草稿已保存并通过校验（版本 ${body.version.slice(0, 12)}）。请运行测试，并请本部门另一名管理员审批。`);
   });
-  const on = (label, path, body) => () => step(label, () => { if (!draftId) throw new Error('请先保存草稿'); return call('POST', `/v1/admin/drafts/${draftId}/${path}`, body); });
   select.addEventListener('change', () => void load());
-  clear(pane, el('div', { class: 'card' }, el('h2', {}, '规则草稿'),
-    el('p', { class: 'hint' }, '以当前版本为底稿修改（YAML）。保存即校验；通过测试和回测后，由本部门另一名管理员审批，再发布。'),
-    el('label', { class: 'field' }, el('span', {}, '事项'), select), text,
-    el('div', { class: 'actions' },
-      el('button', { class: 'primary', onclick: () => void save() }, '保存并校验'),
-      el('button', { onclick: () => void on('测试用例', 'test')() }, '运行测试'),
-      el('button', { onclick: () => void on('回测', 'backtest', {})() }, '回测'),
-      el('button', { onclick: () => void on('审批', 'approve')() }, '审批（四眼原则）'),
-      el('button', { onclick: () => void on('发布', 'publish')() }, '发布')),
-    out));
-  await load();
+  clear(pane,
+    el('div', { class: 'card' }, el('h2', {}, '待我审批的草稿'), el('p', { class: 'hint' }, '本部门其他管理员编写、尚未审批的草稿（四眼原则：作者不能审批自己的草稿）。'), awaitingBox),
+    el('div', { class: 'card' }, el('h2', {}, '我的草稿'), mineBox),
+    out,
+    el('div', { class: 'card' }, el('h2', {}, '新建草稿'),
+      el('p', { class: 'hint' }, '以现行版本为底稿修改（YAML）。保存即校验；通过测试和回测后，由本部门另一名管理员审批，再发布。'),
+      el('label', { class: 'field', for: 'draft-matter' }, el('span', {}, '事项'), select), text,
+      el('div', { class: 'actions' }, el('button', { type: 'button', class: 'primary', id: 'draft-save', onclick: () => void save() }, '保存并校验'))));
+  await Promise.all([refresh(), load()]);
 }
 
-/** A JSON answer as a readable list (two levels), not raw JSON. */
-function summary(v) {
-  if (v === null || typeof v !== 'object') return el('p', {}, String(v));
-  return el('dl', { class: 'kv' }, Object.entries(v).flatMap(([k, x]) => [el('dt', {}, k),
-    el('dd', {}, x !== null && typeof x === 'object' ? JSON.stringify(x).slice(0, 600) : String(x))]));
+/** Test cases and rule coverage as tables, in Chinese. */
+function testTable(r) {
+  const OUT = { APPROVE: '准予', REJECT: '不予通过', MANUAL: '转人工' };
+  return el('div', {},
+    el('div', { class: `result ${r.passed ? 'approved' : 'rejected'}` }, r.passed ? `全部 ${r.cases.length} 个测试用例通过，每条规则都有通过和不通过的用例。` : '测试未通过：见下表标红的行。'),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'test-cases' },
+      el('thead', {}, el('tr', {}, ['#', '用例', '情形', '结果', '未通过的规则', '结论'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, r.cases.map((c) => el('tr', { class: c.ok ? '' : 'bad' }, el('td', {}, String(c.index + 1)), el('td', {}, c.name), el('td', {}, c.situation || '—'), el('td', {}, OUT[c.outcome] || '—'),
+        el('td', {}, c.failing.join('、') || '—'), el('td', {}, c.ok ? '✓ 通过' : `✗ ${c.problems.join('；')}`)))))),
+    el('h3', {}, '规则覆盖'),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'test-coverage' },
+      el('thead', {}, el('tr', {}, ['规则', '通过的用例', '不通过的用例', '结论'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, r.coverage.map((c) => el('tr', { class: c.ok ? '' : 'bad' }, el('td', {}, c.rule), el('td', {}, String(c.pass)), el('td', {}, String(c.fail)), el('td', {}, c.ok ? '✓' : '✗ 须各有至少一个用例')))))));
+}
+
+/** The back-test as tables: outcome changes with examples, reason changes, skipped filings. */
+function backtestTable(r) {
+  const OUT = { APPROVE: '准予', REJECT: '不予通过', MANUAL: '转人工' };
+  return el('div', {},
+    el('dl', { class: 'kv' }, el('dt', {}, '回测申请'), el('dd', {}, `${r.filings} 件（重新评估 ${r.evaluated} 件，结果不变 ${r.unchanged} 件）`),
+      el('dt', {}, '结果改变'), el('dd', {}, `${r.outcomeChanges.reduce((n, g) => n + g.count, 0)} 件`),
+      el('dt', {}, '理由改变'), el('dd', {}, `${r.reasonChanges.count} 件`), el('dt', {}, '无法回测'), el('dd', {}, `${r.skipped.count} 件`)),
+    r.outcomeChanges.length ? el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'backtest-flips' },
+      el('thead', {}, el('tr', {}, ['原结果', '新结果', '件数', '示例（申请编号 · 新增理由）'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, r.outcomeChanges.map((g) => el('tr', {}, el('td', {}, OUT[g.from] || g.from), el('td', {}, OUT[g.to] || g.to), el('td', {}, String(g.count)),
+        el('td', {}, g.examples.map((x) => el('div', {}, `${x.applicationId.slice(0, 8)} · ${x.after.reasons.join('、') || '—'}`)))))))) : el('p', { class: 'hint' }, '没有申请的结果会改变。'),
+    r.reasonChanges.examples.length ? el('div', { class: 'scroll' }, el('table', { class: 'list' },
+      el('thead', {}, el('tr', {}, ['申请', '新增理由', '去掉的理由'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, r.reasonChanges.examples.map((x) => el('tr', {}, el('td', {}, x.applicationId.slice(0, 8)), el('td', {}, x.added.join('、') || '—'), el('td', {}, x.removed.join('、') || '—')))))) : null,
+    r.skipped.examples.length ? el('ul', {}, r.skipped.examples.map((x) => el('li', {}, `${x.applicationId.slice(0, 8)}：${chineseOnly(x.reason)}`))) : null);
+}
+
+/** Line diff (longest common subsequence) between the published YAML and the draft, changed hunks with context. */
+function lineDiff(a, b) {
+  const n = a.length, m = b.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const ops = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { ops.push([' ', a[i], i + 1, j + 1]); i++; j++; }
+    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) { ops.push(['+', b[j], null, j + 1]); j++; }
+    else { ops.push(['-', a[i], i + 1, null]); i++; }
+  }
+  return ops;
+}
+
+async function diffView(d) {
+  const full = await call('GET', `/v1/admin/drafts/${d.id}`);
+  const res = d.currentVersion ? await fetch(`/v1/admin/matters/${encodeURIComponent(d.matter)}/versions/${d.currentVersion}?format=yaml`, { headers: { authorization: `Bearer ${state.token}` } }) : null;
+  const before = res && res.ok ? await res.text() : '';
+  const ops = lineDiff(before.split('\n').slice(0, 3000), String(full.source || '').split('\n').slice(0, 3000));
+  const changed = ops.map((o, k) => (o[0] !== ' ' ? k : -1)).filter((k) => k >= 0);
+  if (changed.length === 0) return el('p', { class: 'hint' }, '与现行版本没有文字差异。');
+  const keep = new Set();
+  for (const k of changed) for (let x = Math.max(0, k - 3); x <= Math.min(ops.length - 1, k + 3); x++) keep.add(x);
+  const rows = [];
+  let last = -1;
+  for (let k = 0; k < ops.length; k++) {
+    if (!keep.has(k)) continue;
+    if (last >= 0 && k > last + 1) rows.push(el('tr', { class: 'gap' }, el('td', { colspan: '3' }, '⋯')));
+    const [op, line, ln, rn] = ops[k];
+    rows.push(el('tr', { class: op === '+' ? 'add' : op === '-' ? 'del' : '' }, el('td', { class: 'ln' }, ln ? String(ln) : ''), el('td', { class: 'ln' }, rn ? String(rn) : ''),
+      el('td', { class: 'code' }, `${op === '+' ? '+ ' : op === '-' ? '− ' : '  '}${line}`)));
+    last = k;
+  }
+  const added = ops.filter((o) => o[0] === '+').length, removed = ops.filter((o) => o[0] === '-').length;
+  return el('div', {}, el('p', { class: 'hint' }, `左：现行版本 ${d.currentVersion ? d.currentVersion.slice(0, 12) : '（无）'}；右：草稿。新增 ${added} 行，删除 ${removed} 行。`),
+    el('div', { class: 'scroll' }, el('table', { class: 'diff', id: 'draft-diff' }, el('thead', {}, el('tr', {}, el('th', {}, '现行'), el('th', {}, '草稿'), el('th', {}, '内容'))), el('tbody', {}, rows))));
+}
+
+// ---- audit ----
+const ACTION = {
+  'draft.create': '新建草稿', 'draft.approve': '审批草稿', 'version.publish': '发布版本', 'version.rollback': '回退版本',
+  'application.manual-approve': '人工审核通过', 'application.manual-reject': '人工审核不予通过', 'certificate.revoke': '撤销证照',
+};
+const DETAIL = { draft: '草稿', version: '版本', previous: '原版本', baseVersion: '底稿版本', author: '作者', approvedBy: '审批人', reason: '原因', note: '意见', certificate: '证照', number: '编号', expected: '原版本' };
+
+async function audit(pane) {
+  const data = await optional('/v1/admin/audit?limit=200');
+  if (!data) return void clear(pane, el('p', { class: 'notice' }, '审计接口尚未部署。'));
+  const rows = data.entries.slice().reverse();
+  const name = await Promise.all(rows.map((e) => nameOf(e.subject)));
+  const show = (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : typeof v === 'string' ? v : JSON.stringify(v));
+  clear(pane, el('div', { class: 'card' }, el('h2', {}, '审计日志（本部门，新的在前）'),
+    el('p', { class: 'hint' }, '每条记录与上一条以哈希相连，任何改动都会被 npm run audit -- verify 发现。'),
+    rows.length === 0 ? el('p', { class: 'hint' }, '暂无记录。') : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'audit-table' },
+      el('thead', {}, el('tr', {}, ['序号', '时间', '操作人', '操作', '对象', '详情'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, rows.map((e, k) => el('tr', { dataset: { seq: String(e.seq) } }, el('td', {}, String(e.seq)), el('td', {}, short(e.at)), el('td', {}, e.actor), el('td', {}, ACTION[e.action] || e.action), el('td', {}, name[k]),
+        el('td', {}, Object.entries(e.details || {}).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([key, v]) => el('div', {}, `${DETAIL[key] || key}：${show(v)}`))))))))));
 }
 
 // ---- figures ----

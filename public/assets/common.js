@@ -1,6 +1,7 @@
 /* global document, sessionStorage, fetch, atob, URL, Node, TextDecoderStream, setTimeout */
 // Shared by the portal and the admin console: DOM building without innerHTML, the API client, downloads and the
 // status stream. Tokens live in sessionStorage (per tab, gone when the tab closes).
+import { chineseOnly } from './form-check.js';
 
 /** el('p', {class: 'hint'}, 'text', child…) — text is always set as text, never parsed as HTML. */
 export function el(tag, attrs, ...children) {
@@ -113,19 +114,23 @@ export async function stream(token, path, onEvent, signal) {
   }
 }
 
-/** An API error as a box: the message, and each field error with its path. */
-export function errorBox(err) {
+/**
+ * An API error as a box, in plain Chinese: the message and each field error without their English halves (and
+ * without JSON paths unless `opts.paths`, for the admin console); the request id for the help desk.
+ */
+export function errorBox(err, opts) {
   const items = (err && err.errors) || [];
+  const generic = err && (err.code === 'REQUEST_VALIDATION' || err.code === 'FORM_INVALID');
   return el('div', { class: 'errors', role: 'alert' },
-    el('strong', {}, (err && err.message) || String(err)),
-    items.length ? el('ul', {}, items.map((e) => el('li', {}, `${e.path}：${e.message}`))) : null,
-    err && err.requestId ? el('div', { class: 'en' }, `requestId ${err.requestId}`) : null);
+    el('strong', {}, generic && items.length ? '填写的内容需要修改：' : chineseOnly((err && err.message) || String(err))),
+    items.length ? el('ul', {}, items.map((e) => el('li', {}, opts && opts.paths ? `${e.path}：${chineseOnly(e.message)}` : chineseOnly(e.message)))) : null,
+    err && err.requestId ? el('div', { class: 'hint' }, `查询编号 ${err.requestId}`) : null);
 }
 
 export const STATUS_TEXT = {
   queued: '已受理，排队中',
   processing: '系统办理中',
-  approved: '已办结：准予备案/许可',
+  approved: '已办结：审核通过',
   rejected: '未通过',
   manual_review: '转人工审核',
   failed: '办理失败，请联系窗口',

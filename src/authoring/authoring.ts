@@ -193,7 +193,22 @@ export function createAuthoring(deps: AuthoringDeps) {
     },
 
     async getDraft(actor: Actor, id: string) {
-      return draftView(await ownDraft(actor, id));
+      const d = await ownDraft(actor, id);
+      // The text as written, for the console's diff against the published version (issue 18).
+      return { ...draftView(d), source: d.source, sourceFormat: d.sourceFormat };
+    },
+
+    /**
+     * The department's open drafts (issue 18): `mine` — written by this admin; `awaiting` — written by another admin
+     * and not yet approved, so this one may approve them (four eyes); `open` — all not yet published.
+     */
+    async listDrafts(actor: Actor, which: 'mine' | 'awaiting' | 'open', limit: number) {
+      const rows = await store.authoring.listDrafts(actor.dept, { openOnly: true, limit: 500 });
+      const chosen = rows.filter((d) => (which === 'mine' ? d.author === actor.sub : which === 'awaiting' ? d.author !== actor.sub && d.approvedBy === null : true));
+      return chosen.slice(0, limit).map((d) => {
+        const m = catalog.get(d.matter);
+        return { ...draftView(d), matterName: m?.def.name ?? d.matter, currentVersion: m?.version ?? null, stale: (m?.version ?? null) !== d.baseVersion };
+      });
     },
 
     async testDraft(actor: Actor, id: string): Promise<DraftTestReport> {

@@ -81,6 +81,8 @@ function todayUtc(): string {
 export function createFormAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, coerceTypes: false, removeAdditional: false, useDefaults: false });
   addFormats(ajv);
+  // 表单检查 (issue 18): a field's own plain-Chinese message for the portal; an annotation, never a check.
+  ajv.addVocabulary(['errorMessage']);
   ajv.addFormat('uscc', { type: 'string', validate: (s: string) => isValidUscc(s) });
   ajv.addFormat('id-number', { type: 'string', validate: (s: string) => isValidIdNumber(s, todayUtc()) });
   return ajv;

@@ -30,7 +30,8 @@ export function versionOf(def: unknown): string {
 export interface MatterVersionSource {
   generation(): Promise<number>;
   currentVersions(): Promise<Array<{ matter: string; version: string }>>;
-  getVersion(matter: string, version: string): Promise<{ definition: string } | null>;
+  /** `source` is the text as authored (YAML keeps the author's field order; the canonical JSON sorts keys). */
+  getVersion(matter: string, version: string): Promise<{ definition: string; source?: string } | null>;
 }
 
 export interface VersionedCatalog extends Catalog {
@@ -67,7 +68,11 @@ export async function openVersionedCatalog(opts: OpenCatalogOptions): Promise<Ve
     if (hit) return hit;
     const row = await opts.store.getVersion(code, version);
     if (!row) throw new CatalogError([`${code}@${version}: version not in the database`]);
-    const res = opts.check(row.definition, `${code}@${version.slice(0, 12)}`);
+    // The text as authored first: the public form shows fields in the author's order (issue 18), which the
+    // canonical JSON (keys sorted, for the hash) loses. Both hash to the version; the canonical form is the fallback.
+    const label = `${code}@${version.slice(0, 12)}`;
+    const fromSource = row.source ? opts.check(row.source, label) : null;
+    const res = fromSource?.matter && fromSource.matter.version === version ? fromSource : opts.check(row.definition, label);
     if (!res.matter) throw new CatalogError(res.problems);
     // The stored text must still hash to its name: a version is immutable.
     if (res.matter.version !== version) throw new CatalogError([`${code}@${version}: stored definition hashes to ${res.matter.version}`]);

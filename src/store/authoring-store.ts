@@ -161,6 +161,8 @@ export interface AuthoringStore {
   seed(v: Omit<MatterVersion, 'origin' | 'draftId'>): Promise<'created' | 'updated' | 'unchanged' | 'kept'>;
   createDraft(d: Omit<Draft, 'status' | 'testsPassed' | 'testedAt' | 'approvedBy' | 'approvedAt' | 'publishedBy' | 'publishedAt'>): Promise<void>;
   getDraft(id: string): Promise<Draft | null>;
+  /** Drafts of a department, newest first; `open` only the ones not yet published (issue 18: the drafts list). */
+  listDrafts(dept: string, opts: { openOnly: boolean; limit: number }): Promise<Draft[]>;
   recordTests(id: string, passed: boolean, at: string): Promise<void>;
   /** Open, not yet approved, approver ≠ author; false otherwise. */
   approveDraft(id: string, approver: string, dept: string, at: string): Promise<boolean>;
@@ -388,6 +390,13 @@ export function authoringStore(database: Kysely<Database>, dialect: 'sqlite' | '
     async getDraft(id) {
       const row = await db.selectFrom('matter_drafts').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? toDraft(row) : null;
+    },
+
+    async listDrafts(dept, opts) {
+      let q = db.selectFrom('matter_drafts').selectAll().where('department', '=', dept);
+      if (opts.openOnly) q = q.where('status', '=', 'open');
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+      return rows.map(toDraft);
     },
 
     async recordTests(id, passed, at) {

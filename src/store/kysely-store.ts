@@ -240,6 +240,14 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
       return Number(res.numUpdatedRows) > 0;
     },
 
+    async listByApplicant(applicant, opts): Promise<ApplicationRow[]> {
+      let q = db.selectFrom('applications').selectAll().where('applicant', '=', applicant);
+      const b = opts.before;
+      if (b !== undefined) q = q.where((eb) => eb.or([eb('created_at', '<', b.createdAt), eb.and([eb('created_at', '=', b.createdAt), eb('id', '<', b.id)])]));
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+      return rows.map(toApplication);
+    },
+
     async listUnfinished(before: string, limit: number): Promise<string[]> {
       const rows = await db
         .selectFrom('applications')

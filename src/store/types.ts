@@ -505,6 +505,8 @@ export interface Store {
     listInStatus(status: ApplicationStatus, before: string, limit: number): Promise<ApplicationRow[]>;
     /** manual_review → queued (to decide again once awaited data arrived); false when the row moved on meanwhile. */
     reopen(id: string, at: string): Promise<boolean>;
+    /** 我的办件 (issue 18): the applicant's own filings, newest first, after the cursor (createdAt, id) when given. */
+    listByApplicant(applicant: string, opts: { limit: number; before?: { createdAt: string; id: string } }): Promise<ApplicationRow[]>;
   };
   outbox: {
     /** Oldest rows not yet marked enqueued, optionally only those created before a time. */

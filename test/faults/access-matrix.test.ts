@@ -202,6 +202,8 @@ const ROUTES: RouteSpec[] = [
       expect: gate(['admin'], {}),
     }),
   ),
+  // Issue 18: the drafts list (mine / awaiting my approval), scoped to the admin's department.
+  { route: 'GET /v1/admin/drafts', request: () => get('/v1/admin/drafts?for=awaiting'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
   { route: 'GET /v1/admin/reviews', request: () => get('/v1/admin/reviews'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
   ...['approve', 'reject'].map(
     (verb): RouteSpec => ({
@@ -229,6 +231,9 @@ const ROUTES: RouteSpec[] = [
     // The owner would really revoke it; the other applicant must find nothing.
     expect: gate(['applicant'], { owner: 'skip' }),
   },
+  // Issue 18: 我的办件 (each applicant its own filings) and the district picker's list.
+  { route: 'GET /v1/me/applications', request: () => get('/v1/me/applications'), expect: gate(['applicant'], { owner: 200, otherApplicant: 200 }) },
+  { route: 'GET /v1/regions', request: () => get('/v1/regions'), expect: 'public' },
   { route: 'GET /v1/me/data-access', request: () => get('/v1/me/data-access'), expect: gate(['applicant'], { owner: 200, otherApplicant: 200 }) },
   { route: 'GET /v1/me/archive', request: () => get('/v1/me/archive'), expect: gate(['applicant'], { owner: 200, otherApplicant: 200 }) },
   {

@@ -109,6 +109,26 @@ export function adminRoutes(deps: HttpDeps): FastifyPluginAsync {
     );
 
     app.get(
+      '/v1/admin/drafts',
+      {
+        preValidation: admin,
+        schema: {
+          ...common,
+          summary: '草稿列表 Open drafts of your department: mine, awaiting my approval, or all open',
+          description: 'for=mine: drafts you wrote; for=awaiting: drafts by another admin not yet approved (you may approve them); for=open (default): every open draft. Newest first.',
+          querystring: Type.Object(
+            { for: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('awaiting'), Type.Literal('open')])), limit: QueryInt },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request) => {
+        const q = request.query as { for?: 'mine' | 'awaiting' | 'open'; limit?: string };
+        return { items: await authoring.listDrafts(actor(request), q.for ?? 'open', clamp(q.limit, 100, 500)) };
+      },
+    );
+
+    app.get(
       '/v1/admin/drafts/:id',
       { preValidation: admin, schema: { ...common, summary: '草稿状态 A draft', params: IdParams, response: { 404: ErrorResponse } } },
       async (request) => authoring.getDraft(actor(request), (request.params as { id: string }).id),

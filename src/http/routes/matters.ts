@@ -10,7 +10,7 @@ import type { HttpDeps } from '../types.js';
 function summary(m: LoadedMatter) {
   const d = m.def;
   // 零材料 (issue 16): no situation needs an upload; the portal labels such matters.
-  return { code: d.code, name: d.name, kind: d.kind, department: d.department, autoApprove: d.autoApprove, zeroMaterials: isZeroMaterials(d), version: m.version };
+  return { code: d.code, name: d.name, kind: d.kind, department: d.department, applicantTypes: d.applicantTypes, autoApprove: d.autoApprove, zeroMaterials: isZeroMaterials(d), version: m.version };
 }
 
 /** The public definition of a matter: what GET /v1/matters/{code} serves, and what peer nodes check filings against. */

@@ -13,6 +13,7 @@ import { bundles } from './0009-bundles.js';
 import { federation } from './0011-federation.js';
 import { scaleOut } from './0020-scale-out.js';
 import { applicationNumbers } from './0040-application-numbers.js';
+import { myApplications } from './0045-my-applications.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -32,6 +33,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0011-federation', federation],
   ['0020-scale-out', scaleOut],
   ['0040-application-numbers', applicationNumbers],
+  ['0045-my-applications', myApplications],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
