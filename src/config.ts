@@ -152,6 +152,15 @@ export interface Config {
   };
   /** 授权查验 (issue 16): default and longest validity of a holder's consent to a consumer (PROOF_CONSENT_DAYS). */
   proofConsentDays: number;
+  /** Per-subject throttles (issue 17): counted in Redis per token subject (client IP without a token); 0 = off. */
+  throttles: {
+    /** Prechecks per subject and minute (PRECHECK_RATE_LIMIT). */
+    precheckPerMinute: number;
+    /** Uploads to POST /v1/materials per subject and minute (MATERIAL_RATE_LIMIT). */
+    materialsPerMinute: number;
+    /** Bytes of materials one subject may upload per day, China time (MATERIAL_QUOTA_BYTES_PER_DAY). */
+    materialQuotaBytesPerDay: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -432,6 +441,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       trackIntervalMs: int(env, 'COURIER_TRACK_INTERVAL_MS', 300_000, 100, 86_400_000),
     },
     proofConsentDays: int(env, 'PROOF_CONSENT_DAYS', 90, 1, 3650),
+    throttles: {
+      precheckPerMinute: int(env, 'PRECHECK_RATE_LIMIT', 30, 0, 1_000_000),
+      materialsPerMinute: int(env, 'MATERIAL_RATE_LIMIT', 20, 0, 1_000_000),
+      materialQuotaBytesPerDay: int(env, 'MATERIAL_QUOTA_BYTES_PER_DAY', 32 * 1024 * 1024, 0, 1024 * 1024 * 1024 * 1024),
+    },
   };
   return deepFreeze(config);
 }
