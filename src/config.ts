@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseSecretKey } from './store/secret-box.js';
 
 export type SignatureSuite = 'intl' | 'gm';
 
@@ -118,6 +119,11 @@ export interface Config {
     attempts: number;
     /** Per-attempt timeout: connect + response (WEBHOOK_TIMEOUT_MS). */
     timeoutMs: number;
+    /**
+     * Key that seals signing secrets at rest, AES-256-GCM (WEBHOOK_SECRET_KEY: 32 bytes as base64 or 64 hex digits).
+     * Development: generated into DATA_DIR (0600) when unset; production: required, null makes it refuse to start.
+     */
+    secretKey: string | null;
   };
   /** 都市圈通办 (issue 16, DESIGN.md §12): this node's city, its peers and the key it authenticates itself with. */
   federation: {
@@ -255,6 +261,27 @@ function devSecret(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   try {
     writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * WEBHOOK_SECRET_KEY, checked; unset → a development key kept in DATA_DIR (0600, made once, shared by API and worker),
+ * or null in production (the production check refuses then).
+ */
+function webhookSecretKey(env: Env, production: boolean, dataDir: string): string | null {
+  const v = str(env, 'WEBHOOK_SECRET_KEY');
+  if (v !== null) {
+    if (parseSecretKey(v) === null) throw new ConfigError('WEBHOOK_SECRET_KEY', 'must be 32 random bytes as base64 (44 characters) or 64 hex digits, e.g. `openssl rand -base64 32`');
+    return v;
+  }
+  if (production) return null;
+  const file = path.join(dataDir, 'dev-webhook-secret-key');
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -421,6 +448,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1_000, 10, 3_600_000),
       attempts: int(env, 'WEBHOOK_ATTEMPTS', 10, 1, 50),
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      secretKey: webhookSecretKey(env, production, dataDir),
     },
     federation: {
       cityCode,
