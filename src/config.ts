@@ -167,6 +167,8 @@ export interface Config {
     /** Bytes of materials one subject may upload per day, China time (MATERIAL_QUOTA_BYTES_PER_DAY). */
     materialQuotaBytesPerDay: number;
   };
+  /** Bearer token that reads /metrics in full without a JWT, for a Prometheus scraper (METRICS_TOKEN, ≥ 32 characters); null: ops JWTs only. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -265,6 +267,12 @@ function devSecret(dataDir: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+function metricsToken(env: Env): string | null {
+  const v = str(env, 'METRICS_TOKEN');
+  if (v !== null && !/^[\x21-\x7e]{32,512}$/.test(v)) throw new ConfigError('METRICS_TOKEN', 'must be 32 to 512 visible ASCII characters (e.g. `openssl rand -hex 32`)');
+  return v;
 }
 
 /**
@@ -474,6 +482,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       materialsPerMinute: int(env, 'MATERIAL_RATE_LIMIT', 20, 0, 1_000_000),
       materialQuotaBytesPerDay: int(env, 'MATERIAL_QUOTA_BYTES_PER_DAY', 32 * 1024 * 1024, 0, 1024 * 1024 * 1024 * 1024),
     },
+    metricsToken: metricsToken(env),
   };
   return deepFreeze(config);
 }
