@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseHostPorts, type RedisTopology } from './redis.js';
+import { parseSecretKey } from './store/secret-box.js';
 
 export type SignatureSuite = 'intl' | 'gm';
 
@@ -125,6 +126,11 @@ export interface Config {
     attempts: number;
     /** Per-attempt timeout: connect + response (WEBHOOK_TIMEOUT_MS). */
     timeoutMs: number;
+    /**
+     * Key that seals signing secrets at rest, AES-256-GCM (WEBHOOK_SECRET_KEY: 32 bytes as base64 or 64 hex digits).
+     * Development: generated into DATA_DIR (0600) when unset; production: required, null makes it refuse to start.
+     */
+    secretKey: string | null;
   };
   /** 都市圈通办 (issue 16, DESIGN.md §12): this node's city, its peers and the key it authenticates itself with. */
   federation: {
@@ -159,6 +165,17 @@ export interface Config {
   };
   /** 授权查验 (issue 16): default and longest validity of a holder's consent to a consumer (PROOF_CONSENT_DAYS). */
   proofConsentDays: number;
+  /** Per-subject throttles (issue 17): counted in Redis per token subject (client IP without a token); 0 = off. */
+  throttles: {
+    /** Prechecks per subject and minute (PRECHECK_RATE_LIMIT). */
+    precheckPerMinute: number;
+    /** Uploads to POST /v1/materials per subject and minute (MATERIAL_RATE_LIMIT). */
+    materialsPerMinute: number;
+    /** Bytes of materials one subject may upload per day, China time (MATERIAL_QUOTA_BYTES_PER_DAY). */
+    materialQuotaBytesPerDay: number;
+  };
+  /** Bearer token that reads /metrics in full without a JWT, for a Prometheus scraper (METRICS_TOKEN, ≥ 32 characters); null: ops JWTs only. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -253,6 +270,33 @@ function devSecret(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   try {
     writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function metricsToken(env: Env): string | null {
+  const v = str(env, 'METRICS_TOKEN');
+  if (v !== null && !/^[\x21-\x7e]{32,512}$/.test(v)) throw new ConfigError('METRICS_TOKEN', 'must be 32 to 512 visible ASCII characters (e.g. `openssl rand -hex 32`)');
+  return v;
+}
+
+/**
+ * WEBHOOK_SECRET_KEY, checked; unset → a development key kept in DATA_DIR (0600, made once, shared by API and worker),
+ * or null in production (the production check refuses then).
+ */
+function webhookSecretKey(env: Env, production: boolean, dataDir: string): string | null {
+  const v = str(env, 'WEBHOOK_SECRET_KEY');
+  if (v !== null) {
+    if (parseSecretKey(v) === null) throw new ConfigError('WEBHOOK_SECRET_KEY', 'must be 32 random bytes as base64 (44 characters) or 64 hex digits, e.g. `openssl rand -base64 32`');
+    return v;
+  }
+  if (production) return null;
+  const file = path.join(dataDir, 'dev-webhook-secret-key');
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -451,6 +495,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1_000, 10, 3_600_000),
       attempts: int(env, 'WEBHOOK_ATTEMPTS', 10, 1, 50),
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      secretKey: webhookSecretKey(env, production, dataDir),
     },
     federation: {
       cityCode,
@@ -471,6 +516,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       trackIntervalMs: int(env, 'COURIER_TRACK_INTERVAL_MS', 300_000, 100, 86_400_000),
     },
     proofConsentDays: int(env, 'PROOF_CONSENT_DAYS', 90, 1, 3650),
+    throttles: {
+      precheckPerMinute: int(env, 'PRECHECK_RATE_LIMIT', 30, 0, 1_000_000),
+      materialsPerMinute: int(env, 'MATERIAL_RATE_LIMIT', 20, 0, 1_000_000),
+      materialQuotaBytesPerDay: int(env, 'MATERIAL_QUOTA_BYTES_PER_DAY', 32 * 1024 * 1024, 0, 1024 * 1024 * 1024 * 1024),
+    },
+    metricsToken: metricsToken(env),
   };
   return deepFreeze(config);
 }

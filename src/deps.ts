@@ -31,6 +31,7 @@ import { createBundleQueue, bundleQueueName, type BundleQueue } from './bundles/
 import { cardRecord, withIssuedRecords } from './data-sources/issued-records.js';
 import { createApplicationQueue, type ApplicationQueue } from './queue/application-queue.js';
 import { connectRedis, type ConnectOptions, type RedisClient } from './redis.js';
+import { parseSecretKey } from './store/secret-box.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { createWebhookQueue, webhookQueueName, type WebhookQueue } from './webhooks/webhook-queue.js';
@@ -120,7 +121,12 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   }
   const gm = config.production ? null : await ensureGmPki(path.join(config.certsDir, 'gm'), departments, { sealPicture: (name) => sealPicture(name) });
   const suiteOf = (code: string) => config.signatureSuite.byDepartment[code] ?? config.signatureSuite.default;
-  const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, logger });
+  const store = await createStore({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    logger,
+    webhookSecretKey: config.webhooks.secretKey === null ? null : parseSecretKey(config.webhooks.secretKey),
+  });
   const eseal: ESealPlatform | DevelopmentAuthority =
     config.eseal.url !== null
       ? createESealClient({ baseUrl: config.eseal.url, timeoutMs: config.eseal.timeoutMs })

@@ -85,6 +85,9 @@ export const ERRORS = {
   NOTICE_NOT_READY: { status: 409, message: '办理结果告知书尚未生成（仍有服务在办理中），请稍后再试 The result notice is made once every member is decided; retry later' },
   DATA_SOURCE_NOT_FOUND: { status: 404, message: '数源不存在 No such data source; see rules/data-sources.yaml' },
   DATA_SOURCE_KEY_INVALID: { status: 400, message: '数源键值无效 The key is not valid for this data source (e.g. a 公民身份号码 with a wrong check digit)' },
+  // Issue 17 (part B): per-subject throttles and upload quota, four-eyes rollback.
+  SUBJECT_RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试（按用户计） Too many requests from this user; retry after the time in Retry-After' },
+  UPLOAD_QUOTA_EXCEEDED: { status: 429, message: '今日上传材料已达上限，请明日再试 The daily upload quota of this user is used up; retry after the time in Retry-After (midnight, China time)' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

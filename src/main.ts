@@ -16,6 +16,7 @@ import { ensureDevPki } from './signing/pki.js';
 import { exitIfStartupError, loadConfigOrExit, orExit } from './startup.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
 import { createLogger } from './logger.js';
+import { parseSecretKey } from './store/secret-box.js';
 import { createStore } from './store/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,7 @@ await orExit('launcher', async () => {
   seals.close();
   const keyProblems = productionKeyProblems(config, seals.leaves, seals.anchorsPem);
   if (keyProblems.length > 0) throw new ProductionRefusal(keyProblems);
-  const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  const store = await createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, webhookSecretKey: config.webhooks.secretKey === null ? null : parseSecretKey(config.webhooks.secretKey) });
   await store.close();
 });
 

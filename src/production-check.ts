@@ -71,6 +71,9 @@ export function productionConfigProblems(config: Readonly<Config>, registry: rea
   out.push(...federationProductionProblems(config));
   if (config.trustRootsPem !== null && isDevelopmentPem(config.trustRootsPem)) out.push('TRUST_ROOTS: holds the development root; name the production root certificate(s)');
   if (config.eseal.trustRootsPem !== null && isDevelopmentPem(config.eseal.trustRootsPem)) out.push('ESEAL_TRUST_ROOTS: holds the development root; name the e-seal platform\'s root certificate(s)');
+  if (config.webhooks.secretKey === null) {
+    out.push('WEBHOOK_SECRET_KEY: not set — webhook signing secrets are encrypted at rest with this key (32 bytes, base64 or hex; e.g. `openssl rand -base64 32`); production never generates one');
+  }
   return out;
 }
 

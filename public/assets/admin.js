@@ -496,7 +496,7 @@ async function queues(pane) {
     } catch (err) { clear($('#queue-error'), errorBox(err)); }
   };
   clear(pane, el('div', { class: 'card' }, el('h2', {}, '队列看板'),
-    el('p', { class: 'hint' }, '查看申请办理队列和回调投递队列（只读）。看板凭管理员会话 Cookie 访问，随令牌过期。'),
+    el('p', { class: 'hint' }, '查看申请办理队列和回调投递队列（只读）。看板含各部门任务，仅运维角色（ops）可打开，部门管理员会得到 403；凭会话 Cookie 访问，随令牌过期。'),
     el('div', { class: 'actions' }, el('button', { class: 'primary', id: 'open-board', onclick: () => void open() }, '打开队列看板')),
     el('div', { id: 'queue-error' })));
 }

@@ -8,8 +8,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 
-export type Role = 'applicant' | 'admin' | 'consumer' | 'supervisor';
-export const ROLES: readonly Role[] = ['applicant', 'admin', 'consumer', 'supervisor'];
+/** `ops` (issue 17): the city's operators — /metrics in full and the queue dashboard; no filing or personal data. */
+export type Role = 'applicant' | 'admin' | 'consumer' | 'supervisor' | 'ops';
+export const ROLES: readonly Role[] = ['applicant', 'admin', 'consumer', 'supervisor', 'ops'];
 
 export interface Principal {
   sub: string;

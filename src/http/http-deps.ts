@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js';
 import { createTokenVerifier } from './auth.js';
 import { createMetrics } from './metrics.js';
+import { createSubjectLimits } from './subject-limits.js';
 import type { HttpDeps } from './types.js';
 
 /** The HTTP layer's view of the composition root. */
@@ -28,5 +29,9 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     bundleQueue: deps.bundleQueue,
     sourceKeyTypes: new Map(deps.registry.map((s) => [s.id, s.keyType])),
     ...(deps.federation ? { federation: deps.federation } : {}),
+    limits: createSubjectLimits(deps.redis, {
+      prefix: `miaopi:${deps.config.queueName}`,
+      onUnavailable: (err) => deps.logger.warn({ err: String(err) }, 'throttle counters unavailable; request let through'),
+    }),
   };
 }

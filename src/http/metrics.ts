@@ -2,7 +2,11 @@
 export interface Metrics {
   accepted(matter: string): void;
   requests(status: number): void;
-  render(extra: Record<string, number>): string;
+  /**
+   * The exposition; with `matters` (a department admin's view) only those matters' figures, without the
+   * process-wide ones (responses by status, memory), which are the operators'.
+   */
+  render(extra: Record<string, number>, view?: { matters: ReadonlySet<string> }): string;
 }
 
 export function createMetrics(): Metrics {
@@ -16,18 +20,22 @@ export function createMetrics(): Metrics {
       const k = `${Math.floor(status / 100)}xx`;
       byStatus.set(k, (byStatus.get(k) ?? 0) + 1);
     },
-    render(extra) {
+    render(extra, view) {
+      const own = [...accepted].filter(([m]) => !view || view.matters.has(m));
       const lines = [
         '# HELP miaopi_applications_accepted_total Filings accepted by this API process.',
         '# TYPE miaopi_applications_accepted_total counter',
-        ...[...accepted].map(([m, n]) => `miaopi_applications_accepted_total{matter="${m}"} ${n}`),
+        ...own.map(([m, n]) => `miaopi_applications_accepted_total{matter="${m}"} ${n}`),
+      ];
+      if (view) return `${lines.join('\n')}\n`;
+      lines.push(
         '# HELP miaopi_http_responses_total HTTP responses by status class.',
         '# TYPE miaopi_http_responses_total counter',
         ...[...byStatus].map(([s, n]) => `miaopi_http_responses_total{class="${s}"} ${n}`),
         '# HELP miaopi_process_resident_memory_bytes Resident set size.',
         '# TYPE miaopi_process_resident_memory_bytes gauge',
         `miaopi_process_resident_memory_bytes ${process.memoryUsage().rss}`,
-      ];
+      );
       for (const [name, value] of Object.entries(extra)) {
         lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
       }

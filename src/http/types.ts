@@ -14,6 +14,7 @@ import type { BundleQueue } from '../bundles/bundle-queue.js';
 import type { Store } from '../store/types.js';
 import type { TokenVerifier } from './auth.js';
 import type { Metrics } from './metrics.js';
+import type { SubjectLimits } from './subject-limits.js';
 
 /** What the HTTP layer needs; built in app.ts from the composition root's Deps. */
 export interface HttpDeps {
@@ -48,4 +49,6 @@ export interface HttpDeps {
   sourceKeyTypes?: ReadonlyMap<string, string>;
   /** 都市圈通办 (issue 16): peers, node authentication, peers' catalogs; absent: this node has no federation routes. */
   federation?: Federation;
+  /** Per-subject counters in Redis (issue 17 throttles and upload quota); absent: no throttling. */
+  limits?: SubjectLimits;
 }

@@ -1,5 +1,6 @@
 import { Kysely, Migrator, type Dialect } from 'kysely';
 import { kyselyStore } from './kysely-store.js';
+import { createSecretBox } from './secret-box.js';
 import { migrationProvider } from './migrations/index.js';
 import { ensureSchema, parsePostgresUrl, postgresDialect } from './postgres.js';
 import type { Database } from './schema.js';
@@ -22,6 +23,8 @@ export interface CreateStoreOptions {
   /** PostgreSQL schema to work in (created if missing); overrides `?schema=` in the URL. */
   schema?: string | null;
   logger?: StoreLogger;
+  /** 32-byte key that seals webhook signing secrets at rest (WEBHOOK_SECRET_KEY); absent: they are stored as given. */
+  webhookSecretKey?: Buffer | null;
 }
 
 /**
@@ -66,5 +69,15 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return kyselyStore(db, kind);
+  const box = opts.webhookSecretKey ? createSecretBox(opts.webhookSecretKey) : null;
+  const store = kyselyStore(db, kind, box);
+  if (box) {
+    // Rows written in clear by an earlier version are sealed once, here; until then they are read as they are.
+    const sealed = await store.webhooks.sealClearSecrets().catch(async (err: unknown) => {
+      await db.destroy();
+      throw err;
+    });
+    if (sealed > 0) logger?.info({ sealed }, 'webhook secrets sealed at rest');
+  }
+  return store;
 }

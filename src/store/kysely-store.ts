@@ -7,6 +7,7 @@ import type { ApplicationsTable, CertificatesTable, Database, FollowUpsTable } f
 import { appendAudit, authoringStore, type AuthoringDatabase } from './authoring-store.js';
 import { ofdRepository } from './ofd-store.js';
 import { webhookRepository } from './webhook-store.js';
+import type { SecretBox } from './secret-box.js';
 import { esealRepository } from './eseal-store.js';
 import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
@@ -123,7 +124,7 @@ function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
 const CERT_COLS = CERTIFICATE_COLUMNS.map((c) => `"${c}"`).join(', ');
 const TERMINAL_LIST = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
-export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
+export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], secretBox: SecretBox | null = null): Store {
   const raw = rawSql(db, dialect);
   const applications: Store['applications'] = {
     async create(app: NewApplication): Promise<CreateResult> {
@@ -545,14 +546,14 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect']): St
         return rows.map(toFollowUp);
       },
     },
-    webhooks: webhookRepository(db),
+    webhooks: webhookRepository(db, secretBox),
     ofd: ofdRepository(db),
     bundles: bundleRepository(db),
     federation: federationRepository(db),
     proofConsents: proofConsentRepository(db),
     deliveries: deliveryRepository(db),
     zeroUploads: { count: withoutUploads(db) },
-    transaction: (fn) => withTransaction(db, (trx) => fn(kyselyStore(trx, dialect))),
+    transaction: (fn) => withTransaction(db, (trx) => fn(kyselyStore(trx, dialect, secretBox))),
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },

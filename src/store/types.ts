@@ -606,6 +606,8 @@ export interface Store {
     deliveries(webhookId: string, opts: { limit: number; before?: { createdAt: string; id: string } }): Promise<DeliveryRow[]>;
     /** Ids of deliveries still pending and created before `before` (re-enqueued by the sweeper). */
     pendingDeliveries(before: string, limit: number): Promise<string[]>;
+    /** Seals every signing secret still stored in clear (written before issue 17); how many it sealed. */
+    sealClearSecrets(): Promise<number>;
   };
   /** OFD certificates (issue 15): one per certificate, made once, found by the file's sha256. */
   ofd: {

@@ -5,15 +5,16 @@
 import { withTransaction } from './tx.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import type { DeliveryAttempt, DeliveryRow, Store, WebhookEventType, WebhookRow } from './types.js';
 
-function toWebhook(row: Selectable<WebhooksTable>): WebhookRow {
+function toWebhook(row: Selectable<WebhooksTable>, box: SecretBox | null): WebhookRow {
   return {
     id: row.id,
     owner: row.owner,
     url: row.url,
     events: JSON.parse(row.events) as WebhookEventType[],
-    secret: row.secret,
+    secret: box ? box.open(row.secret, row.id) : row.secret,
     status: row.status,
     createdAt: row.created_at,
   };
@@ -33,24 +34,26 @@ function toDelivery(row: Selectable<WebhookDeliveriesTable>): DeliveryRow {
   };
 }
 
-export function webhookRepository(db: Kysely<Database>): Store['webhooks'] {
+/** `box`: signing secrets are sealed with it before they are written (issue 17); null keeps them as given. */
+export function webhookRepository(db: Kysely<Database>, box: SecretBox | null = null): Store['webhooks'] {
+  const toRow = (row: Selectable<WebhooksTable>) => toWebhook(row, box);
   return {
     async create(w) {
       await db
         .insertInto('webhooks')
-        .values({ id: w.id, owner: w.owner, url: w.url, events: JSON.stringify(w.events), secret: w.secret, created_at: w.createdAt })
+        .values({ id: w.id, owner: w.owner, url: w.url, events: JSON.stringify(w.events), secret: box ? box.seal(w.secret, w.id) : w.secret, created_at: w.createdAt })
         .execute();
       return { ...w, status: 'active' };
     },
 
     async get(id) {
       const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? null : toWebhook(row);
+      return row === undefined ? null : toRow(row);
     },
 
     async list(owner) {
       const rows = await db.selectFrom('webhooks').selectAll().where('owner', '=', owner).orderBy('created_at').orderBy('id').execute();
-      return rows.map(toWebhook);
+      return rows.map(toRow);
     },
 
     async disable(id) {
@@ -60,7 +63,7 @@ export function webhookRepository(db: Kysely<Database>): Store['webhooks'] {
     async subscribedTo(eventType) {
       // Few webhooks; the event list is a JSON array, filtered here rather than with dialect-specific JSON SQL.
       const rows = await db.selectFrom('webhooks').selectAll().where('status', '=', 'active').execute();
-      return rows.map(toWebhook).filter((w) => w.events.includes(eventType));
+      return rows.map(toRow).filter((w) => w.events.includes(eventType));
     },
 
     async addDeliveries(deliveries) {
@@ -118,6 +121,19 @@ export function webhookRepository(db: Kysely<Database>): Store['webhooks'] {
       }
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toDelivery);
+    },
+
+    async sealClearSecrets() {
+      if (!box) return 0;
+      const rows = await db.selectFrom('webhooks').select(['id', 'secret']).execute();
+      let sealed = 0;
+      for (const r of rows) {
+        if (box.isSealed(r.secret)) continue;
+        // Compare-and-set on the clear value: another process sealing the same row at once changes nothing twice.
+        const res = await db.updateTable('webhooks').set({ secret: box.seal(r.secret, r.id) }).where('id', '=', r.id).where('secret', '=', r.secret).executeTakeFirst();
+        sealed += Number(res.numUpdatedRows);
+      }
+      return sealed;
     },
 
     async pendingDeliveries(before, limit) {

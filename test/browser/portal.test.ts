@@ -175,26 +175,29 @@ describe.skipIf(!hasChromium)('admin console', () => {
       expect(await page.locator('.once-only-matter[data-matter="grain-purchase-filing"]').innerText()).toContain('目录：材料只交一次');
       await b.shot(page, '14-admin-stats');
 
+      // Issue 17: the dashboard holds every department's jobs, so a department admin is refused (ops role only).
       await page.click('button[data-tab="queues"]');
-      const [board] = await Promise.all([context.waitForEvent('page'), page.click('#open-board')]);
-      await board.waitForLoadState();
-      await board.waitForSelector('text=applications', { timeout: 15_000 });
-      await board.getByText('加载中').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
-      await b.shot(board, '15-admin-queue-board');
+      await page.click('#open-board');
+      await expect.poll(() => page.locator('#queue-error').innerText(), { timeout: 15_000 }).toContain('无权');
+      await b.shot(page, '15-admin-queue-board-refused');
       expect(pageErrors).toEqual([]);
     } finally {
       await context.close();
     }
   }, 90_000);
 
-  it('refuses the dashboard API to non-admins and without a session', async () => {
+  it('refuses the dashboard API to anyone but ops (department admins included) and without a session', async () => {
     const api = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { accept: 'application/json' } });
     expect(api.statusCode).toBe(401);
     const applicantCookie = `miaopi_board=${await b.stack.token(FENGHE)}`;
     const asApplicant = await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: applicantCookie } });
     expect(asApplicant.statusCode).toBe(403);
     const admin = await b.stack.token('ADMIN-01', 'admin', { dept: GRAIN_DEPT });
-    const session = await b.stack.app.inject({ method: 'POST', url: '/admin/queues/session', headers: { authorization: `Bearer ${admin}` } });
+    expect((await b.stack.app.inject({ method: 'POST', url: '/admin/queues/session', headers: { authorization: `Bearer ${admin}` } })).statusCode).toBe(403);
+    const adminCookie = `miaopi_board=${admin}`;
+    expect((await b.stack.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: adminCookie } })).statusCode).toBe(403);
+    const ops = await b.stack.token('OPS-01', 'ops');
+    const session = await b.stack.app.inject({ method: 'POST', url: '/admin/queues/session', headers: { authorization: `Bearer ${ops}` } });
     expect(session.statusCode).toBe(200);
     const cookie = String(session.headers['set-cookie']);
     expect(cookie).toMatch(/^miaopi_board=[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict; Max-Age=\d+/);

@@ -19,7 +19,7 @@ const PARKING_DEPT = '11210100MB0E23459Q';
 const SUPERVISION_DEPT = '11210100MB0E56787K';
 
 const INVALID = ['anonymous', 'expired', 'algNone', 'wrongKey', 'garbage', 'adminNoDept'] as const;
-const VALID = ['owner', 'otherApplicant', 'adminOwnDept', 'adminOtherDept', 'consumerRead', 'consumerNoScope', 'supervisor'] as const;
+const VALID = ['owner', 'otherApplicant', 'adminOwnDept', 'adminOtherDept', 'consumerRead', 'consumerNoScope', 'supervisor', 'ops'] as const;
 type Who = (typeof INVALID)[number] | (typeof VALID)[number];
 const ALL: Who[] = [...INVALID, ...VALID];
 const ROLE: Record<(typeof VALID)[number], string> = {
@@ -30,6 +30,7 @@ const ROLE: Record<(typeof VALID)[number], string> = {
   consumerRead: 'consumer',
   consumerNoScope: 'consumer',
   supervisor: 'supervisor',
+  ops: 'ops',
 };
 
 interface Fixture {
@@ -104,7 +105,8 @@ const ROUTES: RouteSpec[] = [
   { route: 'GET /verify/:id/:code', request: (f) => get(`/verify/${f.cert.id}/${f.cert.verifyCode}`), expect: 'public' },
   { route: 'GET /healthz', request: () => get('/healthz'), expect: 'public' },
   { route: 'GET /readyz', request: () => get('/readyz'), expect: 'public' },
-  { route: 'GET /metrics', request: () => get('/metrics'), expect: 'public' },
+  // Issue 17: operators see all of it; a department admin its own department's figures (ops-views.test.ts checks which).
+  { route: 'GET /metrics', request: () => get('/metrics'), expect: gate(['admin', 'ops'], { adminOwnDept: 200, adminOtherDept: 200, ops: 200 }) },
   { route: 'GET /v1/portal/config', request: () => get('/v1/portal/config'), expect: 'public' },
   { route: 'GET /', request: () => get('/'), expect: 'public' },
   { route: 'GET /admin', request: () => get('/admin'), expect: 'public' },
@@ -282,12 +284,12 @@ const ROUTES: RouteSpec[] = [
   { route: 'GET /v1/federation/matters', request: () => get('/v1/federation/matters'), expect: nodeOnly() },
   { route: 'GET /v1/federation/matters/:code', request: () => get('/v1/federation/matters/grain-purchase-filing'), expect: nodeOnly() },
 
-  // Queue dashboard: admins only (the session route trades an admin JWT for a cookie).
-  { route: 'POST /admin/queues/session', request: () => json('POST', '/admin/queues/session', {}), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
+  // Queue dashboard: operators only since issue 17 (the session route trades an ops JWT for a cookie); admins 403.
+  { route: 'POST /admin/queues/session', request: () => json('POST', '/admin/queues/session', {}), expect: gate(['ops'], { ops: 200 }) },
   { route: 'DELETE /admin/queues/session', request: () => json('DELETE', '/admin/queues/session'), expect: 'public' },
 ];
 
-/** Dashboard routes (bull-board) are checked generically: every non-admin is refused, whatever the route. */
+/** Dashboard routes (bull-board) are checked generically: everyone but ops is refused, whatever the route. */
 const BOARD_PREFIX = '/admin/queues';
 
 /** Turns `app.printRoutes({ commonPrefix: false })` into `METHOD /full/path` lines (HEAD left out). */
@@ -382,6 +384,7 @@ describe('access matrix: every route × every principal', () => {
     tokens.set('consumerRead', await stack.token('downstream-system', 'consumer', { scope: 'certificates:read' }));
     tokens.set('consumerNoScope', await stack.token('downstream-system', 'consumer'));
     tokens.set('supervisor', await stack.token('supervision', 'supervisor', { dept: SUPERVISION_DEPT }));
+    tokens.set('ops', await stack.token('operator', 'ops'));
     const consents = await call('owner', get('/v1/me/consents'));
     f.consent = consents.json<{ consents: Array<{ id: string }> }>().consents[0]?.id ?? randomUUID();
   }, 90_000);
@@ -454,7 +457,7 @@ describe('access matrix: every route × every principal', () => {
     }
   });
 
-  it('refuses every queue-dashboard route to anyone but an admin', async () => {
+  it('refuses every queue-dashboard route to anyone but ops, department admins included', async () => {
     const board = registeredRoutes(stack.app.printRoutes({ commonPrefix: false })).filter((r) => r.split(' ')[1]!.startsWith(BOARD_PREFIX) && !r.endsWith('/session'));
     expect(board.length).toBeGreaterThan(0);
     const problems: string[] = [];
@@ -462,7 +465,7 @@ describe('access matrix: every route × every principal', () => {
       const [method, pattern] = route.split(' ') as [Req['method'], string];
       const url = pattern.replace(':queueName', stack.deps.config.queueName).replace(/:[A-Za-z]+/g, 'x').replace(/\*$/, 'x');
       for (const who of ALL) {
-        if (who === 'adminOwnDept' || who === 'adminOtherDept') continue;
+        if (who === 'ops') continue;
         const res = await call(who, { method, url, ...(method === 'GET' ? {} : { payload: {} }) });
         const expected = (INVALID as readonly string[]).includes(who) ? 401 : 403;
         // bull-board's static wildcard answers 404 for a file it does not have, to everyone alike: nothing to protect.

@@ -10,6 +10,7 @@ import { AppError } from '../../errors.js';
 import { chinaDay } from '../../pipeline/issue-certificate.js';
 import type { ArchiveMaterialRow } from '../../store/types.js';
 import { requireRole } from '../auth.js';
+import { subjectThrottle } from '../throttle.js';
 import { multipartBoundary, parseMultipart, sniffMediaType } from '../multipart.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
@@ -95,6 +96,7 @@ export function archiveRoutes(deps: HttpDeps): FastifyPluginAsync {
     app.post(
       '/v1/materials',
       {
+        onRequest: subjectThrottle(deps, 'materials', deps.config.throttles.materialsPerMinute),
         preValidation: applicant,
         bodyLimit: maxBytes + ENVELOPE_BYTES,
         schema: {
@@ -126,7 +128,17 @@ export function archiveRoutes(deps: HttpDeps): FastifyPluginAsync {
         if (bytes.length > maxBytes) throw new AppError('MATERIAL_TOO_LARGE', { message: `材料文件过大（上限 ${maxBytes} 字节） The material exceeds ${maxBytes} bytes` });
         const mediaType = sniffMediaType(bytes);
         if (!mediaType) throw new AppError('MATERIAL_TYPE_UNSUPPORTED');
-        const res = await deps.store.archive.put({
+        const quota = deps.config.throttles.materialQuotaBytesPerDay;
+        const now = deps.clock();
+        const reserved = deps.limits && quota > 0 ? await deps.limits.reserveBytes(p.sub, bytes.length, quota, now) : null;
+        if (reserved && !reserved.allowed) {
+          reply.header('retry-after', String(reserved.retryAfterSeconds));
+          throw new AppError('UPLOAD_QUOTA_EXCEEDED', {
+            message: `今日上传材料已达上限（每日 ${quota} 字节，已用 ${reserved.usedBytes} 字节），请明日再试 Daily upload quota of ${quota} bytes reached (${reserved.usedBytes} used); retry after ${reserved.retryAfterSeconds} s`,
+          });
+        }
+        const res = await deps.store.archive
+          .put({
           id: deps.newId(),
           subject: p.sub,
           matter: matter.def.code,
@@ -138,7 +150,13 @@ export function archiveRoutes(deps: HttpDeps): FastifyPluginAsync {
           validUntil,
           uploadedAt: deps.clock().toISOString(),
           bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        });
+          })
+          .catch(async (err: unknown) => {
+            if (reserved?.allowed) await deps.limits!.releaseBytes(p.sub, bytes.length, now);
+            throw err;
+          });
+        // The same file again is kept once and costs no quota.
+        if (!res.created && reserved?.allowed) await deps.limits!.releaseBytes(p.sub, bytes.length, now);
         return reply.status(res.created ? 201 : 200).send(view(res.item, today));
       },
     );

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import type { LoadedMatter } from '../../catalog/load-catalog.js';
 import { AppError, fieldErrors, type FieldError } from '../../errors.js';
 import { guideMatter, precheckFiling } from '../../pipeline/guide.js';
+import { subjectThrottle } from '../throttle.js';
 import { applicantKind } from '../../pipeline/process-application.js';
 import { resolveSituation } from '../../pipeline/resolve-situation.js';
 import { requireRole, type Principal } from '../auth.js';
@@ -77,6 +78,8 @@ export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post(
     '/v1/matters/:code/precheck',
     {
+      // A precheck answers whether a name and an ID number belong together: throttled per subject (issue 17).
+      onRequest: subjectThrottle(deps, 'precheck', deps.config.throttles.precheckPerMinute),
       preHandler: applicantOnly,
       schema: {
         summary: '预检 Dry run: the decision with reasons and the pre-filled form; nothing is stored',

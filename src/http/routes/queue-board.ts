@@ -1,10 +1,11 @@
 /**
- * The queue dashboard (@bull-board) at /admin/queues, for admins only and read-only (no retry/clean/remove: the
- * queues hold the filings of every department). bull-board's UI is a page whose scripts call its own API without
- * our Authorization header, so the admin console first trades its admin JWT for a cookie:
- * `POST /admin/queues/session` (Bearer admin JWT) sets `miaopi_board` = that JWT, HttpOnly, SameSite=Strict,
+ * The queue dashboard (@bull-board) at /admin/queues, for the operators (role `ops`) only and read-only (no
+ * retry/clean/remove). The queues hold the jobs of every department, with stack traces, so a department admin is
+ * refused (403) since issue 17. bull-board's UI is a page whose scripts call its own API without
+ * our Authorization header, so the console first trades its ops JWT for a cookie:
+ * `POST /admin/queues/session` (Bearer ops JWT) sets `miaopi_board` = that JWT, HttpOnly, SameSite=Strict,
  * Path=/admin/queues, Secure on https, expiring with the token. Every request under /admin/queues (pages, assets,
- * API) is then checked by an onRequest hook: a valid admin JWT from that cookie or from an Authorization header;
+ * API) is then checked by an onRequest hook: a valid ops JWT from that cookie or from an Authorization header;
  * otherwise 401 (a page that links back to /admin). SameSite=Strict keeps other sites from riding the cookie, and the
  * session route itself needs the Bearer header, so it cannot be forged cross-site.
  */
@@ -39,9 +40,9 @@ function tokenExp(jwt: string): number | null {
 }
 
 const DENIED_PAGE = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>需要管理员登录</title><body style="font-family:sans-serif;padding:2rem"><h1>需要管理员登录</h1>
-<p>队列看板仅对管理员开放。请先在<a href="/admin">管理控制台</a>登录，再从“队列”页打开看板。</p>
-<p lang="en">The queue dashboard is for admins: sign in at <a href="/admin">/admin</a> and open it from the 队列 tab.</p></body></html>`;
+<title>需要运维角色登录</title><body style="font-family:sans-serif;padding:2rem"><h1>需要运维角色登录</h1>
+<p>队列看板含各部门的任务，仅对运维角色（ops）开放。请以运维账号在<a href="/admin">管理控制台</a>登录，再从“队列”页打开看板。</p>
+<p lang="en">The queue dashboard holds every department's jobs and is for the ops role only: sign in at <a href="/admin">/admin</a> with an ops account and open it from the 队列 tab.</p></body></html>`;
 
 export function queueBoardRoutes(deps: HttpDeps, queues: Queue[]): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
@@ -49,7 +50,7 @@ export function queueBoardRoutes(deps: HttpDeps, queues: Queue[]): FastifyPlugin
 
     app.post(
       `${BOARD_PATH}/session`,
-      { preHandler: requireRole(deps.verifyToken, ['admin']), schema: { summary: '队列看板会话 Trade the admin JWT for the dashboard cookie', tags: ['admin'], security: [{ bearer: [] }] } },
+      { preHandler: requireRole(deps.verifyToken, ['ops']), schema: { summary: '队列看板会话 Trade the ops JWT for the dashboard cookie', tags: ['admin'], security: [{ bearer: [] }] } },
       async (request, reply) => {
         const jwt = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
         const exp = tokenExp(jwt) ?? 0;
@@ -68,7 +69,7 @@ export function queueBoardRoutes(deps: HttpDeps, queues: Queue[]): FastifyPlugin
         const token = bearer ?? cookieValue(request.headers.cookie, BOARD_COOKIE);
         let principal: Principal | null = null;
         if (token) principal = await deps.verifyToken(token).catch(() => null);
-        if (principal?.role === 'admin') {
+        if (principal?.role === 'ops') {
           request.principal = principal;
           return;
         }

@@ -273,8 +273,8 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** The figures as Prometheus text (gauges: they are recomputed from the database on each scrape). */
-export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog' | 'sources'>): Promise<string> {
-  const figures = await computeFigures(deps, {});
+export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog' | 'sources'>, filter: { matters?: string[] } = {}): Promise<string> {
+  const figures = await computeFigures(deps, filter);
   const out: string[] = [];
   const metric = (name: string, help: string, rows: Array<[Record<string, string>, number | null]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
@@ -341,7 +341,8 @@ export async function figuresExposition(deps: Pick<HttpDeps, 'store' | 'catalog'
   );
   metric('miaopi_matter_zero_upload_ratio', 'Share of automatically decided filings that uploaded no material.', figures.map((f) => [{ matter: f.matter }, f.onceOnly.zeroUploadRate]));
   metric('miaopi_matter_fields_fallback', 'Pre-filled fields that took the applicant’s typed value because their source could not answer.', figures.map((f) => [{ matter: f.matter }, f.onceOnly.fields.typedFallback]));
-  const breakers = [...(deps.sources?.values() ?? [])].flatMap((s) => ('breaker' in s && typeof s.breaker === 'function' ? [[s.id, (s.breaker as () => { state: string })().state] as const] : []));
+  // Data-source breakers belong to the whole city: only in the operators' (unfiltered) view.
+  const breakers = filter.matters !== undefined ? [] : [...(deps.sources?.values() ?? [])].flatMap((s) => ('breaker' in s && typeof s.breaker === 'function' ? [[s.id, (s.breaker as () => { state: string })().state] as const] : []));
   metric(
     'miaopi_datasource_breaker_open',
     'Circuit breaker of each data source in this process: 1 open, 0.5 half-open, 0 closed.',

@@ -73,7 +73,7 @@ describe.each(['sqlite', 'postgres'] as const)('零材料 (%s)', (backend) => {
       withoutUploadsRate: 2 / decided,
     });
     expect(decided).toBe(3);
-    const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${await stack.token('ops-1', 'ops')}` } })).body;
     expect(metrics).toContain('miaopi_matter_filings_without_uploads{matter="grain-purchase-filing"} 2');
   });
 });

@@ -351,7 +351,7 @@ describe.each(['sqlite', 'postgres'] as const)('once-only on %s', (backend) => {
     it('exposes the same figures to Prometheus', async () => {
       const supervisor = await stack.token('SUPERVISOR-1', 'supervisor');
       const grain = (await get('/v1/stats?matter=grain-purchase-filing', supervisor)).json<{ matters: Array<Record<string, any>> }>().matters[0]!;
-      const text = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const text = (await stack.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${await stack.token('ops-1', 'ops')}` } })).body;
       expect(text).toContain(`miaopi_matter_filings{matter="grain-purchase-filing"} ${grain.filings}`);
       expect(text).toContain(`miaopi_matter_outcomes{matter="grain-purchase-filing",outcome="approved"} ${grain.outcomes.approved}`);
       expect(text).toContain(`miaopi_matter_materials{matter="grain-purchase-filing",how="reused"} ${grain.materials.reused}`);

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../../src/catalog/load-catalog.js';
@@ -32,6 +32,8 @@ const DEPARTMENTS = [
 let hsm: SoftHsmToken;
 let sources: DataSourceServer;
 let eseal: ESealStandin;
+/** Made per run: a key that seals webhook secrets at rest (production refuses without WEBHOOK_SECRET_KEY). */
+const WEBHOOK_KEY = randomBytes(32).toString('base64');
 let es256: { privateKey: ReturnType<typeof generateKeyPairSync>['privateKey']; publicPem: string };
 
 beforeAll(async () => {
@@ -64,6 +66,7 @@ function configured(port: number, dataDir: string): Record<string, string> {
     SEAL_PKCS11_PIN: hsm.pin,
     SOFTHSM2_CONF: hsm.conf,
     ESEAL_URL: eseal.url,
+    WEBHOOK_SECRET_KEY: WEBHOOK_KEY,
   };
   for (const { id } of registry) env[envNameFor(id)] = sources.url(id);
   return env;
@@ -118,12 +121,13 @@ describe('production mode refuses to start', () => {
     expect(await listening(port)).toBe(false);
     const lines = refusalLines(r);
     expect(r.stderr).toContain('生产模式拒绝启动 Production mode refuses to start');
-    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id))];
+    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id)), 'WEBHOOK_SECRET_KEY'];
     for (const item of expected) expect(lines.filter((l) => l.includes(item)), `${item} in:\n${r.stderr}`).toHaveLength(1);
     expect(lines).toHaveLength(expected.length);
     // Nothing development-only was made on the way out: no secret, no keys.
     expect(() => readFileSync(path.join(dataDir, 'dev-jwt-secret'))).toThrow();
     expect(() => readFileSync(path.join(dataDir, 'certs', 'root.key.pem'))).toThrow();
+    expect(() => readFileSync(path.join(dataDir, 'dev-webhook-secret-key'))).toThrow();
     console.log(`PRODUCTION refused with nothing configured: exit ${r.code}, ${lines.length} lines for ${expected.length} missing items`);
   }, 90_000);
 
@@ -147,6 +151,7 @@ describe('production mode refuses to start', () => {
       e['SEAL_KEYS_DIR'] = e['CERTS_DIR']!;
     }, /SEAL_KEYS_DIR: .* is the development key folder/],
     ['the in-process development e-seal authority', (e) => void delete e['ESEAL_URL'], /ESEAL_URL: not set/],
+    ['webhook secrets without an encryption key', (e) => void delete e['WEBHOOK_SECRET_KEY'], /WEBHOOK_SECRET_KEY: not set/],
   ];
 
   it.each(cases)('refuses %s, naming exactly that', async (_name, change, line) => {
