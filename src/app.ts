@@ -6,7 +6,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
+import { boundsViolation, unboundedPlaces } from './catalog/bounded-schema.js';
+import { AppError, fieldErrors } from './errors.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { installTextGuard } from './http/text-guard.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { applicationRoutes } from './http/routes/applications.js';
 import { archiveRoutes } from './http/routes/archive.js';
@@ -51,6 +54,17 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
     deps.metrics.requests(reply.statusCode);
   });
   installErrorHandler(app);
+  // Issue 17: request bodies are measured against their schema's bounds before ajv (allErrors) walks them, and a
+  // route whose body schema has an array without maxItems is refused at start-up.
+  app.addHook('onRoute', (route) => {
+    const places = unboundedPlaces(route.schema?.body, '', { strings: false });
+    if (places.length > 0) throw new Error(`${route.method.toString()} ${route.url}: request body schema is unbounded: ${places.join('; ')}`);
+  });
+  installTextGuard(app);
+  app.addHook('preValidation', async (request) => {
+    const over = boundsViolation(request.routeOptions.schema?.body, request.body);
+    if (over) throw new AppError('REQUEST_VALIDATION', { errors: fieldErrors([over]) });
+  });
 
   await app.register(swagger, {
     openapi: {

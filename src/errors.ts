@@ -88,6 +88,10 @@ export const ERRORS = {
   // Issue 17 (part B): per-subject throttles and upload quota, four-eyes rollback.
   SUBJECT_RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试（按用户计） Too many requests from this user; retry after the time in Retry-After' },
   UPLOAD_QUOTA_EXCEEDED: { status: 429, message: '今日上传材料已达上限，请明日再试 The daily upload quota of this user is used up; retry after the time in Retry-After (midnight, China time)' },
+  REQUEST_TEXT_INVALID: {
+    status: 400,
+    message: '请求中含有不可打印或格式错误的字符（控制字符、双向文本控制符、孤立代理项），见 errors[] The request contains unprintable or ill-formed text (control characters, bidi overrides, lone surrogates); see errors[] for the field',
+  },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -134,9 +138,15 @@ export interface ValidationItem {
   params?: Record<string, unknown>;
 }
 
-/** ajv errors → `[{path, message}]`, paths as JSON Pointers from the body root (prefix given). */
+/** At most this many field errors leave in one answer: a body with 100,000 bad items must not get a 14 MB reply. */
+export const MAX_FIELD_ERRORS = 20;
+
+/**
+ * ajv errors → `[{path, message}]`, paths as JSON Pointers from the body root (prefix given). Capped at
+ * MAX_FIELD_ERRORS, with a last entry saying how many more there were.
+ */
 export function fieldErrors(items: ValidationItem[], prefix = ''): FieldError[] {
-  return items.map((e) => {
+  const out = items.slice(0, MAX_FIELD_ERRORS).map((e) => {
     let path = `${prefix}${e.instancePath ?? ''}`;
     let message = e.message ?? 'invalid';
     const p = e.params ?? {};
@@ -168,10 +178,20 @@ export function fieldErrors(items: ValidationItem[], prefix = ''): FieldError[] 
       case 'pattern':
         message = `格式不正确 ${message}`;
         break;
+      case 'maxItems':
+        message = `项数过多，最多 ${String(p.limit)} 项 Too many items: at most ${String(p.limit)}`;
+        break;
+      case 'maxLength':
+        message = `内容过长，最多 ${String(p.limit)} 个字符 Too long: at most ${String(p.limit)} characters`;
+        break;
       default:
         break;
     }
     return { path: path === '' ? '/' : path, message };
   });
+  if (items.length > MAX_FIELD_ERRORS) {
+    out.push({ path: prefix === '' ? '/' : prefix, message: `另有 ${items.length - MAX_FIELD_ERRORS} 处错误未列出 ${items.length - MAX_FIELD_ERRORS} more errors not listed: fix these first` });
+  }
+  return out;
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { answerCombinations, answersValidator, canonicalJson, createFormAjv, type AnswersValidator, type Catalog, type LoadedMatter } from '../catalog/load-catalog.js';
+import { boundedValidator, unboundedPlaces } from '../catalog/bounded-schema.js';
 import { resolveSituation } from '../pipeline/resolve-situation.js';
 import type { BundleDef, BundleMemberDef } from './types.js';
 
@@ -124,9 +125,10 @@ export function checkBundle(
     say('/owner/code', `the owner ${def.owner.code} is not the department of any member`);
   }
 
+  for (const place of unboundedPlaces(def.form, '/form')) problems.push(`${file}: ${place}`);
   let validateForm: ValidateFunction | undefined;
   try {
-    validateForm = createFormAjv().compile(def.form);
+    validateForm = boundedValidator(def.form, createFormAjv().compile(def.form));
   } catch (err) {
     say('/form', `form schema does not compile: ${(err as Error).message}`);
   }

@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { isValidIdNumber, isValidUscc } from '../domain/identifiers.js';
 import { operators } from '../domain/operators.js';
+import { boundedValidator, unboundedPlaces } from './bounded-schema.js';
 import type { Condition, ConditionTree, Lookup, MatterDef, Question } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -134,6 +135,8 @@ export function checkMatter(
     return { problems };
   }
   const def = raw as MatterDef;
+  // Issue 17: a form that lets a body grow without limit is refused, so no filing can cost more than it allows.
+  for (const place of unboundedPlaces(def.form, '/form')) problems.push(`${file}: ${place}`);
 
   const dupes = (ids: string[], where: string) => {
     const seen = new Set<string>();
@@ -318,7 +321,7 @@ export function checkMatter(
 
   let validateForm: ValidateFunction | undefined;
   try {
-    validateForm = opts.formAjv.compile(def.form);
+    validateForm = boundedValidator(def.form, opts.formAjv.compile(def.form));
   } catch (err) {
     say('/form', `form schema does not compile: ${(err as Error).message}`);
   }
@@ -415,7 +418,7 @@ interface Snapshot {
 }
 
 /** Bump when the checks change in a way the function sources below would not show. */
-const CHECKS_REVISION = '2';
+const CHECKS_REVISION = '3';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -447,7 +450,7 @@ function fromSnapshot(def: MatterDef, version: string, file: string, formAjv: Aj
   const matter = { def, version, file, validateAnswers: answersValidator(def.questions) } as LoadedMatter;
   Object.defineProperty(matter, 'validateForm', {
     enumerable: true,
-    get: () => (compiled ??= formAjv.compile(def.form)),
+    get: () => (compiled ??= boundedValidator(def.form, formAjv.compile(def.form))),
   });
   return matter;
 }

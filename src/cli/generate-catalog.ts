@@ -74,7 +74,7 @@ export function generateCatalog(o: { outDir: string; rulesDir: string; scale: Sc
     srcs.forEach((s) => used.sources.add(s));
     const options = Array.from({ length: nSit }, (_, k) => `情形选项${k + 1}`);
     const lookups = srcs.map((s, k) => ({ id: `l${k}`, source: s, key: 'applicant.code' }));
-    const props: Record<string, unknown> = { contactPhone: { type: 'string', pattern: '^1[3-9][0-9]{9}$', title: '联系电话' } };
+    const props: Record<string, unknown> = { contactPhone: { type: 'string', maxLength: 11, pattern: '^1[3-9][0-9]{9}$', title: '联系电话' } };
     const fields = flds.map((f, k) =>
       k % 2 === 0
         ? { id: `f${k}`, label: `标准字段${f}`, prefill: { lookup: `l${k % lookups.length}`, path: 'record.name' } }

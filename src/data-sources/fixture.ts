@@ -38,7 +38,7 @@ export function createFixtureSource(options: FixtureSourceOptions): DataSource {
   async function read(key: string, _ctx: ReadContext): Promise<SourceRead> {
     const fetchedAt = now().toISOString();
     if (key === '') {
-      return { source: id, key, status: 'unknown', record: null, responseHash: '', fetchedAt, error: 'empty key' };
+      return { source: id, key, status: 'unknown', record: null, responseHash: '', fetchedAt, error: 'empty key', fault: 'request' };
     }
     const body = bodies.get(key);
     if (body === undefined) {

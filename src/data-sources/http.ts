@@ -78,14 +78,18 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
       read: { source: id, key, status: 'unknown', record: null, responseHash, fetchedAt, error } satisfies SourceRead,
       transient,
     });
+    const refused = (error: string, responseHash = '') => ({
+      read: { source: id, key, status: 'unknown', record: null, responseHash, fetchedAt, error, fault: 'request' } satisfies SourceRead,
+      transient: false,
+    });
     const answer = (r: SourceRead) => ({ read: r, transient: false });
     // An empty key would GET the collection root: never a meaningful look-up.
-    if (key === '') return unknown('empty key');
+    if (key === '') return refused('empty key');
     let url: URL;
     try {
       url = new URL(base + encodeURIComponent(key));
     } catch {
-      return unknown('key is not well-formed Unicode');
+      return refused('key is not well-formed Unicode');
     }
     const left = deadline - Date.now();
     if (left <= 0) return unknown(`timeout after ${timeoutMs} ms`);
@@ -101,6 +105,8 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
       }
       return unknown('HTTP 404 without {"found": false}: not an answer of the source (misrouted proxy?)', responseHash);
     }
+    // A 4xx that refuses this key (400, 413, 414, 422…) is about the request; auth, routing and throttling are not.
+    if (status >= 400 && status < 500 && !SOURCE_SIDE_4XX.has(status)) return refused(`HTTP ${status}`, responseHash);
     if (status !== 200) {
       const what = status >= 300 && status < 400 ? ' (redirect not followed)' : '';
       return unknown(`HTTP ${status}${what}`, responseHash, TRANSIENT_STATUSES.has(status));
@@ -120,6 +126,9 @@ export function createHttpSource(options: HttpSourceOptions): DataSource {
 
 const INVALID = Symbol('invalid JSON');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** 4xx answers that say the source (or the way to it) is not working for anyone: the breaker counts them. */
+const SOURCE_SIDE_4XX = new Set([401, 403, 404, 405, 407, 408, 421, 425, 429]);
 
 function parseJson(bytes: Uint8Array): unknown {
   try {

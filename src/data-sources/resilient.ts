@@ -77,13 +77,15 @@ export function withResilience(inner: DataSource, options: ResilienceOptions): R
     if (trial) trialInFlight = true;
     try {
       const r = await inner.read(key, ctx);
-      if (r.status === 'unknown' && r.error !== 'empty key') {
+      // Only the source's own failures count (issue 17): a key it refuses, or one that cannot even be sent, must not
+      // let one applicant switch auto-approval off for everyone.
+      if (r.status === 'unknown' && r.fault !== 'request') {
         failures++;
         if (trial || failures >= threshold) {
           state = 'open';
           openedAt = now().getTime();
         }
-      } else {
+      } else if (r.status !== 'unknown') {
         failures = 0;
         state = 'closed';
         remember(r);

@@ -37,6 +37,11 @@ export interface SourceRead {
   error?: string;
   /** Served from the source's cache (within its TTL); fetchedAt and responseHash are the original answer's. */
   cached?: boolean;
+  /**
+   * Issue 17: UNKNOWN because of the request, not the source (an empty or ill-formed key, a 4xx answer that
+   * refuses the key): it says nothing about the source's health, so the breaker does not count it.
+   */
+  fault?: 'request';
 }
 
 export interface RuleEvaluation {

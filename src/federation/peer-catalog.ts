@@ -3,6 +3,7 @@
  * memory for FEDERATION_CATALOG_TTL_SECONDS and in the database for as long as the owner cannot be reached — so a
  * filing for a peer's matter is checked against the owner's own schema even while the owner is down.
  */
+import { boundedValidator } from '../catalog/bounded-schema.js';
 import { answersValidator, createFormAjv, type AnswersValidator } from '../catalog/load-catalog.js';
 import type { MatterDef } from '../catalog/types.js';
 import type { ValidateFunction } from 'ajv';
@@ -39,7 +40,9 @@ function compile(city: string, view: Record<string, unknown>, fetchedAt: string)
   const applicantTypes = (Array.isArray(view['applicantTypes']) ? view['applicantTypes'] : ['organisation', 'person']) as MatterDef['applicantTypes'];
   const department = (view['department'] ?? { name: '', code: '' }) as { name: string; code: string };
   // A fresh ajv per definition: two versions of one form may carry the same $id.
-  const validateForm: ValidateFunction = createFormAjv().compile((view['formSchema'] ?? {}));
+  // Bounds first: a peer's form may be unbounded, and the body must still not cost more than its limits allow.
+  const formSchema = view['formSchema'] ?? {};
+  const validateForm: ValidateFunction = boundedValidator(formSchema, createFormAjv().compile(formSchema));
   const validateAnswers: AnswersValidator = answersValidator(questions);
   return {
     city,

@@ -21,6 +21,8 @@ export type SourceRecords = Record<string, Record<string, object>>;
 export type ServerMode =
   | 'ok'
   | '503'
+  /** The source refuses the key (issue 17: counts against the request, not the source). */
+  | '400'
   | 'hang'
   | 'stall'
   | 'garbage'
@@ -91,6 +93,8 @@ export async function startDataSourceServer(options: {
       case 'stall':
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.write('{"uscc":"');
+      case '400':
+        return send(res, 400, JSON.stringify({ error: 'malformed key' }), 'application/json');
       case '503':
         return send(res, 503, JSON.stringify({ error: 'service unavailable' }), 'application/json');
       case 'garbage':

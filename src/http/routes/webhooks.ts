@@ -21,7 +21,7 @@ export const WEBHOOK_EVENTS = ['certificate.issued', 'bundle.member.decided', 'b
 const CreateBody = Type.Object(
   {
     url: Type.String({ minLength: 8, maxLength: 2000, description: '接收地址 https URL that receives the events' }),
-    events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, uniqueItems: true, description: '订阅的事件类型' }),
+    events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true, description: '订阅的事件类型' }),
   },
   { additionalProperties: false },
 );

@@ -61,8 +61,9 @@ describe('a broken bundle file', () => {
     ['an unknown data source', edit('publishesTo: disability-card', 'publishesTo: card-registry'), '/members/0/publishesTo: unknown data source "card-registry"'],
     ['an owner that is no member’s department', edit('  code: 11210100MB0E45674L\nlegalBasis', '  code: 11210100MB0E12346R\nlegalBasis'), '/owner/code: the owner 11210100MB0E12346R is not the department of any member'],
     ['a shared question whose options differ from a member’s', edit('    options: [本人, 监护人代办]', '    options: [本人, 监护人代办, 委托代办]'), 'question "relation" has options'],
-    ['a form property a member does not accept', edit('    contactPhone: { type: string, title: 联系电话', '    email: { type: string }\n    contactPhone: { type: string, title: 联系电话'), 'does not accept the bundle\'s form property "email"'],
+    ['a form property a member does not accept', edit('    contactPhone: { type: string, maxLength: 13, title: 联系电话', '    email: { type: string, maxLength: 100 }\n    contactPhone: { type: string, maxLength: 13, title: 联系电话'), 'does not accept the bundle\'s form property "email"'],
     ['the code of a matter', edit('code: disability-services', 'code: disability-certificate'), '/code: "disability-certificate" is the code of a matter'],
+    ['a form string without maxLength (issue 17)', edit('    contactPhone: { type: string, maxLength: 13, title: 联系电话', '    contactPhone: { type: string, title: 联系电话'), '/form/properties/contactPhone: 字符串须设 maxLength'],
   ])('is refused with file and pointer: %s', (_what, text, message) => {
     const problems = check(text);
     expect(problems.length).toBeGreaterThan(0);

@@ -52,6 +52,11 @@ describe('catalog loader', () => {
     ['a test case whose form breaks the schema', grainText.replace("contactPhone: '13800000000'", 'contactPhone: 12'), '/tests/0/form'],
     ['invalid YAML', `${grainText}\n  bad: [`, 'YAML'],
     ['a duplicate key', grainText.replace('kind: 行政备案', 'kind: 行政备案\nkind: 行政许可'), 'YAML'],
+    // Issue 17: a form that lets a body grow without limit is refused at load.
+    ['a form array without maxItems', grainText.replace('      maxItems: 6\n', ''), '/form/properties/grainTypes: 数组须设 maxItems an array needs maxItems'],
+    ['a nested form array without maxItems', grainText.replace('      maxItems: 50\n', ''), '/form/properties/storageFacilities: 数组须设 maxItems'],
+    ['a form string without maxLength', grainText.replace('{ type: string, minLength: 1, maxLength: 200, title: 仓房地址 }', '{ type: string, minLength: 1, title: 仓房地址 }'), '/form/properties/storageFacilities/items/properties/address: 字符串须设 maxLength a string needs maxLength'],
+    ['a form string with only a pattern', grainText.replace('      maxLength: 6\n      title: 收购地区县', '      title: 收购地区县'), '/form/properties/purchaseRegionCode: 字符串须设 maxLength'],
   ])('rejects %s, naming the file and the path', (_what, text, expected) => {
     const { matter, problems } = check(text);
     expect(matter).toBeUndefined();

@@ -117,3 +117,42 @@ describe('HTTP retries', () => {
     }
   });
 });
+
+describe('a breaker counts only the source’s own failures (issue 17)', () => {
+  it('stays closed after 5 keys that cannot be sent (lone surrogate) or that the source refuses (400), and opens on 503s', async () => {
+    const server = await startDataSourceServer({ records: { s: { k: { a: 1 } } } });
+    try {
+      const s = withResilience(createHttpSource({ id: 's', baseUrl: server.url('s'), timeoutMs: 2000 }), { failureThreshold: 3, openMs: 60_000 });
+      for (let i = 0; i < 5; i++) {
+        expect(await s.read(`bad\uD800${i}`, ctx)).toMatchObject({ status: 'unknown', error: 'key is not well-formed Unicode', fault: 'request' });
+      }
+      expect(await s.read('', ctx)).toMatchObject({ status: 'unknown', fault: 'request' });
+      server.setMode('s', '400');
+      for (let i = 0; i < 5; i++) expect(await s.read(`k${i}`, ctx)).toMatchObject({ status: 'unknown', error: 'HTTP 400', fault: 'request' });
+      expect(s.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+      server.setMode('s', 'ok');
+      expect((await s.read('k', ctx)).status).toBe('found');
+      server.setMode('s', '503');
+      for (let i = 0; i < 3; i++) expect((await s.read('k', ctx)).error).toBe('HTTP 503');
+      expect(s.breaker().state).toBe('open');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a refused key between two failures neither resets nor adds to the count', async () => {
+    const server = await startDataSourceServer({ records: { s: { k: { a: 1 } } } });
+    try {
+      const s = withResilience(createHttpSource({ id: 's', baseUrl: server.url('s'), timeoutMs: 2000 }), { failureThreshold: 2, openMs: 60_000 });
+      server.setMode('s', '503');
+      await s.read('k', ctx);
+      expect(s.breaker().consecutiveFailures).toBe(1);
+      await s.read('\uDFFF', ctx);
+      expect(s.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+      await s.read('k', ctx);
+      expect(s.breaker().state).toBe('open');
+    } finally {
+      await server.close();
+    }
+  });
+});
