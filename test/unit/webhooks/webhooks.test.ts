@@ -54,7 +54,7 @@ describe('configuration of issue 8', () => {
   });
 
   it('keeps webhooks off loopback unless WEBHOOK_ALLOW_LOOPBACK is true', () => {
-    expect(loadConfig({ DATA_DIR: dir() }).webhooks).toEqual({ allowLoopback: false, retryBaseMs: 1000, attempts: 10, timeoutMs: 10000 });
+    expect(loadConfig({ DATA_DIR: dir() }).webhooks).toEqual({ allowLoopback: false, retryBaseMs: 1000, attempts: 10, timeoutMs: 10000, secretKey: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) });
     expect(loadConfig({ DATA_DIR: dir(), WEBHOOK_ALLOW_LOOPBACK: 'true' }).webhooks.allowLoopback).toBe(true);
     expect(() => loadConfig({ DATA_DIR: dir(), WEBHOOK_ALLOW_LOOPBACK: 'maybe' })).toThrow(/WEBHOOK_ALLOW_LOOPBACK/);
   });
