@@ -1,4 +1,4 @@
-import { Kysely, Migrator, type Dialect } from 'kysely';
+import { Kysely, Migrator, type Dialect, type MigrationResultSet } from 'kysely';
 import { kyselyStore } from './kysely-store.js';
 import { createSecretBox } from './secret-box.js';
 import { migrationProvider } from './migrations/index.js';
@@ -59,7 +59,7 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
       allowUnorderedMigrations: true,
       ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
     });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await migrateWithRetry(migrator, kind);
     for (const r of results ?? []) {
       logger?.info({ migration: r.migrationName, status: r.status }, 'store migration');
     }
@@ -80,4 +80,20 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     if (sealed > 0) logger?.info({ sealed }, 'webhook secrets sealed at rest');
   }
   return store;
+}
+
+/**
+ * Kysely's migrator looks for its own tables with an introspection query over every schema of the database
+ * (`pg_get_serial_sequence` per column). When another schema or table is dropped at that moment — another
+ * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01 about an object
+ * that is not ours. Migrations are idempotent by name and run under Kysely's lock, so such a run is retried.
+ */
+async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite'): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrator.migrateToLatest();
+    const code = (outcome.error as { code?: unknown } | undefined)?.code;
+    const raced = kind === 'postgres' && (code === '3F000' || code === '42P01') && (outcome.results ?? []).every((r) => r.status !== 'Error');
+    if (!raced || attempt >= 5) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
 }
