@@ -1,7 +1,7 @@
 /**
  * The 一件事 page on a phone (issue 14): a person files the 残疾人服务一件事 once — shared questions, one form, services
  * pre-ticked by the guide, one consent — and follows every member on one screen until all are decided, then downloads
- * the signed result notice, which passes ../shared/verify/verify-certificate.sh. Screenshots: test-results/browser/.
+ * the signed result notice, which passes scripts/verify-certificate.sh. Screenshots: test-results/browser/.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

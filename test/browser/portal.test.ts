@@ -2,7 +2,7 @@
  * Browser tests (issue 8): Playwright driving Debian's chromium against the real stack. An applicant files a grain
  * filing through the portal on a phone-sized screen — guidance, materials, pre-filled fields, the generated form with
  * the API's own validation messages, consent, live status — and downloads a certificate that passes
- * ../shared/verify/verify-certificate.sh; an admin approves a manual-review filing, revokes a certificate and opens
+ * scripts/verify-certificate.sh; an admin approves a manual-review filing, revokes a certificate and opens
  * the queue dashboard, which refuses anyone without the admin cookie. Screenshots: test-results/browser/*.png.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Shell-outs to the independent PDF tools the tests judge by (poppler, zbar, the shared verify scripts).
+ * Shell-outs to the independent PDF tools the tests judge by (poppler, zbar, scripts/verify-certificate.sh).
  * Every helper fails loudly when its tool is missing: a skipped check would look like a pass.
  */
 import { execFile } from 'node:child_process';
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (the folder holding package.json), found from this file. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The shared judge of "signed"; lives next to the repository, not in it. */
-export const verifyScript = path.resolve(repoRoot, '../shared/verify/verify-certificate.sh');
+/** The independent judge of "signed" (pdfsig, openssl cms, qpdf, pdftotext), shipped in scripts/. */
+export const verifyScript = path.resolve(repoRoot, 'scripts/verify-certificate.sh');
 
 export interface RunResult {
   code: number;

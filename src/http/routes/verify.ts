@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import { signRevocationList, type FlattenedJws } from '../../signing/revocation-list.js';
 import { applyRegister, registerUnavailable, trustAnchors, verifyPdf, type RegisterEntry, type TrustAnchors, type VerificationReport } from '../../verification/verify-pdf.js';
 import { AppError } from '../../errors.js';
+import { formatBeijingDateTime, formatChineseDate } from '../../documents/layout.js';
 import { verifyOfd } from '../../verification/ofd/verify-ofd.js';
 import type { CertificateRow } from '../../store/types.js';
 import type { HttpDeps } from '../types.js';
@@ -156,7 +157,7 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
           c.status === 'valid'
             ? '<span class="ok">有效</span>'
             : c.status === 'revoked'
-              ? `<span class="bad">已撤销</span>${revocation ? `（${esc(revocation.revokedAt)}，原因：${esc(revocation.reason)}）` : ''}`
+              ? `<span class="bad">已撤销</span>${revocation ? `（${esc(formatBeijingDateTime(revocation.revokedAt))}，原因：${esc(revocation.reason)}）` : ''}`
               : '<span class="bad">已被替代</span>';
         const rows: Array<[string, string]> = [
           ['证照名称', deps.catalog.get(c.matter)?.def.output.certificate.title ?? c.matter],
@@ -165,8 +166,8 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
           ['持证主体', c.holderName],
           ['持证主体代码', maskCode(c.holderCode)],
           ['签发机关', c.issuerName],
-          ['签发时间', c.issuedAt],
-          ['有效期至', c.validUntil ?? '长期'],
+          ['签发时间（北京时间）', formatBeijingDateTime(c.issuedAt)],
+          ['有效期至', c.validUntil ? formatChineseDate(c.validUntil) : '长期'],
           ['文件 SHA-256', c.sha256],
         ];
         const body = `<p>登记状态：${status}</p><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
@@ -237,33 +238,50 @@ function page(title: string, body: string, nonce: string, certificateId: string 
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style nonce="${nonce}">body{font-family:system-ui,"Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;line-height:1.6}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;word-break:break-all;vertical-align:top}th{white-space:nowrap;color:#555}
-.ok{color:#0a7a2f;font-weight:bold}.bad{color:#c00;font-weight:bold}.warn{color:#a60;font-weight:bold}.hint{color:#666;font-size:.9em}
+.ok{color:#0a7a2f;font-weight:bold}.bad{color:#c00;font-weight:bold}.warn{color:#8a5300;font-weight:bold}.hint{color:#595959;font-size:.9em}
+#verdict.ok,#verdict.bad,#verdict.warn{border-left:.35rem solid;padding:.3rem .6rem}#verdict.ok{background:#eef8f1}#verdict.bad{background:#fdeeee}#verdict.warn{background:#fdf5e6}
+ul#states{padding-left:1.2rem;font-size:.9em;color:#333}
 #drop{display:block;border:2px dashed #999;border-radius:.6rem;padding:1.4rem 1rem;text-align:center;margin:1rem 0;cursor:pointer}#drop.over{border-color:#0a7a2f;background:#f3fbf5}
 #drop input{display:block;margin:.6rem auto 0;max-width:100%}#verdict{font-size:1.15em;margin:.6rem 0}ul#checks{padding-left:1.2rem}ul#checks li{word-break:break-all}</style></head>
 <body><h1>${esc(title)}</h1>${body}
 <h2>核验文件</h2>
 <label id="drop" for="file">将证照 PDF 文件拖到此处，或点击选择文件（OFD 版式文件亦可）<input id="file" type="file" accept="application/pdf,.pdf,application/ofd,.ofd"></label>
-<div id="result" aria-live="polite"><p id="verdict"></p><table id="summary"></table><ul id="checks"></ul></div>
+<div id="result" aria-live="polite"><p id="verdict" role="status"></p><table id="summary"></table><details id="details" hidden><summary>逐项检查结果（技术细节）</summary><ul id="checks"></ul></details></div>
+<ul id="states" aria-label="核验结果的含义">
+<li><span class="ok">✔ 核验通过</span>：签名有效、文件未被改动，与签发登记一致且登记状态有效${certificateId ? '，就是本页所示的证照' : ''}。</li>
+<li><span class="bad">✘ 核验未通过</span>：文件被改动、签名无效或不是本平台信任的机构签发，或登记簿中没有这份文件，不能作为有效证照使用。</li>
+${certificateId ? '<li><span class="bad">✘ 不是本页的证照</span>：上传的是另一份证照，即使它本身有效，也不能证明本页所示的证照。</li>\n' : ''}<li><span class="warn">？ 暂时无法确认</span>：签名或登记状态暂时无法核实（如登记簿暂时无法查询），请稍后再试，在此之前不要把它当作有效证照。</li>
+</ul>
 <p class="hint">核验在服务器端进行：检查文件是否只有一个覆盖全文的签名、签名与证书链是否指向本平台公布的信任锚（<a href="/v1/trust">/v1/trust</a>）、文件是否与签发登记一致及登记状态。也可用任一 PDF 阅读器或 <code>pdfsig</code> 独立核验签名。</p>
 <script nonce="${nonce}">(function(){
 var pageId=${JSON.stringify(certificateId)},max=${maxBytes};
 var SUB={FORMAT_FAILURE:'文件格式或签名结构不符合要求（如签名后被追加修改、文件不完整）',HASH_FAILURE:'文件内容在签名后被改动',SIG_CRYPTO_FAILURE:'签名值无效',SIG_CONSTRAINTS_FAILURE:'签名属性不符合要求',CHAIN_CONSTRAINTS_FAILURE:'证书用途不符合要求',NO_SIGNING_CERTIFICATE_FOUND:'找不到签名证书',NO_CERTIFICATE_CHAIN_FOUND:'签名证书不是本平台信任的机构签发的',REVOKED:'证照已被撤销',EXPIRED:'证照或证书已过期',NOT_YET_VALID:'证书尚未生效',TRY_LATER:'登记簿暂时无法查询，请稍后再试',NOT_REGISTERED:'文件与签发登记不一致：不是签发的那份文件',SUPERSEDED:'证照已被新证照替代'};
 var RES={PASSED:'✔',FAILED:'✘',INDETERMINATE:'？',NOT_APPLICABLE:'—'};
 var $=function(id){return document.getElementById(id)};
+function bj(iso){var t=new Date(iso);if(isNaN(t.getTime()))return String(iso||'');var b=new Date(t.getTime()+288e5),p=function(n){return(n<10?'0':'')+n};return b.getUTCFullYear()+'年'+(b.getUTCMonth()+1)+'月'+b.getUTCDate()+'日 '+p(b.getUTCHours())+':'+p(b.getUTCMinutes())+':'+p(b.getUTCSeconds())+'（北京时间）'}
+function day(d){var m=/^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(d||'');return m?m[1]+'年'+Number(m[2])+'月'+Number(m[3])+'日':(d||'长期')}
 function clear(el){while(el.firstChild)el.removeChild(el.firstChild)}
 function row(k,v){var tr=document.createElement('tr'),th=document.createElement('th'),td=document.createElement('td');th.textContent=k;td.textContent=v;tr.appendChild(th);tr.appendChild(td);$('summary').appendChild(tr)}
-function say(cls,text){var v=$('verdict');v.className=cls;v.textContent=text}
-function show(r){clear($('summary'));clear($('checks'));
-if(r.indication==='TOTAL_PASSED'){say('ok','✔ 核验通过：签名有效、文件未被改动，与签发登记一致，登记状态有效。')}
-else{say(r.indication==='INDETERMINATE'?'warn':'bad',(r.indication==='INDETERMINATE'?'？ 无法确认：':'✘ 核验未通过：')+(SUB[r.subIndication]||r.subIndication||''))}
-if(pageId&&r.register&&r.register.id!==pageId)row('注意','该文件不是本页所示的证照');
+function say(cls,text,state){var v=$('verdict');v.className=cls;v.textContent=text;v.setAttribute('data-state',state||'')}
+/* The page's verdict: green only for the registered, untouched file of this page; a file the register does not know
+   is red whatever the signature says; amber only when a later retry could still pass. */
+function verdict(r){var why=SUB[r.subIndication]||r.subIndication||'';
+var unknown=!r.register&&(r.checks||[]).some(function(c){return c.id==='register-entry'&&c.result==='FAILED'});
+if(pageId&&r.register&&r.register.id!==pageId)return['bad','other','✘ 不是本页的证照：上传的是另一份证照（编号 '+r.register.number+'），不能证明本页所示的证照。'];
+if(r.indication==='TOTAL_PASSED')return['ok','passed','✔ 核验通过：签名有效、文件未被改动，与签发登记一致，登记状态有效'+(pageId?'，就是本页所示的证照。':'。')];
+if(r.indication==='INDETERMINATE'&&!unknown)return['warn','indeterminate','？ 暂时无法确认：'+why+'。'];
+if(unknown&&r.subIndication!=='NOT_REGISTERED')return['bad','failed','✘ 核验未通过：'+why+'；登记簿中也没有这份文件。'];
+return['bad','failed','✘ 核验未通过：'+why+'。']}
+function show(r){clear($('summary'));clear($('checks'));$('details').hidden=!(r.checks&&r.checks.length);
+var v=verdict(r);say(v[0],v[2],v[1]);
+if(pageId&&!r.register)row('注意','登记簿中没有这份文件，它不是本页所示的证照');
 var s=r.signature||{};if(s.signer)row('签名者',(s.signer.organization||s.signer.commonName||'')+(s.signer.code?'（'+s.signer.code+'）':''));
-if(s.signingTime)row('签名时间',s.signingTime);if(s.timestamp)row('时间戳',s.timestamp.genTime+(s.timestamp.trusted?'':'（时间戳机构未被信任）'));
+if(s.signingTime)row('签名时间',bj(s.signingTime));if(s.timestamp)row('时间戳',bj(s.timestamp.genTime)+(s.timestamp.trusted?'':'（时间戳机构未被信任）'));
 row('签名覆盖全文',s.coversWholeFile?'是':'否');
-if(r.register){row('编号',r.register.number);row('持证主体',r.register.holder.name);row('签发机关',r.register.issuer.name);row('登记状态',{valid:'有效',revoked:'已撤销',superseded:'已被替代'}[r.register.status]||r.register.status);if(r.register.revocationReason)row('撤销原因',r.register.revocationReason)}
+if(r.register){row('编号',r.register.number);row('持证主体',r.register.holder.name);row('签发机关',r.register.issuer.name);if(r.register.issuedAt)row('签发时间',bj(r.register.issuedAt));if(r.register.validUntil!==undefined)row('有效期至',day(r.register.validUntil));row('登记状态',{valid:'有效',revoked:'已撤销',superseded:'已被替代'}[r.register.status]||r.register.status);if(r.register.revokedAt)row('撤销时间',bj(r.register.revokedAt));if(r.register.revocationReason)row('撤销原因',r.register.revocationReason)}
 row('文件 SHA-256',r.sha256);
-(r.checks||[]).forEach(function(c){var li=document.createElement('li');li.textContent=(RES[c.result]||c.result)+' '+c.id+'：'+c.detail;$('checks').appendChild(li)})}
-function check(f){if(!f)return;clear($('summary'));clear($('checks'));
+(r.checks||[]).forEach(function(c){var li=document.createElement('li');li.textContent=(RES[c.result]||c.result)+' '+c.id+'：'+String(c.detail).replace(/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/g,bj);$('checks').appendChild(li)})}
+function check(f){if(!f)return;clear($('summary'));clear($('checks'));$('details').hidden=true;
 if(f.size>max){say('bad','文件过大（上限 '+Math.round(max/1048576)+' MB）');return}
 say('','正在核验…');
 fetch('/v1/verify',{method:'POST',headers:{'content-type':/[.]ofd$/i.test(f.name)?'application/ofd':'application/pdf'},body:f}).then(function(res){return res.json().then(function(b){return{ok:res.ok,b:b}})})

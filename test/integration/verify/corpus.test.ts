@@ -153,7 +153,7 @@ describe('the attack corpus', () => {
     ]);
   });
 
-  it.each([...Array(11).keys()])('entry %i gets its expected indication from us, and the shared script agrees', async (i) => {
+  it.each([...Array(11).keys()])('entry %i gets its expected indication from us, and scripts/verify-certificate.sh agrees', async (i) => {
     const entry = corpus[i]!;
     const started = Date.now();
     const r = await verify(entry.bytes);
@@ -170,7 +170,7 @@ describe('the attack corpus', () => {
     const file = writeTemp(tmp.dir, `corpus-${i}.pdf`, entry.bytes);
     const shared = await verifyCertificate(file, rootsPath);
     expect({ name: entry.name, sharedPasses: shared.code === 0 }, shared.stdout).toEqual({ name: entry.name, sharedPasses: entry.sharedScriptPasses });
-    // Where both pass, ours only passes the registered file; where the shared script fails, so do we.
+    // Where both pass, ours only passes the registered file; where scripts/verify-certificate.sh fails, so do we.
     if (!entry.sharedScriptPasses) expect(r.indication).not.toBe('TOTAL_PASSED');
   });
 
@@ -220,7 +220,7 @@ describe('revocation', () => {
     expect((await stack.deps.store.certificates.get(id))!.status).toBe('valid');
   });
 
-  it('records who, when and why; verification then says REVOKED while the shared script (no register) still passes', async () => {
+  it('records who, when and why; verification then says REVOKED while scripts/verify-certificate.sh (no register) still passes', async () => {
     const { id, pdf } = issued.get('rare')!;
     const token = await admin(GRAIN_DEPT.code);
     const res = await stack.app.inject({
