@@ -3,8 +3,9 @@
  * that names the variable and says what is expected.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir } from './private-files.js';
 import { parseHostPorts, type RedisTopology } from './redis.js';
 import { parseSecretKey } from './store/secret-box.js';
 
@@ -290,7 +291,7 @@ function tokenClaim(env: Env, name: string, production: boolean, dev: string): s
 
 function devSecret(dataDir: string): string {
   const file = path.join(dataDir, 'dev-jwt-secret');
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
   } catch (err) {
@@ -317,7 +318,7 @@ function webhookSecretKey(env: Env, production: boolean, dataDir: string): strin
   }
   if (production) return null;
   const file = path.join(dataDir, 'dev-webhook-secret-key');
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
   } catch (err) {

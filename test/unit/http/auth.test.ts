@@ -4,8 +4,11 @@
  * within that age, and no more than 8 KB long.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_TOKEN_AGE_SECONDS, DEV_AUTH_AUDIENCE, DEV_AUTH_ISSUER, loadConfig, type Config } from '../../../src/config.js';
 import { AppError } from '../../../src/errors.js';
 import { createTokenVerifier, MAX_TOKEN_BYTES } from '../../../src/http/auth.js';
@@ -111,7 +114,10 @@ describe('bearer token verification', () => {
 });
 
 describe('AUTH_AUDIENCE, AUTH_ISSUER and AUTH_MAX_TOKEN_AGE_SECONDS in configuration', () => {
-  const base = { AUTH_JWT_SECRET: SECRET, DATA_DIR: '/nonexistent-not-written' };
+  // Outside production the configuration writes a development webhook key into DATA_DIR.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'miaopi-auth-config-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const base = { AUTH_JWT_SECRET: SECRET, DATA_DIR: dataDir };
   it('default to the development values outside production, and 12 hours', () => {
     const c = loadConfig(base);
     expect(c.auth).toMatchObject({ audience: DEV_AUTH_AUDIENCE, issuer: DEV_AUTH_ISSUER, maxTokenAgeSeconds: 12 * 3600 });
@@ -125,13 +131,13 @@ describe('AUTH_AUDIENCE, AUTH_ISSUER and AUTH_MAX_TOKEN_AGE_SECONDS in configura
     expect(() => loadConfig({ ...base, AUTH_MAX_TOKEN_AGE_SECONDS: String(8 * 86_400) })).toThrow(/AUTH_MAX_TOKEN_AGE_SECONDS/);
   });
   it('have no default in production: the production check names each missing one on its own line', () => {
-    const c = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks.json', DATA_DIR: '/nonexistent-not-written' });
+    const c = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks.json', DATA_DIR: dataDir });
     expect(c.auth.audience).toBeNull();
     expect(c.auth.issuer).toBeNull();
     const problems = productionConfigProblems(c, []);
     expect(problems.filter((p) => p.startsWith('AUTH_AUDIENCE: not set'))).toHaveLength(1);
     expect(problems.filter((p) => p.startsWith('AUTH_ISSUER: not set'))).toHaveLength(1);
-    const set = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks.json', AUTH_AUDIENCE: 'a', AUTH_ISSUER: 'i', DATA_DIR: '/nonexistent-not-written' });
+    const set = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks.json', AUTH_AUDIENCE: 'a', AUTH_ISSUER: 'i', DATA_DIR: dataDir });
     expect(productionConfigProblems(set, []).filter((p) => p.startsWith('AUTH_'))).toEqual([]);
   });
 });
