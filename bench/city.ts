@@ -5,7 +5,7 @@
  * distinct one); a long run (RSS of the API and the worker across many filings).
  */
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../src/http/dev-token.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../src/standins/synthetic.js';
 import { cpuMs, rssMb, SECRET, type Service } from './processes.js';
 import { sleep, summarize, type Summary } from './stats.js';
@@ -19,7 +19,6 @@ export interface Sent {
   error: string | null;
 }
 
-const key = new TextEncoder().encode(SECRET);
 
 /** Subjects are handed out once: no enterprise files twice across the whole run. */
 export class Subjects {
@@ -34,7 +33,7 @@ export class Subjects {
 }
 
 async function tokenFor(sub: string): Promise<string> {
-  return new SignJWT({ role: 'applicant' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(key);
+  return signDevToken(SECRET, sub, { role: 'applicant' }, { ttlSeconds: 2 * 3600 });
 }
 
 /** A ready-to-send filing: token and body prepared ahead so the generator does little while it measures. */

@@ -3,8 +3,9 @@
  * that names the variable and says what is expected.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir } from './private-files.js';
 import { parseHostPorts, type RedisTopology } from './redis.js';
 import { parseSecretKey } from './store/secret-box.js';
 
@@ -54,6 +55,15 @@ export interface Config {
      * was generated into DATA_DIR, or when AUTH_DEV_SIGN_IN=true names it explicitly. Never with a JWKS/public key.
      */
     devSignIn: boolean;
+    /**
+     * The `aud` every token must name (AUTH_AUDIENCE) and the `iss` that must have issued it (AUTH_ISSUER). Outside
+     * production they default to DEV_AUTH_AUDIENCE/DEV_AUTH_ISSUER, which the dev token CLI and sign-in carry;
+     * production has no default (null) and refuses to start without them (production-check.ts).
+     */
+    audience: string | null;
+    issuer: string | null;
+    /** Oldest `iat` accepted and longest `exp − iat` lifetime (AUTH_MAX_TOKEN_AGE_SECONDS, default 12 h). */
+    maxTokenAgeSeconds: number;
   };
   /** Base URL per data-source id, from DATASOURCE_<ID>_URL. */
   dataSourceUrls: Record<string, string>;
@@ -265,9 +275,23 @@ function federationPeers(env: Env, own: string): Array<{ city: string; baseUrl: 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Dev HS256 secret kept in DATA_DIR so API, worker and the token CLI agree across restarts. */
+/** The `aud` of development tokens when AUTH_AUDIENCE is unset (never in production). */
+export const DEV_AUTH_AUDIENCE = 'miaopi';
+/** The `iss` of development tokens when AUTH_ISSUER is unset (never in production). */
+export const DEV_AUTH_ISSUER = 'miaopi-dev';
+/** Default of AUTH_MAX_TOKEN_AGE_SECONDS: a working day. */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 12 * 3600;
+
+/** AUTH_AUDIENCE / AUTH_ISSUER: visible ASCII, no spaces; the development value outside production, null in it. */
+function tokenClaim(env: Env, name: string, production: boolean, dev: string): string | null {
+  const v = str(env, name);
+  if (v !== null && !/^[\x21-\x7e]{1,256}$/.test(v)) throw new ConfigError(name, 'must be 1 to 256 visible ASCII characters, e.g. an https:// URL');
+  return v ?? (production ? null : dev);
+}
+
 function devSecret(dataDir: string): string {
   const file = path.join(dataDir, 'dev-jwt-secret');
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
   } catch (err) {
@@ -294,7 +318,7 @@ function webhookSecretKey(env: Env, production: boolean, dataDir: string): strin
   }
   if (production) return null;
   const file = path.join(dataDir, 'dev-webhook-secret-key');
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
   } catch (err) {
@@ -453,7 +477,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     redisUrl,
     redis: redisTopology(env, redisUrl),
     role: processRole(env),
-    auth: { jwtSecret, jwksUrl, publicKeyPem, devSignIn },
+    auth: {
+      jwtSecret,
+      jwksUrl,
+      publicKeyPem,
+      devSignIn,
+      audience: tokenClaim(env, 'AUTH_AUDIENCE', production, DEV_AUTH_AUDIENCE),
+      issuer: tokenClaim(env, 'AUTH_ISSUER', production, DEV_AUTH_ISSUER),
+      maxTokenAgeSeconds: int(env, 'AUTH_MAX_TOKEN_AGE_SECONDS', DEFAULT_MAX_TOKEN_AGE_SECONDS, 60, 7 * 86_400),
+    },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
     workerProcesses: int(env, 'WORKER_PROCESSES', 1, 1, 64),

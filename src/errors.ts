@@ -10,6 +10,7 @@ export interface ErrorDef {
 export const ERRORS = {
   AUTH_TOKEN_MISSING: { status: 401, message: '缺少访问令牌 Missing bearer token: send Authorization: Bearer <JWT>' },
   AUTH_TOKEN_INVALID: { status: 401, message: '访问令牌无效或已过期 Invalid or expired token' },
+  AUTH_TOKEN_TOO_LARGE: { status: 401, message: '访问令牌过长 The bearer token exceeds 8 KB; no identity platform issues such tokens' },
   AUTH_ROLE_FORBIDDEN: { status: 403, message: '当前角色无权执行此操作 This role may not perform this operation' },
   REQUEST_VALIDATION: { status: 400, message: '请求内容不符合要求 The request does not match the schema; see errors[]' },
   REQUEST_MALFORMED_JSON: { status: 400, message: '请求体不是有效的 JSON The request body is not valid JSON' },

@@ -1,12 +1,13 @@
 /**
  * The embedded default: a redis-server child with AOF on, data under DATA_DIR/redis, on a free loopback port,
- * stopped with the service.
+ * stopped with the service. The folder is 0700 and the server runs with umask 077, so the AOF (which holds job
+ * payloads) and its log are 0600: redis-server has no setting of its own for that.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { ensurePrivateDir } from './private-files.js';
 
 export interface LocalRedis {
   url: string;
@@ -27,11 +28,14 @@ export async function freePort(): Promise<number> {
 
 export async function startLocalRedis(dataDir: string, opts: { port?: number; appendfsync?: 'always' | 'everysec' } = {}): Promise<LocalRedis> {
   const dir = path.join(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dataDir);
+  ensurePrivateDir(dir);
   const port = opts.port ?? (await freePort());
+  // Through sh for `umask`, which spawn cannot set; exec keeps redis-server the child we signal.
   const child = spawn(
-    'redis-server',
+    '/bin/sh',
     [
+      '-c', 'umask 077 && exec redis-server "$@"', 'redis-server',
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
       '--appendonly', 'yes', '--appendfsync', opts.appendfsync ?? 'everysec', '--save', '',
       '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log'),
@@ -42,7 +46,13 @@ export async function startLocalRedis(dataDir: string, opts: { port?: number; ap
     child.once('error', (err) =>
       reject(new Error(`could not start redis-server (${err.message}): install it (apt-get install -y redis-server) or set REDIS_URL`)),
     );
-    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}; see ${path.join(dir, 'redis.log')}`)));
+    child.once('exit', (code) =>
+      reject(
+        code === 127
+          ? new Error('could not start redis-server (not found): install it (apt-get install -y redis-server) or set REDIS_URL')
+          : new Error(`redis-server exited with code ${code}; see ${path.join(dir, 'redis.log')}`),
+      ),
+    );
   });
   const url = `redis://127.0.0.1:${port}`;
   const ready = (async () => {

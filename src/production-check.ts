@@ -44,6 +44,12 @@ export function productionConfigProblems(config: Readonly<Config>, registry: rea
       'AUTH_JWKS_URL or AUTH_PUBLIC_KEY: not set — production verifies RS256/ES256 tokens of the identity platform; HS256 with a shared secret (AUTH_JWT_SECRET) is for development only',
     );
   }
+  if (config.auth.audience === null) {
+    out.push('AUTH_AUDIENCE: not set — the `aud` the identity platform puts in tokens for this service; without it a token issued for another system would be accepted');
+  }
+  if (config.auth.issuer === null) {
+    out.push('AUTH_ISSUER: not set — the `iss` of the identity platform; without it a token from any issuer holding a trusted key would be accepted');
+  }
   if (config.auth.devSignIn) out.push('AUTH_DEV_SIGN_IN: must not be true — the development token endpoint (POST /v1/dev/token) is never served in production');
   for (const s of registry) {
     if (!config.dataSourceUrls[s.id]) out.push(`${envNameFor(s.id)}: not set — data source ${s.id} (${s.name}) would serve the bundled demo data`);

@@ -435,9 +435,9 @@ function readSnapshot(file: string, context: string): Snapshot['entries'] {
 
 function writeSnapshot(file: string, snap: Snapshot): void {
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(snap));
+    writeFileSync(tmp, JSON.stringify(snap), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
     // A snapshot is an optimisation: a read-only data folder only makes the next start slower.

@@ -1,10 +1,13 @@
 /**
  * Bearer JWT authentication (DESIGN.md §6). Development: HS256 with AUTH_JWT_SECRET. Production: RS256/ES256
- * against the identity platform's JWKS or public key. Claims: sub, role, dept (admins), scope (consumers), exp.
+ * against the identity platform's JWKS or public key. Claims: sub, role, dept (admins), scope (consumers), aud, iss,
+ * iat, exp — `aud`/`iss` must be the configured AUTH_AUDIENCE/AUTH_ISSUER, `iat` may not lie in the future (beyond
+ * the clock skew) nor be older than AUTH_MAX_TOKEN_AGE_SECONDS, and `exp − iat` may not exceed that age either, so a
+ * token that claims to live for ever (`exp: 1e20`) is refused rather than trusted until it is revoked by hand.
  */
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 
@@ -29,7 +32,29 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 
 const SUBJECT = /^[0-9A-Za-z:_.-]{1,64}$/;
 
-export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
+/** Longest bearer token read (characters of the compact JWS); a longer one is refused before any parsing. */
+export const MAX_TOKEN_BYTES = 8192;
+/** Clock difference tolerated between the issuer and this service, for `exp`, `nbf` and `iat`. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+const CLAIM_MESSAGES: Record<string, string> = {
+  aud: '令牌 aud 与本服务不符 Token claim aud does not name this service (AUTH_AUDIENCE)',
+  iss: '令牌 iss 不是受信任的签发方 Token claim iss is not the configured issuer (AUTH_ISSUER)',
+  iat: '令牌 iat 缺失、晚于当前时间或已超过最长有效期 Token claim iat is missing, in the future, or older than the maximum token age',
+  exp: '令牌已过期 Token expired',
+};
+
+/** The claim a jose failure is about, for a message that says what to fix; null → the generic message. */
+function claimOf(err: unknown): string | null {
+  if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) return err.claim;
+  return null;
+}
+
+export function createTokenVerifier(auth: Config['auth'], clock: () => Date = () => new Date()): TokenVerifier {
+  // Production refuses to start without them (production-check.ts); should a caller skip that, fail closed here.
+  if (auth.audience === null) throw new Error('AUTH_AUDIENCE is not set: tokens cannot be checked for their audience');
+  if (auth.issuer === null) throw new Error('AUTH_ISSUER is not set: tokens cannot be checked for their issuer');
+  const { audience, issuer, maxTokenAgeSeconds } = auth;
   let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (auth.jwksUrl) {
@@ -45,14 +70,33 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
     throw new Error('no token verification key configured');
   }
   return async (token) => {
+    if (token.length > MAX_TOKEN_BYTES) throw new AppError('AUTH_TOKEN_TOO_LARGE');
+    const now = clock();
     let payload: Record<string, unknown>;
     try {
-      const res = await jwtVerify(token, key as KeyObject, { algorithms, requiredClaims: ['sub', 'exp'], clockTolerance: 30 });
+      const res = await jwtVerify(token, key as KeyObject, {
+        algorithms,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        audience,
+        issuer,
+        maxTokenAge: maxTokenAgeSeconds,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        currentDate: now,
+      });
       payload = res.payload;
-    } catch {
-      throw new AppError('AUTH_TOKEN_INVALID');
+    } catch (err) {
+      // jose checks claims only after the signature held, so naming the claim tells a forger nothing.
+      const claim = claimOf(err);
+      const message = claim === null ? undefined : CLAIM_MESSAGES[claim];
+      throw new AppError('AUTH_TOKEN_INVALID', message === undefined ? {} : { message });
     }
-    const { sub, role, dept, scope } = payload;
+    const { sub, role, dept, scope, iat, exp } = payload;
+    // iat and exp are numbers here (jose validated them); a lifetime above the maximum age is a token minted to outlive it.
+    if (typeof iat !== 'number' || typeof exp !== 'number' || exp - iat > maxTokenAgeSeconds + CLOCK_SKEW_SECONDS) {
+      throw new AppError('AUTH_TOKEN_INVALID', {
+        message: `令牌有效期超过上限 Token lifetime (exp − iat) exceeds the maximum of ${maxTokenAgeSeconds} s (AUTH_MAX_TOKEN_AGE_SECONDS)`,
+      });
+    }
     if (typeof sub !== 'string' || !SUBJECT.test(sub)) throw new AppError('AUTH_TOKEN_INVALID', { message: '令牌 sub 无效 Token claim sub is missing or malformed' });
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new AppError('AUTH_TOKEN_INVALID', { message: `令牌 role 无效 Token claim role must be one of ${ROLES.join(', ')}` });
     if (role === 'admin' && typeof dept !== 'string') throw new AppError('AUTH_TOKEN_INVALID', { message: '管理员令牌缺少 dept Admin tokens need the dept claim' });

@@ -15,7 +15,7 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     rootsPem: deps.trustAnchorsPem,
     ...(deps.gm ? { gmRootsPem: deps.gm.rootsPem } : {}),
     ...(deps.ofd ? { ofd: deps.ofd } : {}),
-    verifyToken: createTokenVerifier(deps.config.auth),
+    verifyToken: createTokenVerifier(deps.config.auth, deps.clock),
     metrics: createMetrics(),
     clock: deps.clock,
     newId: deps.newId,

@@ -11,6 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
+import { ensurePrivateDir } from '../private-files.js';
 import type { Party } from '../documents/types.js';
 import { caName, issueCaCertificate, issueSealCertificate, type IssuingCa } from './seal-certificate.js';
 import type { Signer } from './types.js';
@@ -220,7 +221,8 @@ function issuedBy(certPem: string, rootPem: string): boolean {
  * same empty directory at once. Private keys are written with mode 0600.
  */
 export async function ensureDevPki(dir: string, departments: Party[]): Promise<DevPki> {
-  await fs.mkdir(path.join(dir, 'departments'), { recursive: true });
+  ensurePrivateDir(dir);
+  ensurePrivateDir(path.join(dir, 'departments'));
   const rootBase = path.join(dir, 'root');
 
   const { root, depts, esealCa } = await withLock(dir, async () => {
@@ -327,7 +329,7 @@ export function certFingerprint(der: Uint8Array): string {
  */
 export async function ensureDevNodeIdentity(dir: string, cityCode: string): Promise<{ keyPem: string; certPem: string }> {
   if (!/^\d{6}$/.test(cityCode)) throw new Error(`city code ${JSON.stringify(cityCode)} must be 6 digits`);
-  await fs.mkdir(path.join(dir, 'nodes'), { recursive: true });
+  ensurePrivateDir(path.join(dir, 'nodes'));
   const base = path.join(dir, 'nodes', cityCode);
   return withLock(dir, async () => {
     const root = await loadIssued(path.join(dir, 'root'));

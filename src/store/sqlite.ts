@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ensurePrivateDir, ensurePrivateFile, narrowIfPresent } from '../private-files.js';
 import {
   CompiledQuery,
   SqliteAdapter,
@@ -80,12 +80,19 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDialectConf
 }
 
 /**
- * Opens (creating the parent directory) the SQLite file shared by the API and worker processes.
+ * Opens (creating the parent directory) the SQLite file shared by the API and worker processes. The folder is 0700
+ * and the file 0600 before SQLite opens it, which gives the -wal and -shm files the same mode.
  * Within one process, use one Store per file: better-sqlite3 is synchronous, so a second in-process
  * connection waiting on busy_timeout would block the event loop that the lock holder needs to commit.
  */
 export function sqliteDialect(path: string): SqliteDialect {
-  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && !path.startsWith('file:')) {
+    ensurePrivateDir(dirname(path));
+    ensurePrivateFile(path);
+    // Left by an earlier version with a wider mode; SQLite reuses them as they are.
+    narrowIfPresent(`${path}-wal`);
+    narrowIfPresent(`${path}-shm`);
+  }
   const database = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
   // busy_timeout first: switching to WAL itself takes a lock another process may hold.
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

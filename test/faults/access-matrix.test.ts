@@ -7,9 +7,10 @@
  * The route list is read from the app: a new route fails this test until it is added here.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, base64url } from 'jose';
+import { base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
+import { signDevToken } from '../../src/http/dev-token.js';
 import { HAPPY_USCC, SECRET, grainFiling, startStack, submit, waitForDecision, type Stack } from '../support/stack.js';
 
 const OTHER_USCC = '91210102123456788E';
@@ -318,8 +319,7 @@ describe('access matrix: every route × every principal', () => {
   let secrets: string[];
   let cells = 0;
 
-  const sign = (claims: Record<string, unknown>, sub: string, secret = SECRET, exp = '1h') =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+  const sign = (claims: Record<string, unknown>, sub: string, secret = SECRET, now = new Date()) => signDevToken(secret, sub, claims, { now });
 
   async function call(who: Who, req: Req) {
     const token = tokens.get(who);
@@ -372,7 +372,7 @@ describe('access matrix: every route × every principal', () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
     const body = base64url.encode(JSON.stringify({ sub: HAPPY_USCC, role: 'admin', dept: GRAIN_DEPT, exp: Math.floor(Date.now() / 1000) + 3600 }));
     tokens.set('anonymous', null);
-    tokens.set('expired', await sign({ role: 'applicant' }, HAPPY_USCC, SECRET, Math.floor(Date.now() / 1000) - 3600 as unknown as string));
+    tokens.set('expired', await sign({ role: 'applicant' }, HAPPY_USCC, SECRET, new Date(Date.now() - 2 * 3600_000)));
     tokens.set('algNone', `${header}.${body}.`);
     tokens.set('wrongKey', await sign({ role: 'admin', dept: GRAIN_DEPT }, HAPPY_USCC, `${SECRET}-but-not-ours`));
     tokens.set('garbage', 'not.a.jwt');

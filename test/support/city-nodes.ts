@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../../src/http/dev-token.js';
 import { envNameFor, loadSourceRegistry } from '../../src/data-sources/registry.js';
 import { startLocalRedis, type LocalRedis } from '../../src/local-redis.js';
 import { testBackends, type TestDatabase } from './databases.js';
@@ -39,7 +39,7 @@ export interface CityNodeOptions {
 }
 
 export const applicantToken = (sub: string, role = 'applicant', extra: Record<string, string> = {}) =>
-  new SignJWT({ role, ...extra }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  signDevToken(SECRET, sub, { role, ...extra });
 
 export async function createCityNode(o: CityNodeOptions): Promise<CityNode> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `miaopi-city-${o.city}-`));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../../src/http/dev-token.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../../src/local-redis.js';
 import { envNameFor } from '../../src/data-sources/registry.js';
 import { createStore } from '../../src/store/index.js';
@@ -345,11 +345,7 @@ export async function startFaultBed(opts: FaultBedOptions): Promise<FaultBed> {
       return { proc, url: `http://127.0.0.1:${port}` };
     },
     token: (sub, role = 'applicant', extra = {}) =>
-      new SignJWT({ role, ...extra })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setExpirationTime('1h')
-        .sign(new TextEncoder().encode(SECRET)),
+      signDevToken(SECRET, sub, { role, ...extra }),
     rows,
     async statuses(ids) {
       return new Map([...(await rows(ids))].map(([id, row]) => [id, row ? row.status : 'missing'] as const));

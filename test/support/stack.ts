@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../../src/http/dev-token.js';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -96,11 +96,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     db,
     dataDir,
     token: (sub, role = 'applicant', extra = {}) =>
-      new SignJWT({ role, ...extra })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setExpirationTime('1h')
-        .sign(new TextEncoder().encode(SECRET)),
+      signDevToken(SECRET, sub, { role, ...extra }),
     startWorker() {
       worker = startWorkerRuntime(deps, { concurrency: 2, relay: opts.relay ?? { relayIntervalMs: 100, reconcileIntervalMs: 500, staleAfterMs: 5_000 } });
     },

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { SignJWT } from 'jose';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { ROLES } from '../auth.js';
+import { signDevToken } from '../dev-token.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
@@ -59,7 +59,6 @@ export function portalRoutes(deps: HttpDeps): FastifyPluginAsync {
     const secret = deps.config.auth.jwtSecret;
     if (!deps.config.auth.devSignIn || secret === null) return;
     app.log.warn('development sign-in POST /v1/dev/token is enabled (development HS256 secret); never expose this deployment');
-    const key = new TextEncoder().encode(secret);
     app.post(
       '/v1/dev/token',
       {
@@ -75,13 +74,11 @@ export function portalRoutes(deps: HttpDeps): FastifyPluginAsync {
         if (body.role === 'admin' && body.dept === undefined) {
           throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/dept', message: '管理员须选择所属部门 Admins need dept' }] });
         }
-        const exp = Math.floor(deps.clock().getTime() / 1000) + DEV_TOKEN_TTL_SECONDS;
-        const token = await new SignJWT({ role: body.role, ...(body.dept ? { dept: body.dept } : {}), ...(body.scope ? { scope: body.scope } : {}) })
-          .setProtectedHeader({ alg: 'HS256' })
-          .setSubject(body.sub.toUpperCase())
-          .setIssuedAt()
-          .setExpirationTime(exp)
-          .sign(key);
+        const now = deps.clock();
+        const ttlSeconds = Math.min(DEV_TOKEN_TTL_SECONDS, deps.config.auth.maxTokenAgeSeconds);
+        const exp = Math.floor(now.getTime() / 1000) + ttlSeconds;
+        const claims = { role: body.role, ...(body.dept ? { dept: body.dept } : {}), ...(body.scope ? { scope: body.scope } : {}) };
+        const token = await signDevToken(secret, body.sub.toUpperCase(), claims, { ttlSeconds, now, audience: deps.config.auth.audience, issuer: deps.config.auth.issuer });
         request.log.info({ sub: body.sub, role: body.role }, 'development token issued');
         return reply.header('cache-control', 'no-store').send({ token, expiresAt: new Date(exp * 1000).toISOString() });
       },

@@ -9,6 +9,7 @@ import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Party } from '../../documents/types.js';
+import { ensurePrivateDir } from '../../private-files.js';
 import { makeSeal, SEAL_TYPE_ORGANISATION, type SealPicture } from './ses.js';
 import { makeSm2Certificate } from './sm2-certificate.js';
 import { sm2Signer, type Sm2Signer } from './sm2-signer.js';
@@ -102,8 +103,9 @@ async function createOnce(file: string, make: () => string, stale: (text: string
  */
 export async function ensureGmPki(dir: string, departments: Party[], opts: GmPkiOptions): Promise<GmPki> {
   const now = opts.now ?? (() => new Date());
-  await fs.mkdir(path.join(dir, 'departments'), { recursive: true });
-  await fs.mkdir(path.join(dir, 'enterprises'), { recursive: true });
+  ensurePrivateDir(dir);
+  ensurePrivateDir(path.join(dir, 'departments'));
+  ensurePrivateDir(path.join(dir, 'enterprises'));
 
   const authority = JSON.parse(
     await createOnce(path.join(dir, 'authority.json'), () => {

@@ -4,8 +4,8 @@
  * invisible (404, never 403). No worker runs here: filings stay queued.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signDevToken } from '../../../src/http/dev-token.js';
 import { intakeCounts, countRows } from '../../support/db-counts.js';
 import { HAPPY_USCC, SECRET, grainFiling, startStack, submit, type Stack } from '../../support/stack.js';
 
@@ -38,15 +38,9 @@ function errorPaths(body: ErrorBody): string[] {
   return (body.errors ?? []).map((e) => e.path);
 }
 
-function signWith(secret: string, claims: { sub: string; role: string; exp: number }): Promise<string> {
-  return new SignJWT({ role: claims.role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(claims.sub)
-    .setExpirationTime(claims.exp)
-    .sign(new TextEncoder().encode(secret));
-}
-
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+/** An applicant token with everything right but what `o` changes. */
+const applicantTokenWith = (o: { secret?: string; now?: Date; audience?: string; issuer?: string; ttlSeconds?: number } = {}) =>
+  signDevToken(o.secret ?? SECRET, HAPPY_USCC, { role: 'applicant' }, o);
 
 describe.each(['sqlite', 'postgres'] as const)('filing intake (%s)', (backend) => {
   let stack: Stack;
@@ -217,16 +211,45 @@ describe.each(['sqlite', 'postgres'] as const)('filing intake (%s)', (backend) =
     },
     {
       what: 'a token signed with another secret',
-      send: async () => submit(stack, await signWith(`${SECRET}-not-ours`, { sub: HAPPY_USCC, role: 'applicant', exp: inAnHour() }), grainFiling()),
+      send: async () => submit(stack, await applicantTokenWith({ secret: `${SECRET}-not-ours` }), grainFiling()),
       status: 401,
       code: 'AUTH_TOKEN_INVALID',
     },
     {
       what: 'an expired token',
-      send: async () =>
-        submit(stack, await signWith(SECRET, { sub: HAPPY_USCC, role: 'applicant', exp: Math.floor(Date.now() / 1000) - 300 }), grainFiling()),
+      send: async () => submit(stack, await applicantTokenWith({ now: new Date(Date.now() - 3900_000) }), grainFiling()),
       status: 401,
       code: 'AUTH_TOKEN_INVALID',
+    },
+    {
+      what: 'a token for another audience',
+      send: async () => submit(stack, await applicantTokenWith({ audience: 'another-system' }), grainFiling()),
+      status: 401,
+      code: 'AUTH_TOKEN_INVALID',
+    },
+    {
+      what: 'a token from another issuer',
+      send: async () => submit(stack, await applicantTokenWith({ issuer: 'https://idp.example.org' }), grainFiling()),
+      status: 401,
+      code: 'AUTH_TOKEN_INVALID',
+    },
+    {
+      what: 'a token that lives for ever (exp 1e20)',
+      send: async () => submit(stack, await applicantTokenWith({ ttlSeconds: 1e20 }), grainFiling()),
+      status: 401,
+      code: 'AUTH_TOKEN_INVALID',
+    },
+    {
+      what: 'a token issued a year from now',
+      send: async () => submit(stack, await applicantTokenWith({ now: new Date(Date.now() + 365 * 86_400_000) }), grainFiling()),
+      status: 401,
+      code: 'AUTH_TOKEN_INVALID',
+    },
+    {
+      what: 'a 9 KB token',
+      send: () => submit(stack, `${'a'.repeat(9 * 1024)}.b.c`, grainFiling()),
+      status: 401,
+      code: 'AUTH_TOKEN_TOO_LARGE',
     },
     {
       what: 'a token that is not a JWT',

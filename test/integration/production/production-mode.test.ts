@@ -34,6 +34,9 @@ let sources: DataSourceServer;
 let eseal: ESealStandin;
 /** Made per run: a key that seals webhook secrets at rest (production refuses without WEBHOOK_SECRET_KEY). */
 const WEBHOOK_KEY = randomBytes(32).toString('base64');
+/** What the identity platform of this test names itself and this service. */
+const AUDIENCE = 'https://miaopi.test.example';
+const ISSUER = 'https://idp.test.example';
 let es256: { privateKey: ReturnType<typeof generateKeyPairSync>['privateKey']; publicPem: string };
 
 beforeAll(async () => {
@@ -60,6 +63,8 @@ function configured(port: number, dataDir: string): Record<string, string> {
     CERTS_DIR: path.join(dataDir, 'certs-must-stay-empty'),
     LOG_LEVEL: 'warn',
     AUTH_PUBLIC_KEY: es256.publicPem,
+    AUTH_AUDIENCE: AUDIENCE,
+    AUTH_ISSUER: ISSUER,
     SEAL_BACKEND: 'pkcs11',
     SEAL_PKCS11_MODULE: hsm.module,
     SEAL_PKCS11_TOKEN: hsm.token,
@@ -121,7 +126,7 @@ describe('production mode refuses to start', () => {
     expect(await listening(port)).toBe(false);
     const lines = refusalLines(r);
     expect(r.stderr).toContain('生产模式拒绝启动 Production mode refuses to start');
-    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id)), 'WEBHOOK_SECRET_KEY'];
+    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'AUTH_AUDIENCE', 'AUTH_ISSUER', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id)), 'WEBHOOK_SECRET_KEY'];
     for (const item of expected) expect(lines.filter((l) => l.includes(item)), `${item} in:\n${r.stderr}`).toHaveLength(1);
     expect(lines).toHaveLength(expected.length);
     // Nothing development-only was made on the way out: no secret, no keys.
@@ -141,6 +146,8 @@ describe('production mode refuses to start', () => {
       e['AUTH_JWT_SECRET'] = 'a-development-secret-that-is-long-enough-0123';
       e['AUTH_DEV_SIGN_IN'] = 'true';
     }, /AUTH_DEV_SIGN_IN: must not be true/],
+    ['tokens without a checked audience', (e) => void delete e['AUTH_AUDIENCE'], /AUTH_AUDIENCE: not set/],
+    ['tokens without a checked issuer', (e) => void delete e['AUTH_ISSUER'], /AUTH_ISSUER: not set/],
     ['a data source without a URL (demo data)', (e) => void delete e['DATASOURCE_CREDIT_URL'], /DATASOURCE_CREDIT_URL: not set — data source credit/],
     ['the development PKI for department seals', (e) => {
       for (const k of Object.keys(e)) if (k.startsWith('SEAL_')) delete e[k];
@@ -226,6 +233,8 @@ describe('production mode, configured (SoftHSM2 token, ES256 key, source URLs, e
       const token = await new SignJWT({ role: 'applicant' })
         .setProtectedHeader({ alg: 'ES256' })
         .setSubject(HAPPY_USCC)
+        .setAudience(AUDIENCE)
+        .setIssuer(ISSUER)
         .setIssuedAt()
         .setExpirationTime('10m')
         .sign(es256.privateKey);
@@ -233,6 +242,16 @@ describe('production mode, configured (SoftHSM2 token, ES256 key, source URLs, e
       // HS256 with any secret is not accepted.
       const hs = await new SignJWT({ role: 'applicant' }).setProtectedHeader({ alg: 'HS256' }).setSubject(HAPPY_USCC).setExpirationTime('10m').sign(new TextEncoder().encode('x'.repeat(40)));
       expect((await fetch(`${base}/v1/applications/x`, { headers: { authorization: `Bearer ${hs}` } })).status).toBe(401);
+      // The platform's own key, but a token minted for another system: refused.
+      const foreign = await new SignJWT({ role: 'applicant' })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setSubject(HAPPY_USCC)
+        .setAudience('https://another-system.example')
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(es256.privateKey);
+      expect((await fetch(`${base}/v1/applications/x`, { headers: { authorization: `Bearer ${foreign}` } })).status).toBe(401);
       expect((await fetch(`${base}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
 
       const post = await fetch(`${base}/v1/applications`, { method: 'POST', headers, body: JSON.stringify(grainFiling()) });
