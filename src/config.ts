@@ -2,8 +2,8 @@
  * The only reader of process.env. Reads once, validates, freezes. A wrong value stops start-up with a message
  * that names the variable and says what is expected.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir } from './private-files.js';
 import { parseHostPorts, type RedisTopology } from './redis.js';
@@ -186,6 +186,16 @@ export interface Config {
   };
   /** Bearer token that reads /metrics in full without a JWT, for a Prometheus scraper (METRICS_TOKEN, ≥ 32 characters); null: ops JWTs only. */
   metricsToken: string | null;
+  /** The audit chain's signed checkpoints (issue 17). */
+  audit: {
+    /**
+     * PEM private key (Ed25519, EC or RSA) that signs checkpoints (AUDIT_SIGNING_KEY: PEM text or a file path).
+     * Development: an Ed25519 key generated into DATA_DIR (0600) when unset; production: required, null refuses.
+     */
+    signingKeyPem: string | null;
+    /** How often a checkpoint of the head is written when the log grew (AUDIT_CHECKPOINT_SECONDS, default 300). */
+    checkpointSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -325,6 +335,32 @@ function webhookSecretKey(env: Env, production: boolean, dataDir: string): strin
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * AUDIT_SIGNING_KEY, checked; unset → a development Ed25519 key kept in DATA_DIR (0600, made once, shared by every
+ * process and the audit CLI), or null in production (the production check refuses then).
+ */
+function auditSigningKey(env: Env, cwd: string, production: boolean, dataDir: string): string | null {
+  const v = pemOrFile(env, 'AUDIT_SIGNING_KEY', cwd, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/);
+  if (v !== null) {
+    try {
+      createPrivateKey(v);
+    } catch (err) {
+      throw new ConfigError('AUDIT_SIGNING_KEY', `is not a usable private key (${(err as Error).message}); e.g. \`openssl genpkey -algorithm ed25519\``);
+    }
+    return v;
+  }
+  if (production) return null;
+  const file = path.join(dataDir, 'dev-audit-signing-key.pem');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  try {
+    writeFileSync(file, pem, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8');
 }
 
 /** PEM given inline or as a path to a PEM file (relative to `cwd`); null when unset. */
@@ -554,6 +590,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       materialQuotaBytesPerDay: int(env, 'MATERIAL_QUOTA_BYTES_PER_DAY', 32 * 1024 * 1024, 0, 1024 * 1024 * 1024 * 1024),
     },
     metricsToken: metricsToken(env),
+    audit: {
+      signingKeyPem: auditSigningKey(env, cwd, production, dataDir),
+      checkpointSeconds: int(env, 'AUDIT_CHECKPOINT_SECONDS', 300, 1, 86_400),
+    },
   };
   return deepFreeze(config);
 }

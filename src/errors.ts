@@ -93,6 +93,11 @@ export const ERRORS = {
     status: 400,
     message: '请求中含有不可打印或格式错误的字符（控制字符、双向文本控制符、孤立代理项），见 errors[] The request contains unprintable or ill-formed text (control characters, bidi overrides, lone surrogates); see errors[] for the field',
   },
+  // Issue 17 (audit and history): four eyes on rollback.
+  ROLLBACK_NOT_FOUND: { status: 404, message: '回退申请不存在 No such rollback request' },
+  ROLLBACK_SELF_APPROVAL: { status: 403, message: '回退须由本部门另一名管理员批准，申请人不能批准 A rollback must be approved by another admin of the department, not the one who requested it' },
+  ROLLBACK_NOT_PENDING: { status: 409, message: '该回退申请已处理 The rollback request was handled already' },
+  ROLLBACK_STALE: { status: 409, message: '申请回退后事项版本已变更，回退未执行，请重新申请 The matter changed since the rollback was requested; it was not rolled back — request it again' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -80,6 +80,11 @@ export function productionConfigProblems(config: Readonly<Config>, registry: rea
   if (config.webhooks.secretKey === null) {
     out.push('WEBHOOK_SECRET_KEY: not set — webhook signing secrets are encrypted at rest with this key (32 bytes, base64 or hex; e.g. `openssl rand -base64 32`); production never generates one');
   }
+  if (config.audit.signingKeyPem === null) {
+    out.push(
+      'AUDIT_SIGNING_KEY: not set — the audit chain\'s checkpoints are signed with this key (PEM private key or its file path, e.g. `openssl genpkey -algorithm ed25519`); production never generates one',
+    );
+  }
   return out;
 }
 

@@ -22,6 +22,8 @@ import { startBookingLoop, type BookingLoop } from './delivery/booking.js';
 import { httpCourier } from './delivery/courier-client.js';
 import { startStandInCourier, type StandInCourier } from './delivery/stand-in-courier.js';
 import { emitDeliveryUpdated } from './webhooks/delivery-event.js';
+import { openAuditKey } from './authoring/audit-checkpoint.js';
+import { startAuditCheckpoints, type AuditCheckpoints } from './authoring/audit-checkpointer.js';
 
 export interface WorkerRuntime {
   worker: Worker<ApplicationJob>;
@@ -36,6 +38,8 @@ export interface WorkerRuntime {
   bookings: BookingLoop;
   /** The leases of this process's periodic passes. */
   leases: PassLeases;
+  /** Signed checkpoints of the audit chain's head (issue 17); null without a signing key. */
+  auditCheckpoints: AuditCheckpoints | null;
   close(): Promise<void>;
 }
 
@@ -150,7 +154,13 @@ export function startWorkerRuntime(
     log,
     emit: (d, certificateId) => emitDeliveryUpdated({ ...deps, webhookQueue: deps.webhookQueue }, d, certificateId),
   });
+  const auditKeyPem = deps.config.audit.signingKeyPem;
+  const auditCheckpoints =
+    auditKeyPem === null
+      ? null
+      : startAuditCheckpoints({ store: deps.store, key: openAuditKey(auditKeyPem), timestamper: deps.timestamper, clock: deps.clock, log, leases }, deps.config.audit.checkpointSeconds * 1000);
   return {
+    auditCheckpoints,
     worker,
     relay,
     deliveries,
@@ -160,6 +170,7 @@ export function startWorkerRuntime(
     bookings,
     leases,
     async close() {
+      await auditCheckpoints?.stop();
       await forwarder.stop();
       await bookings.stop();
       if (standIn) await (await standIn).close();

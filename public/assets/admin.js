@@ -220,16 +220,27 @@ async function versions(code, box) {
   const v = await call('GET', `/v1/admin/matters/${encodeURIComponent(code)}/versions`);
   const name = await nameOf(code);
   const out = el('div', { 'aria-live': 'polite' });
+  const me = claims(state.token).sub;
   const rollback = async (x) => {
-    const asked = await confirmDialog({ title: '确认回退版本', message: `「${name}」将回退到 ${short(x.createdAt)} 的版本 ${String(x.version).slice(0, 12)}，此后的申请按该版本审批。`, confirmText: '确认回退' });
+    const asked = await confirmDialog({ title: '申请回退版本', message: `申请将「${name}」回退到 ${short(x.createdAt)} 的版本 ${String(x.version).slice(0, 12)}；须本部门另一名管理员批准后生效，此后的申请按该版本审批。`, confirmText: '提交回退申请' });
     if (!asked.ok) return;
     try {
       await call('POST', `/v1/admin/matters/${encodeURIComponent(code)}/rollback`, { version: x.version });
       await versions(code, box);
     } catch (err) { clear(out, errorBox(err, { paths: true })); }
   };
+  const approve = async (r) => {
+    try {
+      await call('POST', `/v1/admin/rollbacks/${encodeURIComponent(r.id)}/approve`);
+      await versions(code, box);
+    } catch (err) { clear(out, errorBox(err, { paths: true })); }
+  };
+  const pending = ((await optional('/v1/admin/rollbacks')) || { items: [] }).items.filter((r) => r.matter === code);
   clear(box, el('div', { class: 'card', id: 'versions' }, el('h2', {}, `「${name}」的版本`),
-    el('p', { class: 'hint' }, '回退即让较早的版本重新生效；回退记入审计日志。'),
+    el('p', { class: 'hint' }, '回退即让较早的版本重新生效；须一名管理员申请、本部门另一名管理员批准（四眼原则），两步均记入审计日志。'),
+    pending.length === 0 ? null : el('ul', { class: 'plain', id: 'rollback-requests' }, pending.map((r) => el('li', {},
+      `待批准：${r.requestedBy} 申请回退到 ${String(r.version).slice(0, 12)}（${short(r.requestedAt)}）`,
+      r.requestedBy === me ? el('span', { class: 'hint' }, ' 待另一名管理员批准') : el('button', { type: 'button', dataset: { action: 'approve-rollback' }, onclick: () => void approve(r) }, '批准回退')))),
     el('div', { class: 'scroll' }, el('table', { class: 'list' },
       el('thead', {}, el('tr', {}, ['版本', '来源', '创建时间', '创建人', '状态', ''].map((h) => el('th', {}, h)))),
       el('tbody', {}, v.versions.map((x) => el('tr', { dataset: { version: x.version } }, el('td', {}, String(x.version).slice(0, 12)), el('td', {}, ORIGIN[x.origin] || x.origin || ''), el('td', {}, short(x.createdAt)), el('td', {}, x.createdBy || ''),
@@ -384,7 +395,7 @@ async function diffView(d) {
 
 // ---- audit ----
 const ACTION = {
-  'draft.create': '新建草稿', 'draft.approve': '审批草稿', 'version.publish': '发布版本', 'version.rollback': '回退版本',
+  'draft.create': '新建草稿', 'draft.approve': '审批草稿', 'version.publish': '发布版本', 'version.rollback-request': '申请回退', 'version.rollback': '回退版本',
   'application.manual-approve': '人工审核通过', 'application.manual-reject': '人工审核不予通过', 'certificate.revoke': '撤销证照',
 };
 const DETAIL = { draft: '草稿', version: '版本', previous: '原版本', baseVersion: '底稿版本', author: '作者', approvedBy: '审批人', reason: '原因', note: '意见', certificate: '证照', number: '编号', expected: '原版本' };

@@ -13,7 +13,7 @@ import { AppError, PermanentFailure, type FieldError } from '../errors.js';
 import type { LookupFact } from '../pipeline/evaluate-rules.js';
 import { issueCertificate, type IssueDeps } from '../pipeline/issue-certificate.js';
 import { ruleCoverage, runMatterTests, type MatterTestResult } from '../pipeline/run-matter-tests.js';
-import type { AuditEntry, Draft, MatterVersion, ReviewItem } from '../store/authoring-store.js';
+import type { AuditEntry, Draft, MatterVersion, ReviewItem, RollbackRequest } from '../store/authoring-store.js';
 import type { Store } from '../store/types.js';
 import { backtest, type BacktestReport } from './backtest.js';
 import { certificateInputs as deriveCertificateInputs } from '../pipeline/certificate-inputs.js';
@@ -119,6 +119,21 @@ export function createAuthoring(deps: AuthoringDeps) {
       approvedAt: d.approvedAt,
       publishedBy: d.publishedBy,
       publishedAt: d.publishedAt,
+    };
+  }
+
+  function rollbackView(r: RollbackRequest) {
+    return {
+      id: r.id,
+      matter: r.matter,
+      version: r.version,
+      previousVersion: r.expected,
+      reason: r.reason,
+      status: r.status,
+      requestedBy: r.requestedBy,
+      requestedAt: r.requestedAt,
+      approvedBy: r.approvedBy,
+      approvedAt: r.approvedAt,
     };
   }
 
@@ -257,15 +272,34 @@ export function createAuthoring(deps: AuthoringDeps) {
       return { matter: d.matter, version: d.version, previousVersion: d.baseVersion, draftId: d.id, publishedBy: actor.sub };
     },
 
-    async rollback(actor: Actor, code: string, version: string) {
+    /**
+     * Four eyes (issue 17): asks to make an earlier version current again. Nothing changes until a second admin of
+     * the department approves the request (`approveRollback`); both steps are audited.
+     */
+    async requestRollback(actor: Actor, code: string, version: string, reason: string) {
       const m = ownMatter(actor, code);
       if (m.version === version) throw new AppError('VERSION_ALREADY_CURRENT');
       if (!(await store.authoring.getVersion(code, version)) || !(await catalog.getVersion(code, version))) throw new AppError('VERSION_NOT_FOUND');
-      if (!(await store.authoring.rollback({ matter: code, version, expected: m.version, by: actor.sub, dept: actor.dept, at: now() }))) {
-        throw new AppError('DRAFT_STALE', { message: '事项版本刚被他人变更，请刷新后重试 The current version changed meanwhile; reload and retry' });
-      }
+      const request = { id: deps.newId(), matter: code, department: actor.dept, version, expected: m.version, reason, requestedBy: actor.sub, requestedAt: now() };
+      await store.authoring.requestRollback(request);
+      return rollbackView({ ...request, status: 'pending', approvedBy: null, approvedAt: null });
+    },
+
+    async listRollbacks(actor: Actor, pendingOnly: boolean, limit: number) {
+      return (await store.authoring.listRollbackRequests(actor.dept, { pendingOnly, limit })).map(rollbackView);
+    },
+
+    /** A second admin of the department carries the requested rollback out, if the matter is still where it was. */
+    async approveRollback(actor: Actor, id: string) {
+      const req = await store.authoring.getRollbackRequest(id);
+      if (!req || req.department !== actor.dept) throw new AppError('ROLLBACK_NOT_FOUND');
+      if (req.requestedBy === actor.sub) throw new AppError('ROLLBACK_SELF_APPROVAL');
+      const res = await store.authoring.approveRollback(id, actor.sub, actor.dept, now());
+      if (res === 'self-approval') throw new AppError('ROLLBACK_SELF_APPROVAL');
+      if (res === 'not-pending') throw new AppError('ROLLBACK_NOT_PENDING');
+      if (res === 'stale') throw new AppError('ROLLBACK_STALE');
       await catalog.refresh({ force: true });
-      return { matter: code, version, previousVersion: m.version };
+      return { matter: req.matter, version: req.version, previousVersion: req.expected, request: id, requestedBy: req.requestedBy, approvedBy: actor.sub };
     },
 
     async reviewQueue(actor: Actor, limit: number): Promise<ReviewItem[]> {

@@ -73,8 +73,23 @@ interface AuditLogTable {
   hash: string;
 }
 
-/** The store's database plus the authoring tables (migration 0004). */
+interface RollbackRequestsTable {
+  id: string;
+  matter: string;
+  department: string;
+  version: string;
+  expected: string;
+  reason: string;
+  requested_by: string;
+  requested_at: string;
+  status: 'pending' | 'done' | 'stale';
+  approved_by: string | null;
+  approved_at: string | null;
+}
+
+/** The store's database plus the authoring tables (migrations 0004, 0051). */
 export interface AuthoringDatabase extends Database {
+  rollback_requests: RollbackRequestsTable;
   matter_versions: MatterVersionsTable;
   matter_current: MatterCurrentTable;
   matter_drafts: MatterDraftsTable;
@@ -148,6 +163,26 @@ export interface ReviewItem {
 
 export type PublishResult = 'published' | 'not-open' | 'not-approved' | 'stale';
 
+/** A requested rollback (issue 17): carried out when a second admin of the department approves it. */
+export interface RollbackRequest {
+  id: string;
+  matter: string;
+  department: string;
+  /** The version to make current again. */
+  version: string;
+  /** The version that was current when requested; the rollback happens only if it still is. */
+  expected: string;
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  /** pending → done (approved and carried out) or stale (the matter changed before approval). */
+  status: 'pending' | 'done' | 'stale';
+  approvedBy: string | null;
+  approvedAt: string | null;
+}
+
+export type RollbackApproval = 'done' | 'not-pending' | 'self-approval' | 'stale';
+
 export interface AuthoringStore {
   /** Increases with every change of a current version (cheap to poll). */
   generation(): Promise<number>;
@@ -168,6 +203,17 @@ export interface AuthoringStore {
   approveDraft(id: string, approver: string, dept: string, at: string): Promise<boolean>;
   /** Makes the draft's version current if the matter is still at the draft's base version. */
   publishDraft(id: string, publisher: string, dept: string, at: string): Promise<PublishResult>;
+  /** Records a rollback request (and its audit entry); nothing changes until `approveRollback`. */
+  requestRollback(r: Omit<RollbackRequest, 'status' | 'approvedBy' | 'approvedAt'>): Promise<void>;
+  getRollbackRequest(id: string): Promise<RollbackRequest | null>;
+  /** A department's rollback requests, newest first. */
+  listRollbackRequests(dept: string, opts: { pendingOnly: boolean; limit: number }): Promise<RollbackRequest[]>;
+  /**
+   * A second admin (≠ requester) approves: in one transaction the request becomes done, the matter's current
+   * version becomes the requested one (if it is still at `expected`; else the request becomes stale), and the audit
+   * entry names both admins.
+   */
+  approveRollback(id: string, approver: string, dept: string, at: string): Promise<RollbackApproval>;
   /** Makes an earlier version current again if the matter is still at `expected`. */
   rollback(r: { matter: string; version: string; expected: string; by: string; dept: string; at: string }): Promise<boolean>;
   /** The last `limit` decided filings of a matter that have a receipt, newest first. */
@@ -241,6 +287,22 @@ function toRecord(r: Selectable<AuditLogTable>): AuditRecord {
     details: r.details,
     prevHash: r.prev_hash,
     hash: r.hash,
+  };
+}
+
+function toRollbackRequest(r: Selectable<RollbackRequestsTable>): RollbackRequest {
+  return {
+    id: r.id,
+    matter: r.matter,
+    department: r.department,
+    version: r.version,
+    expected: r.expected,
+    reason: r.reason,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    status: r.status,
+    approvedBy: r.approved_by,
+    approvedAt: r.approved_at,
   };
 }
 
@@ -482,6 +544,85 @@ export function authoringStore(database: Kysely<Database>, dialect: 'sqlite' | '
           details: { version: r.version, previous: r.expected },
         });
         return true;
+      });
+    },
+
+    async requestRollback(r) {
+      await tx(async (trx) => {
+        await trx
+          .insertInto('rollback_requests')
+          .values({
+            id: r.id,
+            matter: r.matter,
+            department: r.department,
+            version: r.version,
+            expected: r.expected,
+            reason: r.reason,
+            requested_by: r.requestedBy,
+            requested_at: r.requestedAt,
+            status: 'pending',
+            approved_by: null,
+            approved_at: null,
+          })
+          .execute();
+        await appendAudit(trx, dialect, {
+          at: r.requestedAt,
+          actor: r.requestedBy,
+          dept: r.department,
+          action: 'version.rollback-request',
+          subject: r.matter,
+          details: { request: r.id, version: r.version, previous: r.expected, reason: r.reason },
+        });
+      });
+    },
+
+    async getRollbackRequest(id) {
+      const row = await db.selectFrom('rollback_requests').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toRollbackRequest(row) : null;
+    },
+
+    async listRollbackRequests(dept, { pendingOnly, limit }) {
+      let q = db.selectFrom('rollback_requests').selectAll().where('department', '=', dept);
+      if (pendingOnly) q = q.where('status', '=', 'pending');
+      const rows = await q.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toRollbackRequest);
+    },
+
+    async approveRollback(id, approver, dept, at) {
+      return tx(async (trx): Promise<RollbackApproval> => {
+        const req = await trx.selectFrom('rollback_requests').selectAll().where('id', '=', id).where('department', '=', dept).executeTakeFirst();
+        if (!req || req.status !== 'pending') return 'not-pending';
+        if (req.requested_by === approver) return 'self-approval';
+        // Only a pending request moves on: of two approvers at once, one wins (the other waits on the row, then finds it done).
+        const claimed = await trx
+          .updateTable('rollback_requests')
+          .set({ status: 'done', approved_by: approver, approved_at: at })
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .returning('id')
+          .executeTakeFirst();
+        if (!claimed) return 'not-pending';
+        const updated = await trx
+          .updateTable('matter_current')
+          .set({ version: req.version, origin: 'rollback', changed_by: approver, changed_at: at })
+          .where('matter', '=', req.matter)
+          .where('version', '=', req.expected)
+          .returning('matter')
+          .executeTakeFirst();
+        if (!updated) {
+          await trx.updateTable('rollback_requests').set({ status: 'stale' }).where('id', '=', id).execute();
+          return 'stale';
+        }
+        await bumpGeneration(trx);
+        await appendAudit(trx, dialect, {
+          at,
+          actor: approver,
+          dept,
+          action: 'version.rollback',
+          subject: req.matter,
+          details: { version: req.version, previous: req.expected, request: id, requestedBy: req.requested_by, approvedBy: approver, reason: req.reason },
+        });
+        return 'done';
       });
     },
 

@@ -1,3 +1,4 @@
+import type { AuditCheckpointStore } from './audit-checkpoint-store.js';
 import type { AuthoringStore } from './authoring-store.js';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt, SourceReadStatus } from '../domain/types.js';
 
@@ -619,6 +620,8 @@ export interface Store {
   };
   /** Rule authoring: matter versions, drafts, manual decisions, the hash-chained audit log (issue 6). */
   authoring: AuthoringStore;
+  /** Signed checkpoints of the audit chain's head (issue 17). */
+  auditCheckpoints: AuditCheckpointStore;
   /** E-seal use (issue 12): the audit of every sign request, and the development authority's seals. */
   eseals: {
     recordSigns(entries: ESealSignEntry[]): Promise<void>;

@@ -198,6 +198,9 @@ const ROUTES: RouteSpec[] = [
     missing: (f) => json('POST', '/v1/admin/matters/no-such-matter/rollback', { version: f.version }),
     expect: gate(['admin'], { adminOwnDept: 'skip' }),
   },
+  // Issue 17: four-eyes rollback — requests listed per department, approved by a second admin.
+  { route: 'GET /v1/admin/rollbacks', request: () => get('/v1/admin/rollbacks'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
+  { route: 'POST /v1/admin/rollbacks/:id/approve', request: () => json('POST', `/v1/admin/rollbacks/${randomUUID()}/approve`, {}), expect: gate(['admin'], {}) },
   ...['', '/test', '/backtest', '/approve', '/publish'].map(
     (suffix): RouteSpec => ({
       route: `${suffix === '' ? 'GET' : 'POST'} /v1/admin/drafts/:id${suffix}`,

@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { productionConfigProblems } from '../../src/production-check.js';
 
 const dir = () => mkdtempSync(path.join(tmpdir(), 'cfg-'));
 
@@ -103,5 +105,27 @@ describe('signature suite (国密, issue 15)', () => {
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE: 'sm2' })).toThrow(/SIGNATURE_SUITE must be intl or gm, got "sm2"/);
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: 'grain=gm' })).toThrow(ConfigError);
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: '11210100MB0E12346R=rsa' })).toThrow(/SIGNATURE_SUITE_BY_DEPARTMENT must be intl or gm/);
+  });
+});
+
+describe('audit signing key (issue 17)', () => {
+  it('is generated once into DATA_DIR, 0600, and kept across restarts', () => {
+    const d = dir();
+    const a = loadConfig({ DATA_DIR: d }).audit.signingKeyPem;
+    expect(a).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(statSync(path.join(d, 'dev-audit-signing-key.pem')).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ DATA_DIR: d }).audit.signingKeyPem).toBe(a);
+  });
+
+  it('is taken from AUDIT_SIGNING_KEY (PEM or file), checked, and never generated in production', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(loadConfig({ DATA_DIR: dir(), AUDIT_SIGNING_KEY: pem }).audit.signingKeyPem).toBe(pem.trim());
+    expect(() => loadConfig({ DATA_DIR: dir(), AUDIT_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' })).toThrow(/AUDIT_SIGNING_KEY is not a usable private key/);
+    const d = dir();
+    const prod = loadConfig({ DATA_DIR: d, NODE_ENV: 'production', AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' });
+    expect(prod.audit.signingKeyPem).toBeNull();
+    expect(existsSync(path.join(d, 'dev-audit-signing-key.pem'))).toBe(false);
+    expect(productionConfigProblems(prod, []).filter((p) => p.startsWith('AUDIT_SIGNING_KEY: not set'))).toHaveLength(1);
+    expect(productionConfigProblems(loadConfig({ DATA_DIR: dir(), NODE_ENV: 'production', AUDIT_SIGNING_KEY: pem }), []).some((p) => p.startsWith('AUDIT_SIGNING_KEY'))).toBe(false);
   });
 });

@@ -176,13 +176,40 @@ export function adminRoutes(deps: HttpDeps): FastifyPluginAsync {
         preValidation: admin,
         schema: {
           ...common,
-          summary: '回退 Make an earlier version current again',
+          summary: '申请回退 Request making an earlier version current again (carried out when a second admin approves)',
+          description: '四眼原则: 202 with the pending request; POST /v1/admin/rollbacks/{id}/approve by another admin of the department carries it out.',
           params: CodeParams,
-          body: Type.Object({ version: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }),
-          response: errors,
+          body: Type.Object({ version: Type.String({ pattern: '^[0-9a-f]{64}$' }), reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+          response: { 202: Type.Unknown(), ...errors },
         },
       },
-      async (request) => authoring.rollback(actor(request), (request.params as { code: string }).code, (request.body as { version: string }).version),
+      async (request, reply) => {
+        const body = request.body as { version: string; reason?: string };
+        const created = await authoring.requestRollback(actor(request), (request.params as { code: string }).code, body.version, body.reason ?? '');
+        return reply.status(202).send(created);
+      },
+    );
+
+    app.get(
+      '/v1/admin/rollbacks',
+      {
+        preValidation: admin,
+        schema: {
+          ...common,
+          summary: '回退申请 Rollback requests of your department, newest first',
+          querystring: Type.Object({ pending: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])), limit: QueryInt }, { additionalProperties: false }),
+        },
+      },
+      async (request) => {
+        const q = request.query as { pending?: 'true' | 'false'; limit?: string };
+        return { items: await authoring.listRollbacks(actor(request), q.pending !== 'false', clamp(q.limit, 100, 500)) };
+      },
+    );
+
+    app.post(
+      '/v1/admin/rollbacks/:id/approve',
+      { preValidation: admin, schema: { ...common, summary: '批准回退 Approve and carry out a rollback (another admin of the department, not the requester)', params: IdParams, response: errors } },
+      async (request) => authoring.approveRollback(actor(request), (request.params as { id: string }).id),
     );
 
     app.get(

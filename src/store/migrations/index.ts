@@ -14,6 +14,8 @@ import { federation } from './0011-federation.js';
 import { scaleOut } from './0020-scale-out.js';
 import { applicationNumbers } from './0040-application-numbers.js';
 import { myApplications } from './0045-my-applications.js';
+import { auditCheckpoints } from './0050-audit-checkpoints.js';
+import { rollbackRequests } from './0051-rollback-requests.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -34,6 +36,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0020-scale-out', scaleOut],
   ['0040-application-numbers', applicationNumbers],
   ['0045-my-applications', myApplications],
+  ['0050-audit-checkpoints', auditCheckpoints],
+  ['0051-rollback-requests', rollbackRequests],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

@@ -267,12 +267,43 @@ describe.each(['sqlite', 'postgres'] as const)('rule authoring on %s', (backend)
     expect(underV2.ok && underV2.decision.outcome).toBe('REJECT');
   });
 
-  it('rolls back to the previous version, which decides the next filing again', async () => {
-    const res = await call(authorA, 'POST', `/v1/admin/matters/${GRAIN}/rollback`, { version: v1 });
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ matter: GRAIN, version: v1, previousVersion: v2 });
+  it('rolls back only when a second admin of the department approves the request; the old version then decides again', async () => {
+    const res = await call(authorA, 'POST', `/v1/admin/matters/${GRAIN}/rollback`, { version: v1, reason: '新版规则误拒和平区以外的申请' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ matter: GRAIN, version: v1, previousVersion: v2, status: 'pending', requestedBy: 'ADMIN-A', approvedBy: null });
+    const twin = await call(authorA, 'POST', `/v1/admin/matters/${GRAIN}/rollback`, { version: v1 });
+    expect(twin.status).toBe(202);
+    // Requested is not done: v2 still decides.
+    expect(stack.deps.catalog.get(GRAIN)!.version).toBe(v2);
+    const self = await call(authorA, 'POST', `/v1/admin/rollbacks/${res.body.id}/approve`);
+    expect([self.status, self.body.code]).toEqual([403, 'ROLLBACK_SELF_APPROVAL']);
+    expect((await call(otherDept, 'POST', `/v1/admin/rollbacks/${res.body.id}/approve`)).body.code).toBe('ROLLBACK_NOT_FOUND');
+    expect((await call(otherDept, 'GET', '/v1/admin/rollbacks')).body.items).toEqual([]);
+    const pending = await call(approverB, 'GET', '/v1/admin/rollbacks');
+    expect(pending.body.items.map((r: { id: string }) => r.id).sort()).toEqual([res.body.id, twin.body.id].sort());
+    expect(stack.deps.catalog.get(GRAIN)!.version).toBe(v2);
+
+    const ok = await call(approverB, 'POST', `/v1/admin/rollbacks/${res.body.id}/approve`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ matter: GRAIN, version: v1, previousVersion: v2, request: res.body.id, requestedBy: 'ADMIN-A', approvedBy: 'ADMIN-B' });
+    expect((await call(approverB, 'POST', `/v1/admin/rollbacks/${res.body.id}/approve`)).body.code).toBe('ROLLBACK_NOT_PENDING');
+    // The twin asked to leave v2, which is no longer current: not carried out.
+    expect((await call(approverB, 'POST', `/v1/admin/rollbacks/${twin.body.id}/approve`)).body.code).toBe('ROLLBACK_STALE');
+    expect((await call(approverB, 'GET', '/v1/admin/rollbacks')).body.items).toEqual([]);
+    const all = await call(approverB, 'GET', '/v1/admin/rollbacks?pending=false');
+    expect(all.body.items.map((r: { id: string; status: string; approvedBy: string }) => [r.id, r.status, r.approvedBy]).sort()).toEqual(
+      [[res.body.id, 'done', 'ADMIN-B'], [twin.body.id, 'stale', 'ADMIN-B']].sort(),
+    );
+
     expect((await call(authorA, 'POST', `/v1/admin/matters/${GRAIN}/rollback`, { version: v1 })).body.code).toBe('VERSION_ALREADY_CURRENT');
     expect((await call(authorA, 'POST', `/v1/admin/matters/${GRAIN}/rollback`, { version: 'f'.repeat(64) })).status).toBe(404);
+    const audit = (await stack.deps.store.authoring.audit.list({ limit: 1000 })).filter((e) => e.action.startsWith('version.rollback'));
+    expect(audit.map((e) => [e.action, e.actor])).toEqual([
+      ['version.rollback-request', 'ADMIN-A'],
+      ['version.rollback-request', 'ADMIN-A'],
+      ['version.rollback', 'ADMIN-B'],
+    ]);
+    expect(audit[2]!.details).toMatchObject({ version: v1, previous: v2, request: res.body.id, requestedBy: 'ADMIN-A', approvedBy: 'ADMIN-B' });
     const next = await file('91210102123456788E', grainFiling({ form: { ...HISTORY[1]!.filing.form, purchaseRegionCode: '210111' } }));
     expect(next.status).toBe('approved');
     expect((await receipt(next.id)).rulesetVersion).toBe(v1);
@@ -323,7 +354,7 @@ describe.each(['sqlite', 'postgres'] as const)('rule authoring on %s', (backend)
     const entries = await stack.deps.store.authoring.audit.list({ limit: 1000 });
     const actions = entries.map((e) => e.action);
     expect(actions.filter((a) => a === 'version.seed')).toHaveLength(stack.deps.catalog.matters.size);
-    for (const a of ['draft.create', 'draft.approve', 'version.publish', 'version.rollback', 'application.manual-approve', 'application.manual-reject', 'certificate.revoke']) {
+    for (const a of ['draft.create', 'draft.approve', 'version.publish', 'version.rollback-request', 'version.rollback', 'application.manual-approve', 'application.manual-reject', 'certificate.revoke']) {
       expect(actions).toContain(a);
     }
     const publish = entries.find((e) => e.action === 'version.publish')!;

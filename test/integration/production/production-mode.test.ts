@@ -37,6 +37,8 @@ const WEBHOOK_KEY = randomBytes(32).toString('base64');
 /** What the identity platform of this test names itself and this service. */
 const AUDIENCE = 'https://miaopi.test.example';
 const ISSUER = 'https://idp.test.example';
+/** Made per run: the key that signs the audit chain's checkpoints (production refuses without AUDIT_SIGNING_KEY). */
+const AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 let es256: { privateKey: ReturnType<typeof generateKeyPairSync>['privateKey']; publicPem: string };
 
 beforeAll(async () => {
@@ -72,6 +74,7 @@ function configured(port: number, dataDir: string): Record<string, string> {
     SOFTHSM2_CONF: hsm.conf,
     ESEAL_URL: eseal.url,
     WEBHOOK_SECRET_KEY: WEBHOOK_KEY,
+    AUDIT_SIGNING_KEY: AUDIT_KEY,
   };
   for (const { id } of registry) env[envNameFor(id)] = sources.url(id);
   return env;
@@ -126,13 +129,14 @@ describe('production mode refuses to start', () => {
     expect(await listening(port)).toBe(false);
     const lines = refusalLines(r);
     expect(r.stderr).toContain('生产模式拒绝启动 Production mode refuses to start');
-    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'AUTH_AUDIENCE', 'AUTH_ISSUER', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id)), 'WEBHOOK_SECRET_KEY'];
+    const expected = ['AUTH_JWKS_URL or AUTH_PUBLIC_KEY', 'AUTH_AUDIENCE', 'AUTH_ISSUER', 'SEAL_BACKEND', 'ESEAL_URL', ...registry.map((s) => envNameFor(s.id)), 'WEBHOOK_SECRET_KEY', 'AUDIT_SIGNING_KEY'];
     for (const item of expected) expect(lines.filter((l) => l.includes(item)), `${item} in:\n${r.stderr}`).toHaveLength(1);
     expect(lines).toHaveLength(expected.length);
     // Nothing development-only was made on the way out: no secret, no keys.
     expect(() => readFileSync(path.join(dataDir, 'dev-jwt-secret'))).toThrow();
     expect(() => readFileSync(path.join(dataDir, 'certs', 'root.key.pem'))).toThrow();
     expect(() => readFileSync(path.join(dataDir, 'dev-webhook-secret-key'))).toThrow();
+    expect(() => readFileSync(path.join(dataDir, 'dev-audit-signing-key.pem'))).toThrow();
     console.log(`PRODUCTION refused with nothing configured: exit ${r.code}, ${lines.length} lines for ${expected.length} missing items`);
   }, 90_000);
 
@@ -159,6 +163,7 @@ describe('production mode refuses to start', () => {
     }, /SEAL_KEYS_DIR: .* is the development key folder/],
     ['the in-process development e-seal authority', (e) => void delete e['ESEAL_URL'], /ESEAL_URL: not set/],
     ['webhook secrets without an encryption key', (e) => void delete e['WEBHOOK_SECRET_KEY'], /WEBHOOK_SECRET_KEY: not set/],
+    ['audit checkpoints without a signing key', (e) => void delete e['AUDIT_SIGNING_KEY'], /AUDIT_SIGNING_KEY: not set/],
   ];
 
   it.each(cases)('refuses %s, naming exactly that', async (_name, change, line) => {

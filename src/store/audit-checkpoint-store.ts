@@ -1,0 +1,95 @@
+/**
+ * Repository of the audit chain's signed checkpoints (migration 0050, issue 17). Signing and checking happen in
+ * authoring/audit-checkpoint.ts; this file only stores and reads.
+ */
+import type { ColumnType, Kysely, Selectable } from 'kysely';
+import type { AuditCheckpoint } from '../authoring/audit-checkpoint.js';
+import type { AuthoringDatabase } from './authoring-store.js';
+import type { Database } from './schema.js';
+
+type Int64 = ColumnType<number | string, number, number>;
+
+interface AuditCheckpointsTable {
+  id: Int64;
+  at: string;
+  head_seq: Int64;
+  head_hash: string;
+  prev_digest: string;
+  key_id: string;
+  signature: string;
+  timestamp_token: string | null;
+}
+
+interface CheckpointDatabase extends AuthoringDatabase {
+  audit_checkpoints: AuditCheckpointsTable;
+}
+
+export interface AuditCheckpointStore {
+  /** seq and hash of the audit log's last entry, null when the log is empty. */
+  head(): Promise<{ seq: number; hash: string } | null>;
+  /** The newest checkpoint, null before the first. */
+  last(): Promise<AuditCheckpoint | null>;
+  /** Every checkpoint, oldest first. */
+  list(): Promise<AuditCheckpoint[]>;
+  /** Stores a checkpoint; false when one with its id exists already (another process made it first). */
+  insert(c: AuditCheckpoint): Promise<boolean>;
+  /** Stored hashes of the given audit entries (absent seqs are missing from the map). */
+  entryHashes(seqs: readonly number[]): Promise<Map<number, string>>;
+}
+
+function toCheckpoint(r: Selectable<AuditCheckpointsTable>): AuditCheckpoint {
+  return {
+    id: Number(r.id),
+    at: r.at,
+    headSeq: Number(r.head_seq),
+    headHash: r.head_hash,
+    prevDigest: r.prev_digest,
+    keyId: r.key_id,
+    signature: r.signature,
+    timestampToken: r.timestamp_token,
+  };
+}
+
+export function auditCheckpointRepository(database: Kysely<Database>): AuditCheckpointStore {
+  const db = database as unknown as Kysely<CheckpointDatabase>;
+  return {
+    async head() {
+      const row = await db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      return row ? { seq: Number(row.seq), hash: row.hash } : null;
+    },
+    async last() {
+      const row = await db.selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+      return row ? toCheckpoint(row) : null;
+    },
+    async list() {
+      const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('id').execute();
+      return rows.map(toCheckpoint);
+    },
+    async insert(c) {
+      const r = await db
+        .insertInto('audit_checkpoints')
+        .values({
+          id: c.id,
+          at: c.at,
+          head_seq: c.headSeq,
+          head_hash: c.headHash,
+          prev_digest: c.prevDigest,
+          key_id: c.keyId,
+          signature: c.signature,
+          timestamp_token: c.timestampToken,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async entryHashes(seqs) {
+      const out = new Map<number, string>();
+      const unique = [...new Set(seqs)];
+      for (let i = 0; i < unique.length; i += 500) {
+        const rows = await db.selectFrom('audit_log').select(['seq', 'hash']).where('seq', 'in', unique.slice(i, i + 500)).execute();
+        for (const r of rows) out.set(Number(r.seq), r.hash);
+      }
+      return out;
+    },
+  };
+}
