@@ -8,7 +8,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const TS_FILES = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.ts'];
+const TS_FILES = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '*.ts'];
 
 /** Relative import of a sibling layer from any depth, e.g. `../store/types.js` or `../../http/app.js`. */
 const layer = (...names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;

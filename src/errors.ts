@@ -30,6 +30,10 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: '不支持该请求方法 Method not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, message: '服务暂不可用，请稍后重试 Service temporarily unavailable; retry later' },
   INTERNAL: { status: 500, message: '服务内部错误 Internal error' },
+  FORM_TEMPLATE_INVALID: {
+    status: 500,
+    message: '申请表模板与事项定义不符 The department form template does not match the matter definition',
+  },
   CERTIFICATE_UNPRINTABLE_TEXT: {
     status: 422,
     message: '证照内容含有字体无法显示的字符，已拒绝签发 The document text has characters no embedded font can draw; nothing was issued',

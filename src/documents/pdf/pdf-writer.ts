@@ -379,6 +379,54 @@ class ObjectWriter {
   }
 }
 
+/** What a document's font objects hold once its text is drawn (metrics in 1/1000 em). */
+export interface FontParts {
+  /** `ABCDEF+NotoSansSC-Regular`, without the leading slash. */
+  baseFont: string;
+  /** Width of .notdef (/DW). */
+  dw: number;
+  /** Widths of CIDs 1, 2, … (/W [1 [...]]). */
+  widths: number[];
+  bbox: [number, number, number, number];
+  ascent: number;
+  descent: number;
+  capHeight: number;
+  xHeight: number;
+  /** The ToUnicode CMap (uncompressed). */
+  toUnicode: string;
+  /** The subset TrueType file as a zlib stream (/Filter /FlateDecode) and its uncompressed length (/Length1). */
+  fontFile: Buffer;
+  length1: number;
+}
+
+/**
+ * The Type0 font of `font` as it stands (call it after every text is encoded): the same objects whether this writer
+ * or another (pdf-lib, filling a department's template) puts them in the file.
+ */
+export function fontParts(font: DocumentFont): FontParts {
+  const lf = font.font;
+  const ttf = lf.ttf;
+  const cps = font.codePoints;
+  const gids = cps.map((cp, cid) => (cid === 0 ? 0 : lf.glyphOf(cp)));
+  const k = 1000 / ttf.unitsPerEm;
+  const widths: number[] = [];
+  for (let cid = 1; cid < gids.length; cid++) widths.push(Math.round(ttf.advance(gids[cid] as number) * k));
+  const subset = subsetTrueType(ttf, gids);
+  return {
+    baseFont: `${subsetTag(cps)}+${lf.postscriptName}`,
+    dw: Math.round(ttf.advance(0) * k),
+    widths,
+    bbox: ttf.bbox.map((v) => Math.round(v * k)) as [number, number, number, number],
+    ascent: Math.round(ttf.ascent * k),
+    descent: Math.round(ttf.descent * k),
+    capHeight: Math.round(ttf.capHeight * k),
+    xHeight: Math.round(ttf.xHeight * k),
+    toUnicode: toUnicodeCMap(cps),
+    fontFile: deflateFontFile(subset),
+    length1: subset.length,
+  };
+}
+
 /** Writes the whole unsigned document (with its signature placeholder). */
 export function writeDocument(spec: DocumentSpec): Buffer {
   const { font, pages, info, signature } = spec;
@@ -416,31 +464,22 @@ export function writeDocument(spec: DocumentSpec): Buffer {
   w.stream(OBJ.appearance, `/Type /XObject /Subtype /Form /BBox [0 0 ${num(Math.max(0, x2 - x1))} ${num(Math.max(0, y2 - y1))}]`, '');
 
   // Font: Type0 → CIDFontType2 (CID i = subset glyph i) → descriptor → FontFile2; ToUnicode from the same CIDs.
-  const lf = font.font;
-  const ttf = lf.ttf;
-  const cps = font.codePoints;
-  const gids = cps.map((cp, cid) => (cid === 0 ? 0 : lf.glyphOf(cp)));
-  const baseFont = `/${subsetTag(cps)}+${lf.postscriptName}`;
-  const k = 1000 / ttf.unitsPerEm;
-  let widths = '';
-  for (let cid = 1; cid < gids.length; cid++) widths += `${cid === 1 ? '' : ' '}${Math.round(ttf.advance(gids[cid] as number) * k)}`;
-  w.obj(OBJ.font, `<< /Type /Font /Subtype /Type0 /BaseFont ${baseFont} /Encoding /Identity-H /DescendantFonts [${OBJ.cidFont} 0 R] /ToUnicode ${OBJ.toUnicode} 0 R >>`);
+  const f = fontParts(font);
+  w.obj(OBJ.font, `<< /Type /Font /Subtype /Type0 /BaseFont /${f.baseFont} /Encoding /Identity-H /DescendantFonts [${OBJ.cidFont} 0 R] /ToUnicode ${OBJ.toUnicode} 0 R >>`);
   w.obj(
     OBJ.cidFont,
-    `<< /Type /Font /Subtype /CIDFontType2 /BaseFont ${baseFont} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> ` +
-      `/FontDescriptor ${OBJ.descriptor} 0 R /DW ${Math.round(ttf.advance(0) * k)}${gids.length > 1 ? ` /W [1 [${widths}]]` : ''} /CIDToGIDMap /Identity >>`,
+    `<< /Type /Font /Subtype /CIDFontType2 /BaseFont /${f.baseFont} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> ` +
+      `/FontDescriptor ${OBJ.descriptor} 0 R /DW ${f.dw}${f.widths.length > 0 ? ` /W [1 [${f.widths.join(' ')}]]` : ''} /CIDToGIDMap /Identity >>`,
   );
-  const [bx1, by1, bx2, by2] = ttf.bbox.map((v) => Math.round(v * k)) as [number, number, number, number];
+  const [bx1, by1, bx2, by2] = f.bbox;
   w.obj(
     OBJ.descriptor,
-    `<< /Type /FontDescriptor /FontName ${baseFont} /Flags 4 /FontBBox [${bx1} ${by1} ${bx2} ${by2}] /ItalicAngle 0 ` +
-      `/Ascent ${Math.round(ttf.ascent * k)} /Descent ${Math.round(ttf.descent * k)} /CapHeight ${Math.round(ttf.capHeight * k)} ` +
-      `/XHeight ${Math.round(ttf.xHeight * k)} /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`,
+    `<< /Type /FontDescriptor /FontName /${f.baseFont} /Flags 4 /FontBBox [${bx1} ${by1} ${bx2} ${by2}] /ItalicAngle 0 ` +
+      `/Ascent ${f.ascent} /Descent ${f.descent} /CapHeight ${f.capHeight} /XHeight ${f.xHeight} /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`,
   );
   // Left uncompressed: ~3 KB of text whose deflate set-up costs more than the 2 KB it would save.
-  w.stream(OBJ.toUnicode, '', toUnicodeCMap(cps));
-  const subset = subsetTrueType(ttf, gids);
-  w.stream(OBJ.fontFile, `/Length1 ${subset.length} /Filter /FlateDecode`, deflateFontFile(subset));
+  w.stream(OBJ.toUnicode, '', f.toUnicode);
+  w.stream(OBJ.fontFile, `/Length1 ${f.length1} /Filter /FlateDecode`, f.fontFile);
 
   pages.forEach((canvas, i) => {
     const annots = i === signature.page ? ` /Annots [${OBJ.widget} 0 R]` : '';
