@@ -267,7 +267,7 @@ describe('production mode, configured (SoftHSM2 token, ES256 key, source URLs, e
         await new Promise((r) => setTimeout(r, 200));
         app = (await (await fetch(`${base}/v1/applications/${id}`, { headers })).json()) as typeof app;
       }
-      expect(app.status, output).toBe('approved');
+      expect(app.status, `${JSON.stringify(app)}\n${output}`).toBe('approved');
       const pdf = Buffer.from(await (await fetch(`${base}/v1/certificates/${app.certificate!.id}/pdf`, { headers })).arrayBuffer());
       const trust = await (await fetch(`${base}/v1/trust`)).text();
       expect(trust.trim()).toBe(hsm.rootPem.trim());
