@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
+import { registeredRoutes } from '../support/routes.js';
 import { HAPPY_USCC, SECRET, grainFiling, startStack, submit, waitForDecision, type Stack } from '../support/stack.js';
 
 const OTHER_USCC = '91210102123456788E';
@@ -292,25 +293,6 @@ const ROUTES: RouteSpec[] = [
 /** Dashboard routes (bull-board) are checked generically: everyone but ops is refused, whatever the route. */
 const BOARD_PREFIX = '/admin/queues';
 
-/** Turns `app.printRoutes({ commonPrefix: false })` into `METHOD /full/path` lines (HEAD left out). */
-function registeredRoutes(tree: string): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)(?:├── |└── )(.+?) \(([A-Z, ]+)\)$/.exec(line.replace(/\u00a0/g, ' '));
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack.push(m[2]!);
-    let path = '';
-    for (const seg of stack) path = path === '' ? seg : path.endsWith('/') || seg.startsWith('/') ? path + seg : `${path}/${seg}`;
-    if (!path.startsWith('/')) path = `/${path}`;
-    if (path.length > 1 && path.endsWith('/') && !stack[stack.length - 1]!.endsWith('/')) path = path.slice(0, -1);
-    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') out.push(`${method} ${path.replace(/\/{2,}/g, '/')}`);
-  }
-  return [...new Set(out)].sort();
-}
-
 describe('access matrix: every route × every principal', () => {
   let stack: Stack;
   let f: Fixture;
@@ -395,7 +377,7 @@ describe('access matrix: every route × every principal', () => {
   });
 
   it('covers every registered route (a new route must be added to this matrix)', () => {
-    const registered = registeredRoutes(stack.app.printRoutes({ commonPrefix: false }));
+    const registered = registeredRoutes(stack.app);
     const known = new Set(ROUTES.map((r) => r.route));
     const unknown = registered.filter((r) => !known.has(r) && !r.split(' ')[1]!.startsWith(BOARD_PREFIX));
     const gone = [...known].filter((r) => !registered.includes(r));
@@ -458,7 +440,7 @@ describe('access matrix: every route × every principal', () => {
   });
 
   it('refuses every queue-dashboard route to anyone but ops, department admins included', async () => {
-    const board = registeredRoutes(stack.app.printRoutes({ commonPrefix: false })).filter((r) => r.split(' ')[1]!.startsWith(BOARD_PREFIX) && !r.endsWith('/session'));
+    const board = registeredRoutes(stack.app).filter((r) => r.split(' ')[1]!.startsWith(BOARD_PREFIX) && !r.endsWith('/session'));
     expect(board.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const route of board) {
