@@ -4,11 +4,12 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { boundsViolation, unboundedPlaces } from './catalog/bounded-schema.js';
-import { AppError, fieldErrors } from './errors.js';
+import { AppError, ERRORS, fieldErrors } from './errors.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { installJsonDepthLimit } from './http/json-depth.js';
 import { installTextGuard } from './http/text-guard.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { applicationRoutes } from './http/routes/applications.js';
@@ -40,12 +41,23 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => deps.newId(),
     requestIdHeader: false,
+    // Issue 17: the router's own refusals (an ill-formed %-escape, a path parameter over maxParamLength) answer in
+    // the §6 shape like every other 4xx; the URL is not echoed (it may carry an ID number).
+    frameworkErrors: (_error, request, reply) => {
+      void (reply as FastifyReply).status(400).send({
+        code: 'REQUEST_VALIDATION',
+        message: ERRORS.REQUEST_VALIDATION.message,
+        requestId: request.id,
+        errors: [{ path: '/url', message: '网址含有格式错误的编码或过长的参数 The URL has an ill-formed %-escape or an over-long parameter' }],
+      });
+    },
     ajv: {
       // Unknown properties must be rejected (400), never silently dropped; no type coercion of bodies.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true },
     },
   });
   app.removeContentTypeParser('text/plain'); // JSON everywhere: text/plain → 415 REQUEST_MEDIA_TYPE, not a schema error
+  installJsonDepthLimit(app);
   app.decorateRequest('principal', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

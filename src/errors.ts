@@ -125,6 +125,11 @@ export class AppError extends Error {
     this.status = ERRORS[code].status;
     this.errors = opts.errors;
   }
+
+  /** Fastify's name for the status: a plugin's own error handler (the queue dashboard's) answers it, not a 500. */
+  get statusCode(): number {
+    return this.status;
+  }
 }
 
 /**

@@ -7,19 +7,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, verifyCertificate, writeTemp } from '../support/pdf-tools.js';
-import { hasChromium, startBrowserStack, type BrowserStack } from './browser.js';
+import { runBrowserSuite, startBrowserStack, type BrowserStack } from './browser.js';
+
+const RUN = runBrowserSuite();
 
 const HAN_MEI = '210104197203150028'; // demo data: every member eligible, no card yet
 let b: BrowserStack;
 
 beforeAll(async () => {
-  if (hasChromium) b = await startBrowserStack({ BUNDLE_SWEEP_MS: '200' });
+  if (RUN) b = await startBrowserStack({ BUNDLE_SWEEP_MS: '200' });
 }, 90_000);
 afterAll(async () => {
   await b?.close();
 });
 
-describe.skipIf(!hasChromium)('一件事 page', () => {
+describe.skipIf(!RUN)('一件事 page', () => {
   it('files the bundle once on a phone, tracks every member to the end and downloads a notice that verifies', async () => {
     const context = await b.context({ phone: true });
     const page = await context.newPage();

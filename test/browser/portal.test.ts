@@ -10,7 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, verifyCertificate, writeTemp } from '../support/pdf-tools.js';
 import { grainFiling, submit, waitForDecision } from '../support/stack.js';
-import { hasChromium, startBrowserStack, type BrowserStack } from './browser.js';
+import { runBrowserSuite, startBrowserStack, type BrowserStack } from './browser.js';
+
+const RUN = runBrowserSuite();
 
 const FENGHE = '91210100MA0Q1A2B6L';
 const DISHONEST = '91210106MA0U7G8H65';
@@ -18,13 +20,13 @@ const GRAIN_DEPT = '11210100MB0E12346R';
 let b: BrowserStack;
 
 beforeAll(async () => {
-  if (hasChromium) b = await startBrowserStack();
+  if (RUN) b = await startBrowserStack();
 }, 90_000);
 afterAll(async () => {
   await b?.close();
 });
 
-describe.skipIf(!hasChromium)('applicant portal', () => {
+describe.skipIf(!RUN)('applicant portal', () => {
   it('files a grain filing end to end on a phone and downloads a certificate that verifies', async () => {
     const context = await b.context({ phone: true });
     const page = await context.newPage();
@@ -112,7 +114,7 @@ describe.skipIf(!hasChromium)('applicant portal', () => {
   }, 90_000);
 });
 
-describe.skipIf(!hasChromium)('admin console', () => {
+describe.skipIf(!RUN)('admin console', () => {
   it('approves a manual-review filing, revokes a certificate and opens the queue dashboard', async () => {
     const applicant = await b.stack.token(DISHONEST);
     const storageFacilities = [{ address: '沈阳市某区粮库', capacityTonnes: 3000, ownership: '自有', realEstateCertNo: '辽(2022)沈阳市不动产权第0054321号' }];

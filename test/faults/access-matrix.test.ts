@@ -7,11 +7,14 @@
  * The route list is read from the app: a new route fails this test until it is added here.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { signDevToken } from '../../src/http/dev-token.js';
-import { HAPPY_USCC, SECRET, grainFiling, startStack, submit, waitForDecision, type Stack } from '../support/stack.js';
+import { registeredRoutes } from '../support/routes.js';
+import { HAPPY_USCC, REPO_ROOT, SECRET, grainFiling, startStack, submit, waitForDecision, type Stack } from '../support/stack.js';
 
 const OTHER_USCC = '91210102123456788E';
 const DISHONEST_USCC = '91210106MA0U7G8H65';
@@ -45,6 +48,8 @@ interface Fixture {
   holderName: string;
   /** One of the owner's consents (given with the filing). */
   consent: string;
+  /** A draft of the grain matter written by the grain department's admin. */
+  draft: string;
 }
 
 interface Req {
@@ -201,11 +206,15 @@ const ROUTES: RouteSpec[] = [
   // Issue 17: four-eyes rollback — requests listed per department, approved by a second admin.
   { route: 'GET /v1/admin/rollbacks', request: () => get('/v1/admin/rollbacks'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
   { route: 'POST /v1/admin/rollbacks/:id/approve', request: () => json('POST', `/v1/admin/rollbacks/${randomUUID()}/approve`, {}), expect: gate(['admin'], {}) },
-  ...['', '/test', '/backtest', '/approve', '/publish'].map(
+  // A real draft of the grain department (issue 17): another department's admin must find nothing — the same
+  // answer as for a draft that does not exist — while its own admin reads, tests and back-tests it. Approving and
+  // publishing by its author are refused for reasons of their own (checked below), so that cell is not called.
+  ...(['', '/test', '/backtest', '/approve', '/publish'] as const).map(
     (suffix): RouteSpec => ({
       route: `${suffix === '' ? 'GET' : 'POST'} /v1/admin/drafts/:id${suffix}`,
-      request: () => json(suffix === '' ? 'GET' : 'POST', `/v1/admin/drafts/${randomUUID()}${suffix}`, suffix === '' ? undefined : {}),
-      expect: gate(['admin'], {}),
+      request: (f) => json(suffix === '' ? 'GET' : 'POST', `/v1/admin/drafts/${f.draft}${suffix}`, suffix === '' ? undefined : {}),
+      missing: () => json(suffix === '' ? 'GET' : 'POST', `/v1/admin/drafts/${randomUUID()}${suffix}`, suffix === '' ? undefined : {}),
+      expect: gate(['admin'], { adminOwnDept: suffix === '/approve' || suffix === '/publish' ? 'skip' : 200 }),
     }),
   ),
   // Issue 18: the drafts list (mine / awaiting my approval), scoped to the admin's department.
@@ -296,31 +305,14 @@ const ROUTES: RouteSpec[] = [
 /** Dashboard routes (bull-board) are checked generically: everyone but ops is refused, whatever the route. */
 const BOARD_PREFIX = '/admin/queues';
 
-/** Turns `app.printRoutes({ commonPrefix: false })` into `METHOD /full/path` lines (HEAD left out). */
-function registeredRoutes(tree: string): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)(?:├── |└── )(.+?) \(([A-Z, ]+)\)$/.exec(line.replace(/\u00a0/g, ' '));
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack.push(m[2]!);
-    let path = '';
-    for (const seg of stack) path = path === '' ? seg : path.endsWith('/') || seg.startsWith('/') ? path + seg : `${path}/${seg}`;
-    if (!path.startsWith('/')) path = `/${path}`;
-    if (path.length > 1 && path.endsWith('/') && !stack[stack.length - 1]!.endsWith('/')) path = path.slice(0, -1);
-    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') out.push(`${method} ${path.replace(/\/{2,}/g, '/')}`);
-  }
-  return [...new Set(out)].sort();
-}
-
 describe('access matrix: every route × every principal', () => {
   let stack: Stack;
   let f: Fixture;
   const tokens = new Map<Who, string | null>();
   let secrets: string[];
   let cells = 0;
+  /** What the matrix looked for and found, for the printed line: refusals searched for secrets, oracle comparisons. */
+  const seen = { refusals: 0, leaks: 0, oracleChecks: 0, oracles: 0 };
 
   const sign = (claims: Record<string, unknown>, sub: string, secret = SECRET, now = new Date()) => signDevToken(secret, sub, claims, { now });
 
@@ -368,6 +360,7 @@ describe('access matrix: every route × every principal', () => {
       pdf: Buffer.from((await stack.deps.store.certificates.getPdf(certRow.id))!),
       version: stack.deps.catalog.get('grain-purchase-filing')!.version,
       consent: '',
+      draft: '',
       holderName: certRow.holderName,
     };
     secrets = [certRow.holderName, certRow.number, '张伟', '210102199001011237', '13800000000', certRow.sha256];
@@ -390,15 +383,27 @@ describe('access matrix: every route × every principal', () => {
     tokens.set('ops', await stack.token('operator', 'ops'));
     const consents = await call('owner', get('/v1/me/consents'));
     f.consent = consents.json<{ consents: Array<{ id: string }> }>().consents[0]?.id ?? randomUUID();
+    const draft = await call('adminOwnDept', {
+      method: 'POST',
+      url: '/v1/admin/matters/grain-purchase-filing/drafts',
+      payload: Buffer.from(readFileSync(path.join(REPO_ROOT, 'rules/matters/grain-purchase-filing.yaml'), 'utf8').replace(/^name: (.*)$/m, 'name: $1（草稿）')),
+      contentType: 'application/yaml',
+    });
+    expect(draft.statusCode, draft.body).toBe(201);
+    f.draft = draft.json<{ id: string }>().id;
   }, 90_000);
 
   afterAll(async () => {
-    console.log(`ACCESS matrix: ${ROUTES.length} routes (+ the queue dashboard's) × ${ALL.length} principals, ${cells} requests, 0 leaks, 0 existence oracles`);
+    console.log(
+      `ACCESS matrix: ${ROUTES.length} routes (+ the queue dashboard's) × ${ALL.length} principals, ${cells} requests; ` +
+        `${seen.refusals} refusals searched for ${secrets?.length ?? 0} secrets → ${seen.leaks} leaks; ` +
+        `${seen.oracleChecks} object-vs-missing comparisons → ${seen.oracles} existence oracles`,
+    );
     await stack?.close();
   });
 
   it('covers every registered route (a new route must be added to this matrix)', () => {
-    const registered = registeredRoutes(stack.app.printRoutes({ commonPrefix: false }));
+    const registered = registeredRoutes(stack.app);
     const known = new Set(ROUTES.map((r) => r.route));
     const unknown = registered.filter((r) => !known.has(r) && !r.split(' ')[1]!.startsWith(BOARD_PREFIX));
     const gone = [...known].filter((r) => !registered.includes(r));
@@ -427,16 +432,34 @@ describe('access matrix: every route × every principal', () => {
         const body = res.json<{ code?: string; requestId?: string }>();
         if (!body.code || !(body.code in ERRORS) || !body.requestId) problems.push(`${who}: refusal without a registered code: ${res.body.slice(0, 160)}`);
         const leaked = secrets.filter((s) => res.body.includes(s));
+        seen.refusals++;
+        seen.leaks += leaked.length;
         if (leaked.length > 0) problems.push(`${who}: refusal leaks ${leaked.join(', ')}`);
         // Another principal's object answers exactly like an object that does not exist.
         if (spec.missing) {
           const absent = await call(who, spec.missing(f));
           const code = (r: typeof res) => (r.statusCode >= 400 ? r.json<{ code?: string }>().code : 'ok');
+          seen.oracleChecks++;
+          if (absent.statusCode !== status || code(absent) !== code(res)) seen.oracles++;
           if (absent.statusCode !== status || code(absent) !== code(res)) problems.push(`${who}: ${status} ${code(res)} for the object but ${absent.statusCode} ${code(absent)} for a missing one`);
         }
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('keeps the grain department’s real draft from the parking department’s admin, as if it did not exist', async () => {
+    for (const suffix of ['', '/test', '/backtest', '/approve', '/publish']) {
+      const method = suffix === '' ? 'GET' : 'POST';
+      const res = await call('adminOtherDept', json(method, `/v1/admin/drafts/${f.draft}${suffix}`, suffix === '' ? undefined : {}));
+      const absent = await call('adminOtherDept', json(method, `/v1/admin/drafts/${randomUUID()}${suffix}`, suffix === '' ? undefined : {}));
+      expect([res.statusCode, res.json<{ code: string }>().code], suffix).toEqual([404, absent.json<{ code: string }>().code]);
+      expect(absent.statusCode, suffix).toBe(404);
+    }
+    // The draft is real and still open: its department reads it, and its author may not approve it alone.
+    expect((await call('adminOwnDept', get(`/v1/admin/drafts/${f.draft}`))).statusCode).toBe(200);
+    const self = await call('adminOwnDept', json('POST', `/v1/admin/drafts/${f.draft}/approve`, {}));
+    expect([self.statusCode, self.json<{ code: string }>().code]).toEqual([403, 'DRAFT_SELF_APPROVAL']);
   });
 
   it('lists no one else’s certificates: other applicants, other departments', async () => {
@@ -461,7 +484,7 @@ describe('access matrix: every route × every principal', () => {
   });
 
   it('refuses every queue-dashboard route to anyone but ops, department admins included', async () => {
-    const board = registeredRoutes(stack.app.printRoutes({ commonPrefix: false })).filter((r) => r.split(' ')[1]!.startsWith(BOARD_PREFIX) && !r.endsWith('/session'));
+    const board = registeredRoutes(stack.app).filter((r) => r.split(' ')[1]!.startsWith(BOARD_PREFIX) && !r.endsWith('/session'));
     expect(board.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const route of board) {

@@ -140,7 +140,7 @@ describe('API with PostgreSQL or Redis unreachable (postgres)', () => {
     expect((counts['approved'] ?? 0) + (counts['manual_review'] ?? 0), JSON.stringify(counts)).toBe(accepted.length);
     const byStatus = all.reduce<Record<string, number>>((m, a) => ({ ...m, [a.status]: (m[a.status] ?? 0) + 1 }), {});
     console.log(
-      `FAULT api-dependency-down: ${all.length} answers ${JSON.stringify(byStatus)}; pg down → ${down.length}×503 all with Retry-After; ` +
+      `FAULT api-dependency-down: ${all.length} answers ${JSON.stringify(byStatus)}; pg down → ${down.filter((a) => a.status === 503).length}×503 of ${down.length}, ${down.filter((a) => a.retryAfter !== null).length} with Retry-After; ` +
         `redis down → ${redisDown.filter((a) => a.status === 202).length}×202; accepted ${accepted.length}, decided ${JSON.stringify(counts)}`,
     );
   });

@@ -80,7 +80,8 @@ describe('API process SIGKILLed right after commits, before its enqueue (postgre
 
     console.log(
       `FAULT api-sigkill: ${ids.length} filings committed (${acked.length} acknowledged, ${withoutJob.length} committed without a job when the API died), ` +
-        `0 lost — all decided ${((Date.now() - started) / 1000).toFixed(1)} s after the worker started, ${JSON.stringify(counts)}`,
+        `${acked.filter((id) => !ids.includes(id)).length} acknowledged filings lost, ${ids.length - (counts['approved'] ?? 0) - (counts['manual_review'] ?? 0)} undecided — ` +
+        `decided ${((Date.now() - started) / 1000).toFixed(1)} s after the worker started, ${JSON.stringify(counts)}`,
     );
     await worker.stop('SIGTERM');
   }, 150_000);

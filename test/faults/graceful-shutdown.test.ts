@@ -55,8 +55,9 @@ describe('graceful shutdown of a worker process under load (postgres)', () => {
     expect(stalled).toEqual([]);
 
     console.log(
-      `FAULT graceful-shutdown: SIGTERM with ${activeAtSigterm} jobs active → exit 0 in ${shutdownMs} ms, 0 active, 0 processing, ` +
-        `${atExit['queued'] ?? 0} left queued; all ${FILINGS} decided after restart, 0 stalled events ${JSON.stringify(counts)}`,
+      `FAULT graceful-shutdown: SIGTERM with ${activeAtSigterm} jobs active → exit ${exit.code} in ${shutdownMs} ms, ${afterExit.active} active, ` +
+        `${atExit['processing'] ?? 0} processing, ${atExit['queued'] ?? 0} left queued; ` +
+        `${(counts['approved'] ?? 0) + (counts['manual_review'] ?? 0)} of ${FILINGS} decided after restart, ${stalled.length} stalled events ${JSON.stringify(counts)}`,
     );
     await second.stop('SIGTERM');
   }, 180_000);

@@ -36,13 +36,19 @@ describe.each(['postgres', 'sqlite'] as const)('one Idempotency-Key, five concur
         return { key, answers };
       }),
     );
+    // Counted from the answers and the rows: copies not answered 202, keys answered with more than one id, rows beyond one per key.
+    const errors = results.flatMap(({ answers }) => answers).filter((a) => a.status !== 202).length;
+    const splitKeys = results.filter(({ answers }) => new Set(answers.map((a) => a.body['id'])).size !== 1).length;
     for (const { key, answers } of results) {
       expect(answers.map((a) => a.status), key).toEqual(Array(COPIES).fill(202));
       expect(new Set(answers.map((a) => a.body['id'])).size, key).toBe(1);
     }
     const counts = { applications: await countRows(bed, 'applications'), outbox: await countRows(bed, 'outbox'), keys: await countRows(bed, 'idempotency_keys') };
     expect(counts).toEqual({ applications: KEYS, outbox: KEYS, keys: KEYS });
-    console.log(`FAULT idempotency-race (${backend}): ${KEYS} keys × ${COPIES} concurrent copies over 2 API processes → ${counts.applications} applications, 0 duplicates, 0 errors`);
+    console.log(
+      `FAULT idempotency-race (${backend}): ${KEYS} keys × ${COPIES} concurrent copies over 2 API processes → ${counts.applications} applications, ` +
+        `${counts.applications - KEYS} duplicates, ${splitKeys} keys answered with more than one id, ${errors} answers other than 202`,
+    );
   });
 
   it('lets one of two bodies racing under one key win: the other body gets 422, and one application is stored', async () => {

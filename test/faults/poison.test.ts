@@ -115,10 +115,11 @@ describe('poison jobs (postgres)', () => {
     expect(workers.every((x) => x.running)).toBe(true);
 
     console.log(
-      `FAULT poison: 4 poison jobs failed alone (withdrawn matter → failed after 1 attempt; missing application → no-op; ` +
+      `FAULT poison: 4 poison jobs, ${workers.filter((x) => x.running).length} of ${workers.length} workers still running ` +
+        `(withdrawn matter → ${w.status} after ${w.attempts} attempt(s); missing application → ${(await bed.store.applications.get(ghost)) === null ? 'no row' : 'a row'}; ` +
         `malformed payload → ${malformed.state} after ${malformed.attempts} attempt(s)${malformed.reason ? ` "${malformed.reason.slice(0, 60)}"` : ''}; ` +
         `200,000-char stored form → ${m.status}, ${m.attempts} attempts, "${String(m.lastError).slice(0, 60)}"), ` +
-        `${ORDINARY} ordinary filings decided in ${(decidedIn / 1000).toFixed(1)} s ${JSON.stringify(counts)}`,
+        `${(counts['approved'] ?? 0) + (counts['manual_review'] ?? 0)} of ${ORDINARY} ordinary filings decided in ${(decidedIn / 1000).toFixed(1)} s ${JSON.stringify(counts)}`,
     );
   }, 200_000);
 

@@ -73,8 +73,10 @@ describe('Redis data flushed mid-load (sqlite)', () => {
     expect(reconciled).toBeGreaterThan(0);
 
     console.log(
-      `FAULT redis-flush: ${FILINGS} filings, ${wiped} wiped from Redis by FLUSHALL, 0 lost — all restored by the reconciler ` +
-        `(${reconciled} passes) and decided ${(restoredMs / 1000).toFixed(1)} s after the flush, ${JSON.stringify(counts)}`,
+      `FAULT redis-flush: ${FILINGS} filings, ${wiped} wiped from Redis by FLUSHALL, ` +
+        `${FILINGS - (counts['approved'] ?? 0) - (counts['manual_review'] ?? 0)} lost — restored by the reconciler ` +
+        `(${reconciled} passes) and decided ${(restoredMs / 1000).toFixed(1)} s after the flush, ${JSON.stringify(counts)}, ` +
+        `${dupes.duplicateApplications} duplicate certificates`,
     );
     await worker.stop('SIGTERM');
   }, RESTORE_TIMEOUT_MS + 90_000);

@@ -69,7 +69,8 @@ describe('redis-server SIGKILLed and restarted from its AOF mid-load (postgres)'
 
     const slowest = Math.max(...offered.latenciesMs);
     console.log(
-      `FAULT redis-kill (appendfsync always): ${FILINGS} filings, 0 lost, 0 duplicate certificates; Redis down ${(downMs / 1000).toFixed(1)} s ` +
+      `FAULT redis-kill (appendfsync always): ${FILINGS} filings, ${FILINGS - (counts['approved'] ?? 0) - (counts['manual_review'] ?? 0)} lost, ` +
+        `${dupes.duplicateApplications} duplicate certificates; Redis down ${(downMs / 1000).toFixed(1)} s ` +
         `after ${decidedBefore} decisions, ${Object.values(jobsAfterRestart).reduce((a, b) => a + b, 0)} jobs reloaded from the AOF, ` +
         `slowest 202 ${slowest} ms, ${JSON.stringify(counts)}`,
     );

@@ -55,12 +55,15 @@ describe('a data source slow, down or broken (sqlite, worker process)', () => {
     await worker.ready;
     expect((await decide()).status, 'warm-up filing with every source up').toBe('approved');
     const figures: string[] = [];
+    /** Every decision seen, tallied for the printed line. */
+    const outcomes: Array<{ status: string; certificates: number }> = [];
     let slowest = 0;
     for (const source of SOURCES) {
       for (const mode of MODES) {
         bed.sources.setMode(source, mode);
         try {
           const d = await decide();
+          outcomes.push(d);
           expect({ source, mode, status: d.status, certificates: d.certificates }).toEqual({ source, mode, status: 'manual_review', certificates: 0 });
           expect(d.unknown).toContain(source);
           expect(d.ms, `${source} ${mode}`).toBeLessThan(SOURCE_TIMEOUT_MS + MARGIN_MS);
@@ -78,6 +81,7 @@ describe('a data source slow, down or broken (sqlite, worker process)', () => {
     const down = bed.worker(2, { ...isolated, DATASOURCE_POPULATION_URL: `http://127.0.0.1:${closed}/population` });
     await down.ready;
     const d = await decide();
+    outcomes.push(d);
     expect({ status: d.status, certificates: d.certificates }).toEqual({ status: 'manual_review', certificates: 0 });
     expect(d.unknown).toContain('population');
     expect(d.ms).toBeLessThan(SOURCE_TIMEOUT_MS + MARGIN_MS);
@@ -85,7 +89,8 @@ describe('a data source slow, down or broken (sqlite, worker process)', () => {
     await down.stop('SIGTERM');
 
     console.log(
-      `FAULT slow-source: ${figures.length} failure modes → manual_review, 0 rejections, 0 certificates; slowest ${Math.max(slowest, d.ms)} ms ` +
+      `FAULT slow-source: ${figures.length} failure modes → ${outcomes.filter((o) => o.status === 'manual_review').length} manual_review, ` +
+        `${outcomes.filter((o) => o.status === 'rejected').length} rejections, ${outcomes.reduce((a, o) => a + o.certificates, 0)} certificates; slowest ${Math.max(slowest, d.ms)} ms ` +
         `(timeout ${SOURCE_TIMEOUT_MS} + margin ${MARGIN_MS} ms): ${figures.join(', ')}`,
     );
   }, 180_000);

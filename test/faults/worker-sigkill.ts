@@ -102,8 +102,9 @@ export function workerSigkillScenario(backend: 'postgres' | 'sqlite'): void {
       expect([...leftoverStatuses.values()].filter((st) => !DECIDED.has(st))).toEqual([]);
 
       console.log(
-        `FAULT worker-sigkill (${backend}): ${FILINGS} filings, 0 lost, 0 duplicate certificates, ${kills} kills in ${(killPhaseMs / 1000).toFixed(1)} s, ` +
-          `${reRun} filings ran more than once, all decided ${(recoveryMs / 1000).toFixed(1)} s after the last kill ` +
+        `FAULT worker-sigkill (${backend}): ${FILINGS} filings, ${FILINGS - (counts0['approved'] ?? 0) - (counts0['manual_review'] ?? 0)} lost, ` +
+          `${dupes.duplicateApplications} duplicate certificates, ${dupes.duplicateNumbers} reused numbers, ${missing} approvals without a certificate, ${kills} kills in ${(killPhaseMs / 1000).toFixed(1)} s, ` +
+          `${reRun} filings ran more than once, decided ${(recoveryMs / 1000).toFixed(1)} s after the last kill ` +
           `(${approved.length} approved, ${notApproved.length} manual review on UNKNOWN [${[...new Set(notApproved.flatMap((r) => r?.decision?.reasons.map((x) => x.rule) ?? []))].join(', ')}]; ` +
           `${leftovers.length} leftover jobs of decided filings)`,
       );

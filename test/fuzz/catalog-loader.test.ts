@@ -85,6 +85,7 @@ function checked(text: string): void {
   try {
     result = checkMatter(text, FILE, OPTS);
   } catch (err) {
+    tally.threw++;
     throw new Error(`checkMatter threw ${String(err)}`);
   }
   const ms = Date.now() - started;
@@ -103,11 +104,12 @@ function checked(text: string): void {
   tally[result.matter ? 'loaded' : 'refused']++;
 }
 
-const tally = { loaded: 0, refused: 0 };
+const tally = { loaded: 0, refused: 0, threw: 0 };
 
 describe('catalog loader (checkMatter) on mutated grain-purchase-filing.yaml', () => {
   afterAll(() => {
-    console.log(`FUZZ catalog-loader: ${tally.loaded + tally.refused} mutated matter files, 0 throws, ${tally.loaded} loaded, ${tally.refused} refused with file + JSON Pointer`);
+    console.log(`FUZZ catalog-loader: ${tally.loaded + tally.refused + tally.threw} mutated matter files, ${tally.threw} throws, ${tally.loaded} loaded, ${tally.refused} refused with file + JSON Pointer`);
+    expect(tally.threw).toBe(0);
   });
 
   it('loads the file itself', () => {

@@ -46,43 +46,60 @@ function substitute(code: string, at: number, by: string): string | null {
 /** ASCII → full-width forms (U+FF01…), as Chinese IMEs type them. */
 const fullWidth = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
 
+/** Counted, not assumed: property runs that passed, and runs that failed (a counterexample and its shrinks). */
+const seen = { passed: 0, failed: 0 };
+
+/** Wraps a property body so that every run is counted; fast-check's skipped runs (fc.pre) are neither. */
+function counted<A extends unknown[]>(body: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      body(...args);
+      seen.passed++;
+    } catch (err) {
+      if (!fc.PreconditionFailure.isFailure(err)) seen.failed++;
+      throw err;
+    }
+  };
+}
+
 describe('identifiers under generated input', () => {
   afterAll(() => {
-    console.log(`FUZZ identifiers: ${5 * RUNS} generated inputs (5 properties × ${RUNS}), 0 counterexamples`);
+    console.log(`FUZZ identifiers: ${seen.passed + seen.failed} generated inputs checked by 5 properties (${RUNS} runs each asked), ${seen.failed} failing runs`);
+    expect(seen).toEqual({ passed: 5 * RUNS, failed: 0 });
   });
 
   it('accepts every generated valid USCC and rejects it with any single character changed', () => {
     fc.assert(
-      fc.property(validUscc, fc.nat(), fc.constantFrom(...REPLACEMENTS), (code, at, by) => {
+      fc.property(validUscc, fc.nat(), fc.constantFrom(...REPLACEMENTS), counted((code, at, by) => {
         expect(isValidUscc(code)).toBe(true);
         const changed = substitute(code, at, by);
         if (changed !== null) expect(isValidUscc(changed), `${code} → ${changed}`).toBe(false);
-      }),
+      })),
       { numRuns: RUNS },
     );
   });
 
   it('accepts every generated valid ID number and rejects it with any single character changed', () => {
     fc.assert(
-      fc.property(validIdNumber, fc.nat(), fc.constantFrom(...REPLACEMENTS), (id, at, by) => {
+      fc.property(validIdNumber, fc.nat(), fc.constantFrom(...REPLACEMENTS), counted((id, at, by) => {
         expect(isValidIdNumber(id, TODAY)).toBe(true);
         const changed = substitute(id, at, by);
         if (changed !== null) expect(isValidIdNumber(changed, TODAY), `${id} → ${changed}`).toBe(false);
-      }),
+      })),
       { numRuns: RUNS },
     );
   });
 
   it('rejects two adjacent characters swapped when they differ (the common typing slip)', () => {
     fc.assert(
-      fc.property(fc.oneof(validUscc.map((code) => ({ code, kind: 'uscc' })), validIdNumber.map((code) => ({ code, kind: 'id' }))), fc.nat(), ({ code, kind }, at) => {
+      fc.property(fc.oneof(validUscc.map((code) => ({ code, kind: 'uscc' })), validIdNumber.map((code) => ({ code, kind: 'id' }))), fc.nat(), counted(({ code, kind }, at) => {
         const i = at % (code.length - 1);
         const swapped = code.slice(0, i) + code.charAt(i + 1) + code.charAt(i) + code.slice(i + 2);
         fc.pre(swapped !== code);
         const valid = kind === 'id' ? isValidIdNumber(swapped, TODAY) : isValidUscc(swapped);
         // MOD 31 detects every transposition; MOD 11-2 detects them too (weights differ and 11 is prime).
         expect(valid, `${code} → ${swapped}`).toBe(false);
-      }),
+      })),
       { numRuns: RUNS },
     );
   });
@@ -90,26 +107,26 @@ describe('identifiers under generated input', () => {
   it('normalises full-width, lower-case and blank-padded input to the same valid code', () => {
     const pad = fc.constantFrom('', ' ', '\t', '\u3000', '\u00a0');
     fc.assert(
-      fc.property(fc.oneof(validUscc, validIdNumber), fc.boolean(), fc.boolean(), pad, pad, (code, wide, lower, before, after) => {
+      fc.property(fc.oneof(validUscc, validIdNumber), fc.boolean(), fc.boolean(), pad, pad, counted((code, wide, lower, before, after) => {
         let typed = lower ? code.toLowerCase() : code;
         if (wide) typed = fullWidth(typed);
         typed = before + typed + after;
         expect(normaliseCode(typed)).toBe(code);
         if (/^\d{17}[\dX]$/.test(code)) expect(isValidIdNumber(typed, TODAY)).toBe(true);
         expect(isValidUscc(typed)).toBe(isValidUscc(code));
-      }),
+      })),
       { numRuns: RUNS },
     );
   });
 
   it('never throws on arbitrary strings, and only accepts what normalises to a well-formed code', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => {
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), counted((s) => {
         const uscc = isValidUscc(s);
         const id = isValidIdNumber(s, TODAY);
         if (uscc) expect(normaliseCode(s)).toMatch(/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/);
         if (id) expect(normaliseCode(s)).toMatch(/^\d{17}[\dX]$/);
-      }),
+      })),
       { numRuns: RUNS },
     );
   });

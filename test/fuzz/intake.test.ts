@@ -19,7 +19,7 @@ const CODES = new Set(Object.keys(ERRORS));
 describe('intake fuzzing (POST /v1/applications, sqlite)', () => {
   let stack: Stack;
   let token: string;
-  const seen = { total: 0, byStatus: new Map<number, number>(), acceptedIds: new Set<string>(), acceptedKeys: new Set<string>() };
+  const seen = { total: 0, byStatus: new Map<number, number>(), acceptedIds: new Set<string>(), acceptedKeys: new Set<string>(), unregistered: 0 };
 
   beforeAll(async () => {
     stack = await startStack({ backend: 'sqlite', worker: false, httpSources: false });
@@ -28,8 +28,18 @@ describe('intake fuzzing (POST /v1/applications, sqlite)', () => {
 
   afterAll(async () => {
     const statuses = [...seen.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
-    console.log(`FUZZ intake: ${seen.total} requests, 0 responses ≥ 500, every 4xx with a registered code, nothing stored for a 4xx (${statuses})`);
+    const serverErrors = [...seen.byStatus].filter(([status]) => status >= 500).reduce((a, [, n]) => a + n, 0);
+    const stored = stack ? { applications: await countRows(stack, 'applications'), keys: await countRows(stack, 'idempotency_keys') } : null;
+    console.log(
+      `FUZZ intake: ${seen.total} requests, ${serverErrors} responses ≥ 500, ${seen.unregistered} 4xx without a registered code; ` +
+        `stored ${stored?.applications} applications and ${stored?.keys} keys for ${seen.acceptedIds.size} ids and ${seen.acceptedKeys.size} keys answered 202 (${statuses})`,
+    );
     await stack?.close();
+    expect({ serverErrors, unregistered: seen.unregistered, stored }).toEqual({
+      serverErrors: 0,
+      unregistered: 0,
+      stored: { applications: seen.acceptedIds.size, keys: seen.acceptedKeys.size },
+    });
   });
 
   async function send(payload: string | Buffer, headers: Record<string, string>, key?: string): Promise<void> {
@@ -46,6 +56,7 @@ describe('intake fuzzing (POST /v1/applications, sqlite)', () => {
     }
     expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
     const body = res.json<{ code: unknown; message: unknown; requestId: unknown }>();
+    if (!CODES.has(String(body.code))) seen.unregistered++;
     expect(CODES.has(String(body.code)), `unregistered code in ${res.body}`).toBe(true);
     expect(ERRORS[body.code as keyof typeof ERRORS].status, res.body).toBe(res.statusCode);
     expect(typeof body.message === 'string' && typeof body.requestId === 'string', res.body).toBe(true);

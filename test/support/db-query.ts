@@ -32,3 +32,33 @@ export async function queryRows<T extends Record<string, unknown>>(stack: Pick<S
     await client.end();
   }
 }
+
+/**
+ * Runs statements against a stack's database on a connection of its own (SQLite file or PostgreSQL schema): for
+ * tests that plant a fault in the database itself, such as a trigger that fails an insert inside a transaction.
+ */
+export async function executeSql(stack: Pick<Stack, 'db'>, sqlite: string, postgres: string): Promise<void> {
+  const { databaseUrl, sqlitePath } = stack.db.options;
+  if (databaseUrl === null) {
+    const db = new BetterSqlite3(sqlitePath, { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.exec(sqlite);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  if (!schema || !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) throw new Error(`executeSql: no usable ?schema= in ${databaseUrl}`);
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`set search_path to "${schema}"`);
+    await client.query(postgres);
+  } finally {
+    await client.end();
+  }
+}

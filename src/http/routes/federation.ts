@@ -20,6 +20,7 @@ import type { Federation } from '../../federation/federation.js';
 import { PeerUnavailableError } from '../../federation/peers.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
 import type { CertificateRow } from '../../store/types.js';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-depth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { acceptFiling, DeliverySchema } from './applications.js';
@@ -51,11 +52,15 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 
 export function federationRoutes(deps: HttpDeps, federation: Federation): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    // The signature covers the exact bytes sent: keep them, then parse.
+    // The signature covers the exact bytes sent: keep them, then parse (no deeper than any other JSON body).
+    app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
       const raw = body as Buffer;
       request.rawBody = raw;
       if (raw.length === 0) return done(null, undefined);
+      if (jsonDeeperThan(raw.toString('utf8'), MAX_JSON_DEPTH)) {
+        return done(new AppError('REQUEST_VALIDATION', { errors: [{ path: '/', message: `嵌套超过 ${MAX_JSON_DEPTH} 层 Nested deeper than ${MAX_JSON_DEPTH} levels` }] }), undefined);
+      }
       try {
         done(null, JSON.parse(raw.toString('utf8')) as unknown);
       } catch {
