@@ -465,6 +465,21 @@ function editorSchema(schema, fields) {
   return s;
 }
 
+/**
+ * Schema titles and descriptions are written by department admins; they are text, never markup. json-editor's
+ * `cleanText` strips tags by parsing its argument as HTML (`div.innerHTML = text`) for headers, descriptions and tab
+ * titles — so `<img src=… onerror=…>` in a title made the browser fetch (and, but for the CSP, run) it, and `<b>`
+ * vanished. Made the identity, the library puts the same strings into `textContent` instead: shown as written,
+ * parsed never (labels and select options already use text nodes). Issue 17, item 7.
+ */
+export function schemaTextAsText(JSONEditor) {
+  const asText = (txt) => (txt === undefined || txt === null ? '' : String(txt));
+  for (const proto of [JSONEditor.AbstractEditor && JSONEditor.AbstractEditor.prototype, JSONEditor.AbstractTheme && JSONEditor.AbstractTheme.prototype]) {
+    if (!proto || typeof proto.cleanText !== 'function') throw new Error('json-editor without cleanText: review schemaTextAsText for this version');
+    proto.cleanText = asText;
+  }
+}
+
 function destroyEditor() {
   if (state.editor) state.editor.destroy();
   state.fieldErrors = [];
@@ -501,6 +516,7 @@ async function toFormStep(opts) {
   if (state.editor && state.editor.matter === state.matter) return;
   state.editor = destroyEditor();
   const JSONEditor = window.JSONEditor;
+  schemaTextAsText(JSONEditor);
   JSONEditor.defaults.languages.zh = Object.assign({}, JSONEditor.defaults.languages.en, ZH);
   JSONEditor.defaults.language = 'zh';
   const schema = editorSchema(state.def.formSchema, state.def.fields);
@@ -806,6 +822,9 @@ $('#status-mine').addEventListener('click', () => void renderMine());
 $('#nav-home').addEventListener('click', () => void renderMatters());
 $('#nav-mine').addEventListener('click', () => void renderMine());
 $('#signout').addEventListener('click', () => { dropAllDrafts(); auth.clear(); state.token = null; state.subjectName = null; state.editor = destroyEditor(); setWho(); show('signin'); history.replaceState(null, '', '/'); void renderSignin(); });
+
+// At load too, so nothing json-editor renders ever parses schema text (a test builds an editor on this page).
+if (window.JSONEditor) schemaTextAsText(window.JSONEditor);
 
 const saved = auth.get();
 const savedClaims = saved && claims(saved.token);

@@ -22,6 +22,13 @@ for (const [net, prefix] of [
 ] as const) {
   forbidden.addSubnet(net, prefix, 'ipv6');
 }
+// Only global unicast (2000::/3) can be a webhook receiver. Outside it lie, besides unique-local, link-local and
+// multicast, the IPv6 spellings that carry an IPv4 address — IPv4-compatible ::a.b.c.d (`[::127.0.0.1]`),
+// IPv4-translated ::ffff:0:a.b.c.d (`[::ffff:0:127.0.0.1]`), NAT64 64:ff9b:: — whose embedded address may be
+// loopback, private or metadata. IPv4-mapped ::ffff:a.b.c.d is how dual-stack sockets spell IPv4: `unmapped` turns
+// it back first and it is judged as the IPv4 address it is.
+const globalUnicast = new BlockList();
+globalUnicast.addSubnet('2000::', 3, 'ipv6');
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
@@ -45,6 +52,7 @@ export function classifyAddress(ip: string): AddressClass {
   if (family === 0) return 'forbidden';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (loopback.check(addr, type)) return 'loopback';
+  if (type === 'ipv6' && !globalUnicast.check(addr, type)) return 'forbidden';
   return forbidden.check(addr, type) ? 'forbidden' : 'public';
 }
 

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config.js';
+import { AppError } from '../../../src/errors.js';
+import { checkWebhookUrl } from '../../../src/http/routes/webhooks.js';
 import { addressAllowed, classifyAddress } from '../../../src/webhooks/address-guard.js';
 import { signatureHeader, verifySignature } from '../../../src/webhooks/signature.js';
 import { retryDelayMs } from '../../../src/webhooks/webhook-queue.js';
@@ -24,6 +26,11 @@ describe('webhook addresses', () => {
     ['::ffff:127.0.0.1', 'loopback'], ['169.254.169.254', 'forbidden'], ['::ffff:169.254.169.254', 'forbidden'], ['10.1.1.1', 'forbidden'],
     ['172.20.0.1', 'forbidden'], ['192.168.0.1', 'forbidden'], ['100.100.100.200', 'forbidden'], ['0.0.0.0', 'forbidden'], ['fe80::1', 'forbidden'],
     ['fd00:ec2::254', 'forbidden'], ['224.0.0.1', 'forbidden'], ['64:ff9b::a9fe:a9fe', 'forbidden'], ['not-an-ip', 'forbidden'],
+    // IPv4 carried inside IPv6 (issue 17, item 7): compatible, translated, mapped in every spelling.
+    ['::127.0.0.1', 'forbidden'], ['::7f00:1', 'forbidden'], ['::ffff:0:127.0.0.1', 'forbidden'], ['::ffff:0:7f00:1', 'forbidden'],
+    ['::ffff:7f00:1', 'loopback'], ['0:0:0:0:0:ffff:7f00:1', 'loopback'], ['::169.254.169.254', 'forbidden'], ['::ffff:0:169.254.169.254', 'forbidden'],
+    ['::ffff:a9fe:a9fe', 'forbidden'], ['::10.0.0.1', 'forbidden'], ['::ffff:0:10.0.0.1', 'forbidden'], ['::ffff:1:7f00:1', 'forbidden'],
+    ['::8.8.8.8', 'forbidden'], ['::ffff:8.8.8.8', 'public'], ['::', 'forbidden'],
   ])('%s is %s', (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
   });
@@ -32,6 +39,28 @@ describe('webhook addresses', () => {
     expect(addressAllowed('127.0.0.1', false)).toBe(false);
     expect(addressAllowed('127.0.0.1', true)).toBe(true);
     expect(addressAllowed('169.254.169.254', true)).toBe(false);
+  });
+});
+
+describe('webhook URLs at registration', () => {
+  const refusal = (url: string, allowLoopback: boolean) =>
+    checkWebhookUrl(url, allowLoopback).then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+    );
+  it.each(['[::127.0.0.1]', '[::ffff:0:127.0.0.1]', '[::ffff:7f00:1]', '[::ffff:127.0.0.1]', '[0:0:0:0:0:ffff:127.0.0.1]', '[::ffff:0:7f00:1]', '[::169.254.169.254]', '[::ffff:0:a9fe:a9fe]', '[::a9fe:a9fe]', '[::192.168.1.1]', '[64:ff9b::7f00:1]'])(
+    'refuses https://%s/hook (400 WEBHOOK_URL_FORBIDDEN)',
+    async (host) => {
+      expect(await refusal(`https://${host}/hook`, false)).toBe('WEBHOOK_URL_FORBIDDEN');
+    },
+  );
+  it('refuses the IPv4-compatible and -translated loopback even where development allows loopback', async () => {
+    expect(await refusal('http://[::127.0.0.1]:8080/hook', true)).toBe('WEBHOOK_URL_FORBIDDEN');
+    expect(await refusal('http://[::ffff:0:127.0.0.1]:8080/hook', true)).toBe('WEBHOOK_URL_FORBIDDEN');
+    expect(await refusal('http://127.0.0.1:8080/hook', true)).toBe('accepted');
+  });
+  it('accepts a public IPv6 literal', async () => {
+    expect(await refusal('https://[2400:3200::1]/hook', false)).toBe('accepted');
   });
 });
 
