@@ -262,7 +262,7 @@ export interface CertificateFilter {
 
 /** `bundle.*` (issue 14): a member of a 一件事 decided, and every member decided; `delivery.updated` (issue 16): a waybill was
  * booked or its status changed (快递取送). */
-export type WebhookEventType = 'certificate.issued' | 'bundle.member.decided' | 'bundle.completed' | 'delivery.updated';
+export type WebhookEventType = 'certificate.issued' | 'certificate.revoked' | 'bundle.member.decided' | 'bundle.completed' | 'delivery.updated';
 
 export interface NewWebhook {
   id: string;

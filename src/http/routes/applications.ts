@@ -172,7 +172,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       });
       if (res.created) return accepted(reply, res.applicationId);
       // A replay (same key, same body): the answer stored with the key, status and body as first sent.
-      return reply.status(res.response.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(res.response.body as { id: string; status: string });
+      return reply.status(res.response.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(res.response.body);
     },
   );
 
