@@ -196,6 +196,11 @@ export interface Config {
     /** How often a checkpoint of the head is written when the log grew (AUDIT_CHECKPOINT_SECONDS, default 300). */
     checkpointSeconds: number;
   };
+  /**
+   * How long an applicant's Idempotency-Key deduplicates and replays its stored answer (IDEMPOTENCY_TTL_HOURS,
+   * default 72); expired keys are purged by a leased worker pass.
+   */
+  idempotencyTtlHours: number;
 }
 
 export class ConfigError extends Error {
@@ -594,6 +599,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       signingKeyPem: auditSigningKey(env, cwd, production, dataDir),
       checkpointSeconds: int(env, 'AUDIT_CHECKPOINT_SECONDS', 300, 1, 86_400),
     },
+    idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 72, 1, 24 * 365),
   };
   return deepFreeze(config);
 }

@@ -24,6 +24,10 @@ import { startStandInCourier, type StandInCourier } from './delivery/stand-in-co
 import { emitDeliveryUpdated } from './webhooks/delivery-event.js';
 import { openAuditKey } from './authoring/audit-checkpoint.js';
 import { startAuditCheckpoints, type AuditCheckpoints } from './authoring/audit-checkpointer.js';
+import { startIdempotencyPurge } from './queue/idempotency-purge.js';
+
+/** How often expired Idempotency-Keys are purged (they stop deduplicating at expiry whether purged or not). */
+const IDEMPOTENCY_PURGE_MS = 10 * 60_000;
 
 export interface WorkerRuntime {
   worker: Worker<ApplicationJob>;
@@ -159,6 +163,7 @@ export function startWorkerRuntime(
     auditKeyPem === null
       ? null
       : startAuditCheckpoints({ store: deps.store, key: openAuditKey(auditKeyPem), timestamper: deps.timestamper, clock: deps.clock, log, leases }, deps.config.audit.checkpointSeconds * 1000);
+  const idempotencyPurge = startIdempotencyPurge({ store: deps.store, leases, clock: deps.clock, log }, IDEMPOTENCY_PURGE_MS);
   return {
     auditCheckpoints,
     worker,
@@ -171,6 +176,7 @@ export function startWorkerRuntime(
     leases,
     async close() {
       await auditCheckpoints?.stop();
+      await idempotencyPurge.stop();
       await forwarder.stop();
       await bookings.stop();
       if (standIn) await (await standIn).close();

@@ -24,6 +24,7 @@ export function httpDepsFrom(deps: Deps): HttpDeps {
     authoring: deps.authoring,
     departments: deps.departments,
     departmentSigner: (code) => deps.departmentSigner(code),
+    webhookQueue: deps.webhookQueue,
     boardQueues: [deps.queue.queue, deps.webhookQueue.queue, deps.bundleQueue.queue],
     bundles: deps.bundles,
     bundleQueue: deps.bundleQueue,

@@ -3,6 +3,7 @@ import type { RedisClient } from '../redis.js';
 import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
+import type { WebhookQueue } from '../webhooks/webhook-queue.js';
 import type { DataSource } from '../data-sources/types.js';
 import type { Federation } from '../federation/federation.js';
 import type { Party } from '../documents/types.js';
@@ -19,6 +20,8 @@ import type { SubjectLimits } from './subject-limits.js';
 /** What the HTTP layer needs; built in app.ts from the composition root's Deps. */
 export interface HttpDeps {
   config: Readonly<Config>;
+  /** Webhook deliveries, for events the API itself causes (certificate.revoked, issue 17); absent: none emitted. */
+  webhookQueue?: Pick<WebhookQueue, 'enqueue'>;
   store: Store;
   catalog: Catalog;
   queue: Pick<ApplicationQueue, 'enqueue'>;

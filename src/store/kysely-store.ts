@@ -132,7 +132,8 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
       return withTransaction(db, async (trx): Promise<CreateResult> => {
         if (app.idempotencyKey !== null) {
           // Claim the key first. On PostgreSQL a concurrent duplicate blocks here until the winner commits,
-          // then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers.
+          // then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers. A key past its expiry
+          // (not purged yet) is taken over as if it were new.
           const claimed = await trx
             .insertInto('idempotency_keys')
             .values({
@@ -141,18 +142,39 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
               application_id: app.id,
               body_hash: app.bodyHash,
               created_at: app.createdAt,
+              expires_at: app.idempotencyExpiresAt ?? null,
+              response_status: app.response?.status ?? null,
+              response_body: app.response === undefined ? null : JSON.stringify(app.response.body),
             })
-            .onConflict((oc) => oc.columns(['applicant', 'key']).doNothing())
+            .onConflict((oc) =>
+              oc
+                .columns(['applicant', 'key'])
+                .doUpdateSet((eb) => ({
+                  application_id: eb.ref('excluded.application_id'),
+                  body_hash: eb.ref('excluded.body_hash'),
+                  created_at: eb.ref('excluded.created_at'),
+                  expires_at: eb.ref('excluded.expires_at'),
+                  response_status: eb.ref('excluded.response_status'),
+                  response_body: eb.ref('excluded.response_body'),
+                }))
+                .where('idempotency_keys.expires_at', 'is not', null)
+                .where('idempotency_keys.expires_at', '<=', app.createdAt),
+            )
             .returning('application_id')
             .executeTakeFirst();
           if (claimed === undefined) {
             const existing = await trx
               .selectFrom('idempotency_keys')
-              .select(['application_id', 'body_hash'])
+              .select(['application_id', 'body_hash', 'response_status', 'response_body'])
               .where('applicant', '=', app.applicant)
               .where('key', '=', app.idempotencyKey)
               .executeTakeFirstOrThrow();
-            return { created: false, applicationId: existing.application_id, bodyHash: existing.body_hash };
+            return {
+              created: false,
+              applicationId: existing.application_id,
+              bodyHash: existing.body_hash,
+              response: existing.response_status === null || existing.response_body === null ? null : { status: existing.response_status, body: JSON.parse(existing.response_body) as unknown },
+            };
           }
         }
         const number = await claimApplicationNumber(trx, app.createdAt, app.numberPrefix);
@@ -508,6 +530,16 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
   return {
     dialect,
     leases: leaseRepository(db, dialect),
+    idempotency: {
+      async purgeExpired(at, limit) {
+        // Bounded batches, so one pass never holds a long lock on a busy table.
+        return raw.run(
+          `delete from "idempotency_keys" where ("applicant", "key") in
+             (select "applicant", "key" from "idempotency_keys" where "expires_at" is not null and "expires_at" <= ? limit ?)`,
+          [at, limit],
+        );
+      },
+    },
     applications,
     outbox,
     documents,

@@ -43,6 +43,10 @@ export interface IdempotencyKeysTable {
   application_id: string;
   body_hash: string;
   created_at: string;
+  /** Migration 0052: when the key may be used again (null: kept). */
+  expires_at: string | null;
+  response_status: number | null;
+  response_body: string | null;
 }
 
 export interface OutboxTable {

@@ -18,6 +18,10 @@ export interface NewApplication {
   /** sha256 of the canonical request body, for Idempotency-Key comparison. */
   bodyHash: string;
   idempotencyKey: string | null;
+  /** When the Idempotency-Key stops deduplicating (issue 17); null or absent: kept. */
+  idempotencyExpiresAt?: string | null;
+  /** The answer a replay with the same key and body gets: stored with the key. */
+  response?: { status: number; body: unknown };
   createdAt: string;
   /** Prefix of the 申请编号 (the city's abbreviation, 沈 for 210100); default 沈. The number is claimed by the store. */
   numberPrefix?: string;
@@ -55,7 +59,7 @@ export type CreateResult =
   /** `number`: the 申请编号 claimed (null for a filing held here for another city's node). */
   | { created: true; applicationId: string; number: string | null }
   /** The (applicant, idempotencyKey) pair exists already: nothing was written. */
-  | { created: false; applicationId: string; bodyHash: string };
+  | { created: false; applicationId: string; bodyHash: string; response?: { status: number; body: unknown } | null };
 
 export interface OutboxEntry {
   id: number;
@@ -258,7 +262,7 @@ export interface CertificateFilter {
 
 /** `bundle.*` (issue 14): a member of a 一件事 decided, and every member decided; `delivery.updated` (issue 16): a waybill was
  * booked or its status changed (快递取送). */
-export type WebhookEventType = 'certificate.issued' | 'bundle.member.decided' | 'bundle.completed' | 'delivery.updated';
+export type WebhookEventType = 'certificate.issued' | 'certificate.revoked' | 'bundle.member.decided' | 'bundle.completed' | 'delivery.updated';
 
 export interface NewWebhook {
   id: string;
@@ -489,6 +493,11 @@ export interface Store {
     release(name: string, holder: string): Promise<void>;
     /** Who holds the lease at `at`, or null. */
     holder(name: string, at: string): Promise<string | null>;
+  };
+  /** Idempotency-Keys past their expiry (issue 17). */
+  idempotency: {
+    /** Deletes up to `limit` keys whose expires_at is at or before `at`; returns how many. */
+    purgeExpired(at: string, limit: number): Promise<number>;
   };
   applications: {
     /** Application row + outbox row (+ idempotency row when a key is given) in one transaction. */

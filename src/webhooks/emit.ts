@@ -57,3 +57,36 @@ export async function emitCertificateIssued(deps: EmitDeps, certificateId: strin
   await deps.webhookQueue.enqueue(ids);
   return ids.length;
 }
+
+/**
+ * Emits `certificate.revoked` (issue 17) once a revocation is recorded: the certificate as it now stands (status
+ * revoked) and when and why. One event per certificate (a certificate is revoked at most once). Returns how many
+ * deliveries exist for it.
+ */
+export async function emitCertificateRevoked(deps: EmitDeps, certificateId: string, revocation: { revokedAt: string; reason: string }): Promise<number> {
+  const subscribed = await deps.store.webhooks.subscribedTo('certificate.revoked');
+  if (subscribed.length === 0) return 0;
+  const cert = await deps.store.certificates.get(certificateId);
+  if (!cert) return 0;
+  if (deps.catalog?.get(cert.matter)?.def.kind === '证明') return 0;
+  const hooks = subscribed.filter((h) => h.createdAt <= revocation.revokedAt);
+  if (hooks.length === 0) return 0;
+  const eventId = `certificate.revoked/${cert.id}`;
+  const number = deps.store.applications ? ((await deps.store.applications.get(cert.applicationId))?.number ?? null) : null;
+  const payload = JSON.stringify({
+    specversion: '1.0',
+    id: eventId,
+    source: `${deps.publicUrl}/v1/certificates`,
+    type: 'certificate.revoked',
+    subject: cert.id,
+    time: revocation.revokedAt,
+    datacontenttype: 'application/json',
+    data: { ...certificateEventData(deps.publicUrl, cert, number), revokedAt: revocation.revokedAt, reason: revocation.reason },
+  });
+  const at = deps.clock().toISOString();
+  const ids = await deps.store.webhooks.addDeliveries(
+    hooks.map((h) => ({ id: deps.newId(), webhookId: h.id, eventId, eventType: 'certificate.revoked' as const, payload, createdAt: at })),
+  );
+  await deps.webhookQueue.enqueue(ids);
+  return ids.length;
+}

@@ -162,8 +162,17 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
         }
         return accepted(reply, res.applicationId);
       }
-      const res = await acceptFiling(deps, { applicant: p.sub, body: { ...body, matter: target.code }, bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'), idempotencyKey: key ?? null, log: request.log });
-      return accepted(reply, res.applicationId);
+      const res = await acceptFiling(deps, {
+        applicant: p.sub,
+        body: { ...body, matter: target.code },
+        bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
+        idempotencyKey: key ?? null,
+        idempotencyTtlHours: deps.config.idempotencyTtlHours,
+        log: request.log,
+      });
+      if (res.created) return accepted(reply, res.applicationId);
+      // A replay (same key, same body): the answer stored with the key, status and body as first sent.
+      return reply.status(res.response.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(res.response.body);
     },
   );
 
@@ -268,7 +277,15 @@ export interface AcceptInput {
   /** sha256 of the canonical request body (Idempotency-Key comparison). */
   bodyHash: string;
   idempotencyKey: string | null;
+  /** How long the key deduplicates (issue 17); absent: kept for good (node-to-node keys of forwarded filings). */
+  idempotencyTtlHours?: number;
   log: { warn(obj: object, msg: string): void };
+}
+
+/** What an accepted filing answers; stored with its Idempotency-Key so a replay gets exactly this. */
+export interface AcceptedAnswer {
+  status: number;
+  body: unknown;
 }
 
 /**
@@ -276,7 +293,7 @@ export interface AcceptInput {
  * idempotency key, consent, delivery), then the fast-path enqueue. Used by POST /v1/applications and by filings
  * forwarded from peer nodes (都市圈通办). Throws AppError for anything the applicant must fix.
  */
-export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<{ applicationId: string; created: boolean }> {
+export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<{ applicationId: string; created: boolean; response: AcceptedAnswer }> {
   const { applicant, body } = input;
   if (body.delivery && deps.config.production && deps.config.courier.url === null) {
     throw new AppError('DELIVERY_UNAVAILABLE', { errors: [{ path: '/delivery', message: '本节点未开通快递取送 This node has no courier configured (COURIER_URL); file without delivery' }] });
@@ -294,6 +311,8 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
       : { grant: consentGrant(deps, matter.def, applicant, now) };
 
   const id = deps.newId();
+  const response: AcceptedAnswer = { status: 202, body: { id, status: 'queued' } };
+  const ttlHours = input.idempotencyTtlHours;
   const res = await deps.store.applications.create({
     id,
     matter: matter.def.code,
@@ -304,6 +323,8 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
     consent: body.consent,
     bodyHash: input.bodyHash,
     idempotencyKey: input.idempotencyKey,
+    idempotencyExpiresAt: input.idempotencyKey === null || ttlHours === undefined ? null : new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
+    response,
     createdAt: now.toISOString(),
     numberPrefix: applicationNumberPrefix(deps.config.federation.cityCode),
     ...(dataConsent ? { dataConsent } : {}),
@@ -311,14 +332,14 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
   });
   if (!res.created) {
     if (res.bodyHash !== input.bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
-    return { applicationId: res.applicationId, created: false };
+    return { applicationId: res.applicationId, created: false, response: res.response ?? { status: 202, body: { id: res.applicationId, status: 'queued' } } };
   }
   deps.metrics.accepted(matter.def.code);
   // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
   // Bounded: with Redis away the request must not wait for it — the filing is committed already.
   await Promise.race([deps.queue.enqueue([id]), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())])
     .catch((err: unknown) => input.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
-  return { applicationId: id, created: true };
+  return { applicationId: id, created: true, response };
 }
 
 /** The delivery as shown with the filing (to its applicant and the department's admins). */

@@ -16,7 +16,7 @@ import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 
-export const WEBHOOK_EVENTS = ['certificate.issued', 'bundle.member.decided', 'bundle.completed', 'delivery.updated'] as const;
+export const WEBHOOK_EVENTS = ['certificate.issued', 'certificate.revoked', 'bundle.member.decided', 'bundle.completed', 'delivery.updated'] as const;
 
 const CreateBody = Type.Object(
   {

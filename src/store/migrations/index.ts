@@ -16,6 +16,7 @@ import { applicationNumbers } from './0040-application-numbers.js';
 import { myApplications } from './0045-my-applications.js';
 import { auditCheckpoints } from './0050-audit-checkpoints.js';
 import { rollbackRequests } from './0051-rollback-requests.js';
+import { idempotencyExpiry } from './0052-idempotency-expiry.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -38,6 +39,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0045-my-applications', myApplications],
   ['0050-audit-checkpoints', auditCheckpoints],
   ['0051-rollback-requests', rollbackRequests],
+  ['0052-idempotency-expiry', idempotencyExpiry],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

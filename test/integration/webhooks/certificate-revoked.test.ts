@@ -1,0 +1,80 @@
+/**
+ * `certificate.revoked` (issue 17): when an admin of the issuing department revokes a certificate, webhooks
+ * subscribed to the event get a signed CloudEvent like certificate.issued — the certificate as it now stands
+ * (status revoked), when and why — once; a webhook subscribed only to certificate.issued gets nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER, verifySignature } from '../../../src/webhooks/signature.js';
+import { HAPPY_USCC, grainFiling, startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
+import { startReceiver, type Receiver } from './receiver.js';
+
+const GRAIN_DEPT = '11210100MB0E12346R';
+let stack: Stack;
+let revokedHook: Receiver;
+let issuedHook: Receiver;
+let consumer: string;
+
+beforeAll(async () => {
+  stack = await startStack({ backend: 'sqlite', env: { WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_RETRY_BASE_MS: '200' } });
+  revokedHook = await startReceiver();
+  issuedHook = await startReceiver();
+  consumer = await stack.token('DOWNSTREAM-SYS-1', 'consumer', { scope: 'certificates:read webhooks:write' });
+}, 120_000);
+afterAll(async () => {
+  await revokedHook?.close();
+  await issuedHook?.close();
+  await stack?.close();
+});
+
+async function api(method: 'GET' | 'POST', url: string, token: string, payload?: unknown) {
+  const res = await stack.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+  return { status: res.statusCode, body: res.body ? res.json<any>() : null };
+}
+
+describe('certificate.revoked webhook', () => {
+  it('is delivered, signed, once, to the webhooks subscribed to it', async () => {
+    const reg = await api('POST', '/v1/webhooks', consumer, { url: revokedHook.url, events: ['certificate.revoked'] });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    expect(reg.body.events).toEqual(['certificate.revoked']);
+    const onlyIssued = await api('POST', '/v1/webhooks', consumer, { url: issuedHook.url, events: ['certificate.issued'] });
+    expect(onlyIssued.status).toBe(201);
+    // Without certificates:read a consumer may not subscribe to certificate events.
+    const noScope = await stack.token('DOWNSTREAM-SYS-2', 'consumer', { scope: 'webhooks:write' });
+    expect((await api('POST', '/v1/webhooks', noScope, { url: revokedHook.url, events: ['certificate.revoked'] })).status).toBe(403);
+
+    const applicant = await stack.token(HAPPY_USCC);
+    const filed = await submit(stack, applicant, grainFiling({ form: { purchaseRegionCode: '210103' } }));
+    const decided = await waitForDecision(stack, filed.json().id, applicant);
+    expect(decided.status).toBe('approved');
+    const certId = decided.certificate!.id;
+    await issuedHook.waitFor(1, 5_000);
+    // Issuing is not revoking: the revoked-only webhook has heard nothing.
+    expect(revokedHook.received).toHaveLength(0);
+
+    const admin = await stack.token('ADMIN-A', 'admin', { dept: GRAIN_DEPT });
+    const revoke = await api('POST', `/v1/certificates/${certId}/revoke`, admin, { reason: '申请材料经核查不实' });
+    expect(revoke.status).toBe(200);
+    const [hit] = await revokedHook.waitFor(1, 5_000);
+    expect(String(hit!.headers['content-type'])).toMatch(/^application\/cloudevents\+json/);
+    expect(verifySignature(reg.body.secret, String(hit!.headers[SIGNATURE_HEADER]), hit!.body, Math.floor(Date.now() / 1000))).toEqual({ ok: true });
+    const event = JSON.parse(hit!.body);
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'certificate.revoked',
+      id: `certificate.revoked/${certId}`,
+      subject: certId,
+      time: revoke.body.revokedAt,
+      datacontenttype: 'application/json',
+    });
+    expect(event.data).toMatchObject({ id: certId, status: 'revoked', issuer: { code: GRAIN_DEPT }, revokedAt: revoke.body.revokedAt, reason: '申请材料经核查不实' });
+    expect(event.data.links.self).toMatch(new RegExp(`/v1/certificates/${certId}$`));
+
+    // Revoking again changes nothing and tells nobody again.
+    expect((await api('POST', `/v1/certificates/${certId}/revoke`, admin, { reason: '重复' })).status).toBe(409);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(revokedHook.received).toHaveLength(1);
+    expect(issuedHook.received.map((h) => JSON.parse(h.body).type)).toEqual(['certificate.issued']);
+    const deliveries = await api('GET', `/v1/webhooks/${reg.body.id}/deliveries`, consumer);
+    expect(deliveries.body.items.map((d: any) => [d.eventType, d.status])).toEqual([['certificate.revoked', 'delivered']]);
+  }, 60_000);
+});
