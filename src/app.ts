@@ -34,6 +34,7 @@ import { verifyRoutes } from './http/routes/verify.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { bundleRoutes } from './http/routes/bundles.js';
 import type { HttpDeps } from './http/types.js';
+import { finishOpenApi } from './http/openapi.js';
 
 export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -83,6 +84,8 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
       info: { title: '秒批秒办 auto-approval API', version: '1.0.0', description: 'Filings, decisions and verifiable e-certificates.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    // Issue 18: described responses, named schemas, form schemas linked and the error-code table (src/http/openapi.ts).
+    transformObject: (o) => ('openapiObject' in o ? finishOpenApi(o.openapiObject, deps.catalog) : o.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -94,6 +94,7 @@ const ROUTES: RouteSpec[] = [
   // Catalog and public documents.
   { route: 'GET /v1/matters', request: () => get('/v1/matters'), expect: 'public' },
   { route: 'GET /v1/matters/:code', request: () => get('/v1/matters/grain-purchase-filing'), expect: 'public' },
+  { route: 'GET /v1/matters/:code/schema', request: () => get('/v1/matters/grain-purchase-filing/schema'), expect: 'public' },
   {
     route: 'POST /v1/matters/:code/guide',
     request: () => json('POST', '/v1/matters/grain-purchase-filing/guide', { answers: { filingType: '首次', storageSource: '自有' } }),

@@ -32,8 +32,8 @@ const FilingSchema = Type.Object(
     city: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: '都市圈通办: the 6-digit 区划 of the city that owns the matter (default: this node’s)' })),
     delivery: Type.Optional(DeliverySchema),
     ...BundleFilingFields,
-    answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option)' }),
-    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
+    answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option); the questions and options are in GET /v1/matters/{code} (`questions`)' }),
+    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段 The applicant's fields; their JSON Schema is served per matter at GET /v1/matters/{code}/schema (also `formSchema` in GET /v1/matters/{code})" }),
     consent: Type.Object(
       {
         dataSharing: Type.Boolean({ description: '同意查询共享数据' }),
@@ -42,17 +42,37 @@ const FilingSchema = Type.Object(
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'Filing',
+    examples: [
+      {
+        matter: 'grain-purchase-filing',
+        answers: { filingType: '首次', storageSource: '自有' },
+        form: {
+          responsiblePerson: { name: '张伟', idNumber: '210102199001011237' },
+          contactPhone: '13800000000',
+          purchaseRegionCode: '210102',
+          grainTypes: ['玉米', '稻谷'],
+          storageFacilities: [{ address: '沈阳市和平区南京南街1号粮库', capacityTonnes: 5000, ownership: '自有', realEstateCertNo: '辽(2024)沈阳市不动产权第0012345号' }],
+        },
+        consent: { dataSharing: true, sealAuthorization: true },
+      },
+    ],
+  },
 );
 
-const Accepted = Type.Object({ id: Type.String(), status: Type.String() });
+const Accepted = Type.Object(
+  { id: Type.String({ description: '申请 id; poll GET /v1/applications/{id}' }), status: Type.String({ description: 'queued' }) },
+  { title: 'Accepted', examples: [{ id: '0193a3f2-7c1e-7b6a-9d2e-5f4c3b2a1d0e', status: 'queued' }] },
+);
 
 const ApplicationView = Type.Object({
   id: Type.String(),
   number: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: '申请编号 Application number, e.g. 沈2026120400017 (Beijing day + counter); null for filings made before numbers existed' })),
   matter: Type.String(),
-  status: Type.String(),
-  createdAt: Type.String(),
+  status: Type.String({ description: 'queued | processing | approved | rejected | manual_review | failed' }),
+  createdAt: Type.String({ description: 'ISO 8601 UTC; show it in Beijing time' }),
   decidedAt: Type.Union([Type.String(), Type.Null()]),
   decision: Type.Union([
     Type.Null(),
@@ -100,6 +120,19 @@ const ApplicationView = Type.Object({
       }),
     ),
   ),
+}, {
+  title: 'Application',
+  examples: [{
+      id: '0193a3f2-7c1e-7b6a-9d2e-5f4c3b2a1d0e',
+      number: '沈2026120400017',
+      matter: 'grain-purchase-filing',
+      status: 'approved',
+      createdAt: '2026-12-04T06:24:26.348Z',
+      decidedAt: '2026-12-04T06:24:27.102Z',
+      decision: { outcome: 'APPROVE', reasons: [] },
+      certificate: { id: '0193a3f2-80aa-7c55-8e11-2b3c4d5e6f70', number: '沈粮收备〔2026〕000001号' },
+      city: '210100',
+    }],
 });
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -26,6 +26,23 @@ export const CertificateView = Type.Object({
   kind: Type.Optional(Type.String()),
   /** 都市圈通办: the city that issued it, for a peer's certificate served here. */
   city: Type.Optional(Type.String()),
+}, {
+  title: 'Certificate',
+  examples: [
+    {
+      id: '0193a3f2-80aa-7c55-8e11-2b3c4d5e6f70',
+      number: '沈粮收备〔2026〕000001号',
+      licenseId: '1.2.156.3005.2.11210100MB0E12346R001.11210100MB0E12346R.2026000001.001.I',
+      matter: 'grain-purchase-filing',
+      status: 'valid',
+      holder: { name: '沈阳丰禾粮食购销有限公司', code: '91210100MA0Q1A2B6L' },
+      issuer: { name: '沈阳市粮食和物资储备局', code: '11210100MB0E12346R' },
+      issuedAt: '2026-12-04T06:24:27.102Z',
+      validUntil: null,
+      sha256: '179068df16863744fe4ab64c500ac210bf27f980273fa714b1574548bb00d294',
+      applicationId: '0193a3f2-7c1e-7b6a-9d2e-5f4c3b2a1d0e',
+    },
+  ],
 });
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -37,9 +37,27 @@ export function matterView(m: LoadedMatter) {
 export { summary as matterSummary };
 
 export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/v1/matters', { schema: { summary: '事项目录 Matters', tags: ['catalog'] } }, async () => ({
+  app.get('/v1/matters', { schema: { summary: '事项目录 Matters', description: 'Each matter’s form schema: GET /v1/matters/{code}/schema.', tags: ['catalog'] } }, async () => ({
     matters: [...deps.catalog.matters.values()].map(summary),
   }));
+
+  app.get(
+    '/v1/matters/:code/schema',
+    {
+      schema: {
+        summary: '申请表结构 The JSON Schema of a matter’s form (what `form` in POST /v1/applications must satisfy)',
+        tags: ['catalog'],
+        params: Type.Object({ code: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({}, { additionalProperties: true, description: '该事项 form 的 JSON Schema (draft 2020-12 subset) The form’s JSON Schema' }), 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { code } = request.params as { code: string };
+      const m = deps.catalog.get(code);
+      if (!m) throw new AppError('MATTER_NOT_FOUND');
+      return reply.type('application/schema+json; charset=utf-8').send(JSON.stringify(m.def.form));
+    },
+  );
 
   app.get(
     '/v1/matters/:code',

@@ -20,18 +20,38 @@ function chinaToday(at: Date): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
-const Check = Type.Object({ id: Type.String(), result: Type.String(), detail: Type.String() });
-const Report = Type.Object({
-  indication: Type.String({ description: 'TOTAL_PASSED | TOTAL_FAILED | INDETERMINATE' }),
-  subIndication: Type.Optional(Type.String()),
-  sha256: Type.String(),
-  size: Type.Number(),
-  validationTime: Type.String(),
-  certificateId: Type.Union([Type.String(), Type.Null()]),
-  signature: Type.Object({}, { additionalProperties: true }),
-  register: Type.Union([Type.Null(), Type.Object({}, { additionalProperties: true })]),
-  checks: Type.Array(Check),
-});
+const Check = Type.Object(
+  { id: Type.String({ description: 'pdf-format, byte-range, cms-structure, certificate-chain, register-hash, …' }), result: Type.String({ description: 'PASSED | FAILED | INDETERMINATE | NOT_APPLICABLE' }), detail: Type.String() },
+  { title: 'VerificationCheck' },
+);
+const Report = Type.Object(
+  {
+    indication: Type.String({ description: 'TOTAL_PASSED（核验通过）| TOTAL_FAILED（未通过）| INDETERMINATE（无法确认）' }),
+    subIndication: Type.Optional(Type.String({ description: 'Why not passed: HASH_FAILURE, FORMAT_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, NOT_REGISTERED, REVOKED, EXPIRED, SUPERSEDED, TRY_LATER, …' })),
+    sha256: Type.String({ description: 'SHA-256 of the uploaded file' }),
+    size: Type.Number(),
+    validationTime: Type.String(),
+    certificateId: Type.Union([Type.String(), Type.Null()], { description: 'The certificate id the signed file names, if any' }),
+    signature: Type.Object({}, { additionalProperties: true, description: 'coversWholeFile, subFilter, signingTime, timestamp, signer' }),
+    register: Type.Union([Type.Null(), Type.Object({}, { additionalProperties: true })], { description: '登记簿 The register entry (id, status, number, holder, issuer, sha256Matches, …); null when the register has no such file' }),
+    checks: Type.Array(Check),
+  },
+  {
+    title: 'VerificationReport',
+    examples: [
+      {
+        indication: 'TOTAL_PASSED',
+        sha256: '179068df16863744fe4ab64c500ac210bf27f980273fa714b1574548bb00d294',
+        size: 53498,
+        validationTime: '2026-12-04T06:30:00.000Z',
+        certificateId: '0193a3f2-80aa-7c55-8e11-2b3c4d5e6f70',
+        signature: { coversWholeFile: true, subFilter: 'ETSI.CAdES.detached', signingTime: '2026-12-04T06:24:27.000Z', timestamp: null, signer: { organization: '沈阳市粮食和物资储备局', code: '11210100MB0E12346R' } },
+        register: { id: '0193a3f2-80aa-7c55-8e11-2b3c4d5e6f70', status: 'valid', number: '沈粮收备〔2026〕000001号', sha256Matches: true },
+        checks: [{ id: 'register-hash', result: 'PASSED', detail: '文件 SHA-256 与签发登记一致 the file sha256 is the registered one' }],
+      },
+    ],
+  },
+);
 
 async function registerEntry(deps: HttpDeps, row: CertificateRow): Promise<RegisterEntry> {
   const revocation = row.status === 'revoked' ? await deps.store.revocations.get(row.id) : null;
