@@ -23,7 +23,7 @@ export interface BenchArgs {
 }
 
 const USAGE =
-  'usage: npm run bench -- [catalog] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
+  'usage: npm run bench -- [catalog|templates] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -56,6 +56,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     switch (flag) {
       case '--quick':
       case 'catalog':
+      case 'templates':
         break;
       case '--db': {
         const v = next();

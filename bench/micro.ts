@@ -21,6 +21,7 @@ import { applicantKind } from '../src/pipeline/process-application.js';
 import { outputLine, prefillFields } from '../src/pipeline/prefill-fields.js';
 import { resolveSituation } from '../src/pipeline/resolve-situation.js';
 import { now, summarize, type Summary } from './stats.js';
+import { runTemplateBench, type TemplateFigure } from './templates.js';
 
 export interface MicroResult {
   rulesPerSec: number;
@@ -28,6 +29,8 @@ export interface MicroResult {
   rulesOutcome: string;
   renderCertificate: Summary;
   renderForm: Summary;
+  /** Official e-form templates filled with pdf-lib (bench/templates.ts), one per matter that names one. */
+  templates: TemplateFigure[];
   signPdf: Summary;
   buildCms: Summary;
   /** verifyPdf on a signed certificate (signature, chain, coverage; no register look-up). */
@@ -158,6 +161,7 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
   const formStats = await timeIt(async () => {
     formBytes = (await renderForm(formContent, formSig)).length;
   }, opts.iterations, budget);
+  const templates = await runTemplateBench(deps, { iterations: opts.iterations });
 
   const unsigned = await renderCertificate(certContent(), certSig);
   const deptSigner = deps.departmentSigner(def.department.code);
@@ -189,6 +193,7 @@ export async function runMicro(deps: Deps, opts: { iterations: number; rulesMs: 
     rulesOutcome: first.decision.outcome,
     renderCertificate: certStats,
     renderForm: formStats,
+    templates,
     signPdf: signStats,
     buildCms: cmsStats,
     verifyPdf: verifyStats,

@@ -7,6 +7,7 @@
  *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--soak 20000]
  *                    [--workers 1] [--concurrency N] [--profile] [--no-micro] [--quick]
  *   npm run bench -- catalog
+ *   npm run bench -- templates      (official e-form template fill only, bench/templates.ts)
  *
  * Prints a table and, last, one line `BENCH_JSON {...}`. Goals (issue 12, this 2-core machine, embedded default):
  * ≥ 150 certificates/s over a burst of 1,500; p99 submit→approved ≤ 250 ms at 50 filings/s; worker CPU ≤ 6 ms per
@@ -17,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from './args.js';
 import { runCatalogBench } from './catalog.js';
+import { runTemplateBench, type TemplateFigure } from './templates.js';
 import { burst, cpuSnapshot, drain, openLoop, prepare, prepareRepeated, results, soak, Subjects, type CpuSnapshot, type PhaseResult } from './city.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { startService } from './processes.js';
@@ -32,6 +34,27 @@ const drainMs = (n: number) => Math.max(60_000, n * 100);
 async function runCatalog(): Promise<void> {
   const figures = await runCatalogBench({ iterations: args.quick ? 300 : 2000 });
   console.log(`BENCH_JSON ${JSON.stringify({ catalog: figures })}`);
+}
+
+const templateRow = (t: TemplateFigure): [string, string, string] => [
+  `renderTemplateForm ms p50 (${t.template}, ${t.fields} fields, ${t.fillBytes} B)`,
+  fmt(t.fill.p50, 2),
+  `generated e-form of the same rows ${fmt(t.generated.p50, 2)} ms`,
+];
+
+async function runTemplates(): Promise<void> {
+  log('templates: official e-form fill with pdf-lib (in this process) …');
+  const stack = await startStack({ backend: args.db, httpSources: true, worker: false });
+  try {
+    const figures = await runTemplateBench(stack.deps, { iterations: args.microIterations });
+    for (const t of figures) {
+      const [label, value, note] = templateRow(t);
+      console.log(`${label.padEnd(80)} ${value.padStart(8)}  ${note}  (n=${t.fill.n}, p95 ${fmt(t.fill.p95, 2)})`);
+    }
+    console.log(`BENCH_JSON ${JSON.stringify({ templates: figures.map((t) => ({ matter: t.matter, fillMs: round(t.fill.p50, 2), fillP95Ms: round(t.fill.p95, 2), generatedMs: round(t.generated.p50, 2), bytes: t.fillBytes, n: t.fill.n })) })}`);
+  } finally {
+    await stack.close();
+  }
 }
 
 function perFiling(a: CpuSnapshot, b: CpuSnapshot, n: number) {
@@ -138,6 +161,7 @@ async function main(): Promise<void> {
         ['MICRO (warm, one call at a time, this process)', '', ''],
         ['rules: evaluateRules decisions/s', fmt(micro.rulesPerSec, 0), ''],
         ['renderCertificate / renderForm ms p50', `${fmt(micro.renderCertificate.p50, 2)} / ${fmt(micro.renderForm.p50, 2)}`, ''],
+        ...micro.templates.map(templateRow),
         ['signPdf (department key) ms p50', fmt(micro.signPdf.p50, 2), ''],
         [`verifyPdf ms p50 (→ ${micro.verifyIndication})`, fmt(micro.verifyPdf.p50, 2), `${fmt(1000 / micro.verifyPdf.p50, 0)} verifications/s on one core`],
         [`OFD build ms p50 (${micro.ofdBytes} B) / SM2 sign / verifyOfd`, `${fmt(micro.buildOfd.p50, 1)} / ${fmt(micro.sm2Sign.p50, 2)} / ${fmt(micro.verifyOfd.p50, 1)}`, 'gm departments only; intl on first request'],
@@ -196,6 +220,7 @@ async function main(): Promise<void> {
         rulesPerSec: round(micro.rulesPerSec, 0),
         certificateMs: round(micro.renderCertificate.p50, 2),
         formMs: round(micro.renderForm.p50, 2),
+        templateFillMs: Object.fromEntries(micro.templates.map((t) => [t.matter, round(t.fill.p50, 2)])),
         signMs: round(micro.signPdf.p50, 3),
         verifyMs: round(micro.verifyPdf.p50, 3),
         ofdBuildMs: round(micro.buildOfd.p50, 2),
@@ -211,7 +236,7 @@ async function main(): Promise<void> {
   }
 }
 
-(process.argv[2] === 'catalog' ? runCatalog() : main()).then(
+(process.argv[2] === 'catalog' ? runCatalog() : process.argv[2] === 'templates' ? runTemplates() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAuthoring, type Authoring } from './authoring/authoring.js';
 import { seedCatalog } from './authoring/seed.js';
-import { loadCatalog } from './catalog/load-catalog.js';
+import { CatalogError, loadCatalog } from './catalog/load-catalog.js';
+import { checkFormTemplates, createFormTemplates } from './catalog/form-templates.js';
 import { createMatterChecker, openVersionedCatalog, type VersionedCatalog } from './catalog/versioned-catalog.js';
 import { ConfigError, type Config } from './config.js';
 import { createDataSources, loadSourceRegistry, type SourceDefinition } from './data-sources/registry.js';
@@ -98,6 +99,10 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
   const catalog = loadCatalog(config.rulesDir, new Set(registry.map((s) => s.id)), {
     snapshotFile: path.join(config.dataDir, 'catalog-snapshot.json'),
   });
+  // Official e-form templates: every mapped field must be a text field of its PDF, or the service does not start.
+  const templates = createFormTemplates(config.rulesDir);
+  const templateProblems = await checkFormTemplates(catalog.matters.values(), templates);
+  if (templateProblems.length > 0) throw new CatalogError(templateProblems);
   const { retries, breakerFailures, breakerOpenMs, cacheMaxTtlSeconds } = config.dataSources;
   const bundles = loadBundles(config.rulesDir, catalog, new Set(registry.map((s) => s.id)));
   const rawSources = createDataSources({
@@ -196,6 +201,7 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
     registry,
     sources,
     sourceNames: new Map(registry.map((s) => [s.id, s.name])),
+    templates,
     sourceTtls: new Map(registry.map((s) => [s.id, s.cacheTtlSeconds])),
     pki,
     departmentSeals,

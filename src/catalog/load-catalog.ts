@@ -11,6 +11,7 @@ import { parseDocument } from 'yaml';
 import { isValidIdNumber, isValidUscc } from '../domain/identifiers.js';
 import { operators } from '../domain/operators.js';
 import { boundedValidator, unboundedPlaces } from './bounded-schema.js';
+import { templateRefProblems } from './form-templates.js';
 import type { Condition, ConditionTree, Lookup, MatterDef, Question } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -124,7 +125,13 @@ function structuralMarks(text: string, limit: number): number {
 export function checkMatter(
   text: string,
   file: string,
-  opts: { sourceIds: ReadonlySet<string>; schemaValidator: ValidateFunction; formAjv: Ajv },
+  opts: {
+    sourceIds: ReadonlySet<string>;
+    schemaValidator: ValidateFunction;
+    formAjv: Ajv;
+    /** rules/: when known, a template the matter names must exist there (its fields are checked by checkFormTemplates). */
+    rulesDir?: string;
+  },
 ): { matter?: LoadedMatter; problems: string[] } {
   const problems: string[] = [];
   const say = (p: string, msg: string) => problems.push(`${file}: ${p}: ${msg}`);
@@ -272,6 +279,7 @@ export function checkMatter(
   };
   checkFieldRef(def.holderName, '/holderName');
   def.output.certificate.lines.forEach((l, i) => checkFieldRef(l.from, `/output/certificate/lines/${i}/from`));
+  for (const [at, msg] of templateRefProblems(def, opts.rulesDir)) say(at, msg);
   if (!def.output.certificate.licenseTypeCode.startsWith(def.department.code)) {
     say('/output/certificate/licenseTypeCode', `must start with the department code ${def.department.code} (证照定义机构 + 3-digit type number)`);
   }
@@ -506,7 +514,7 @@ export function loadCatalog(rulesDir: string, sourceIds: ReadonlySet<string>, op
     if (hit) {
       matter = fromSnapshot(hit.def, hit.version, rel, formAjv);
     } else {
-      const res = checkMatter(text, rel, { sourceIds, schemaValidator: validator(), formAjv });
+      const res = checkMatter(text, rel, { sourceIds, schemaValidator: validator(), formAjv, rulesDir });
       problems.push(...res.problems);
       matter = res.matter;
     }

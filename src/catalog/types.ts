@@ -167,6 +167,16 @@ export interface FollowUp {
 
 export type ConfigValue = number | string | boolean | unknown[];
 
+/**
+ * A department's official e-form (AcroForm PDF under rules/templates/) and what goes into each of its fields: a path
+ * (`fields.<id>`, `form.<path>`, `answers.<id>`, `applicant.name|code`, `application.number|submittedOn|statements`,
+ * `situation.name`) or `{from, format}`.
+ */
+export interface FormTemplateDef {
+  file: string;
+  fields: Record<string, string | { from: string; format?: FieldDef['format'] }>;
+}
+
 export interface MatterDef {
   code: string;
   name: string;
@@ -191,7 +201,7 @@ export interface MatterDef {
   holderName?: string;
   subjectKey: string[];
   output: {
-    form: { title: string };
+    form: { title: string; template?: FormTemplateDef };
     certificate: {
       title: string;
       numberPrefix: string;

@@ -18,7 +18,7 @@ export function createMatterChecker(rulesDir: string, sourceIds: ReadonlySet<str
   const schemaAjv = new Ajv({ allErrors: true, strict: false });
   const schemaValidator = schemaAjv.compile(JSON.parse(readFileSync(path.join(rulesDir, 'schema', 'matter.schema.json'), 'utf8')) as object);
   // A fresh form ajv per definition: two versions of one form may carry the same $id.
-  return (text, label) => checkMatter(text, label, { sourceIds, schemaValidator, formAjv: createFormAjv() });
+  return (text, label) => checkMatter(text, label, { sourceIds, schemaValidator, formAjv: createFormAjv(), rulesDir });
 }
 
 /** sha256 of the canonical JSON of a definition: the version. */

@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import { CatalogError, loadCatalog } from '../catalog/load-catalog.js';
+import { checkFormTemplates, createFormTemplates } from '../catalog/form-templates.js';
 import { cityWideFigures, onceOnlyFigures, SEED_FIGURES } from '../catalog/once-only-figures.js';
 import { BundleCatalogError, loadBundles } from '../bundles/load-bundles.js';
 import { createDataSources, loadSourceRegistry } from '../data-sources/registry.js';
@@ -60,7 +61,13 @@ async function main(argv: string[]): Promise<number> {
       console.error(err.message);
       return 1;
     }
-    console.log(`ok: ${catalog.matters.size} matters, ${bundles.bundles.size} bundles, ${registry.length} data sources`);
+    const templateProblems = await checkFormTemplates(catalog.matters.values(), createFormTemplates(rulesDir));
+    if (templateProblems.length > 0) {
+      console.error(templateProblems.join('\n'));
+      return 1;
+    }
+    const templated = [...catalog.matters.values()].filter((m) => m.def.output.form.template).length;
+    console.log(`ok: ${catalog.matters.size} matters (${templated} with an official form template), ${bundles.bundles.size} bundles, ${registry.length} data sources`);
     return 0;
   }
   if (command === 'stats') {

@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
+import type { FormTemplates } from '../catalog/form-templates.js';
 import { renderForm } from '../documents/pdf/certificate-pdf.js';
-import { formatChineseDate } from '../documents/layout.js';
+import { renderTemplateForm } from '../documents/pdf/template-form.js';
+import { beijingDate, formatChineseDate } from '../documents/layout.js';
 import { reserveFor, signPdf } from '../signing/sign-pdf.js';
 import type { Party } from '../documents/types.js';
 import type { Signer } from '../signing/types.js';
@@ -14,9 +16,12 @@ import type { Situation } from '../catalog/types.js';
 import type { ApplicationRow, StoredDocument } from '../store/types.js';
 import type { FieldValue } from './prefill-fields.js';
 import type { MaterialPlan } from './resolve-materials.js';
+import { templateValues } from './template-values.js';
 
 export interface FormDeps {
   sourceNames: ReadonlyMap<string, string>;
+  /** Departments' official e-form templates (rules/templates/): needed only for a matter that names one. */
+  templates?: FormTemplates;
 }
 
 export async function generateForm(
@@ -52,16 +57,40 @@ export async function generateForm(
     value: f.value,
     ...(f.prefilledFrom ? { prefilled: { sourceName: deps.sourceNames.get(f.prefilledFrom) ?? f.prefilledFrom } } : {}),
   }));
-  const unsigned = await renderForm(
-    { title: def.output.form.title, applicant, applicantKind: kind, submittedAt: app.createdAt, ...(app.number ? { applicationNumber: app.number } : {}), rows, statements },
-    {
-      signerName: applicant.name,
-      reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`,
-      location: '沈阳',
-      signingTime: at,
-      reserveBytes: reserveFor(signer),
-    },
-  );
+  const sig = {
+    signerName: applicant.name,
+    reason: `${def.name}申请表 ${kind === 'person' ? '个人电子签名' : '企业电子印章签章'}`,
+    location: '沈阳',
+    signingTime: at,
+    reserveBytes: reserveFor(signer),
+  };
+  const template = def.output.form.template;
+  let unsigned: Uint8Array;
+  if (template) {
+    // The department's own 样表, filled as it is; sealed below exactly like a generated e-form.
+    if (!deps.templates) throw new Error(`matter ${def.code} names the form template ${template.file} but no template library was given`);
+    const values = templateValues(template, {
+      fields,
+      form: app.form,
+      answers: app.answers,
+      applicant,
+      application: {
+        ...(app.number ? { number: app.number } : {}),
+        submittedOn: formatChineseDate(beijingDate(app.createdAt)),
+        statements: statements.map((s, i) => `${i + 1}. ${s}`).join('\n'),
+      },
+      situation,
+    });
+    unsigned = await renderTemplateForm(
+      { template: await deps.templates.get(template.file), values, title: def.output.form.title, applicant, applicantKind: kind, ...(app.number ? { applicationNumber: app.number } : {}) },
+      sig,
+    );
+  } else {
+    unsigned = await renderForm(
+      { title: def.output.form.title, applicant, applicantKind: kind, submittedAt: app.createdAt, ...(app.number ? { applicationNumber: app.number } : {}), rows, statements },
+      sig,
+    );
+  }
   const bytes = await signPdf(unsigned, signer);
   return {
     applicationId: app.id,

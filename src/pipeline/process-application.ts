@@ -16,6 +16,7 @@ import type { ESealSignEntry, Store, StoredDocument } from '../store/types.js';
 import { applicantSeal, sealSignFailed } from './applicant-seal.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
+import type { FormTemplates } from '../catalog/form-templates.js';
 import { generateForm } from './generate-form.js';
 import { chinaDay, makeCertificate, type IssueDeps, type MadeCertificate } from './issue-certificate.js';
 import { certificateInputs } from './certificate-inputs.js';
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   catalog: Catalog;
   sources: ReadonlyMap<string, DataSource>;
   sourceNames: ReadonlyMap<string, string>;
+  /** Departments' official e-form templates (rules/templates/), for matters that name one. */
+  templates?: FormTemplates;
   /** The e-seal platform (ESEAL_URL) or the in-process development authority: the applicant's seal. */
   eseal: ESealPlatform | DevelopmentAuthority;
   departmentSigner(code: string): Signer;

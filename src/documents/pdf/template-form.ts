@@ -39,6 +39,11 @@ const PRODUCER = '秒批秒办 documents (pdf-lib template fill)';
 const MAX_SIZE = 10.5;
 const MIN_SIZE = 6;
 const PAD = 2.5;
+/**
+ * pdf-lib yields to the event loop with setTimeout(0) (≥ 1 ms each) every 50 objects when parsing and writing; a
+ * template is ~100–200 objects and the fill runs in the worker, so it parses and writes in one go.
+ */
+const NO_YIELD = { objectsPerTick: Number.POSITIVE_INFINITY };
 
 /** One field of a template as the catalog loader sees it. */
 export interface TemplateField {
@@ -49,7 +54,7 @@ export interface TemplateField {
 
 /** The fields of an AcroForm template; throws when the bytes are not a PDF or hold no AcroForm fields. */
 export async function templateFields(bytes: Uint8Array): Promise<TemplateField[]> {
-  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
+  const doc = await PDFDocument.load(bytes, { updateMetadata: false, ...NO_YIELD });
   const fields = doc.getForm().getFields();
   if (fields.length === 0) throw new Error('the PDF has no AcroForm fields');
   return fields.map((f) => ({
@@ -248,7 +253,7 @@ export async function renderTemplateForm(content: TemplateFormContent, sig: Sign
   ]);
   const font = loadFont();
   const docFont = new DocumentFont(font);
-  const doc = await PDFDocument.load(content.template, { updateMetadata: false });
+  const doc = await PDFDocument.load(content.template, { updateMetadata: false, ...NO_YIELD });
   const pages = doc.getPages();
   const pageOf = new Map<PDFDict, number>();
   pages.forEach((p, i) => {
@@ -289,7 +294,7 @@ export async function renderTemplateForm(content: TemplateFormContent, sig: Sign
   doc.setCreationDate(sig.signingTime);
   doc.setModificationDate(sig.signingTime);
   // No object streams: a classic xref table, like writeDocument's, so the placeholder is found and patched in place.
-  return doc.save({ useObjectStreams: false, updateFieldAppearances: false });
+  return doc.save({ useObjectStreams: false, updateFieldAppearances: false, ...NO_YIELD });
 }
 
 /** The /Sig dictionary (DocMDP certification, placeholder as writeDocument writes it), its widget and /AcroForm. */
