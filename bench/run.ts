@@ -7,6 +7,7 @@
  *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--soak 20000]
  *                    [--workers 1] [--concurrency N] [--profile] [--no-micro] [--quick]
  *   npm run bench -- catalog
+ *   npm run bench -- --topology cluster [--quick] [--burst N] [--rate 50] [--seconds S] [--concurrency N]   (bench/cluster.ts)
  *
  * Prints a table and, last, one line `BENCH_JSON {...}`. Goals (issue 12, this 2-core machine, embedded default):
  * ≥ 150 certificates/s over a burst of 1,500; p99 submit→approved ≤ 250 ms at 50 filings/s; worker CPU ≤ 6 ms per
@@ -17,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from './args.js';
 import { runCatalogBench } from './catalog.js';
+import { runClusterBench } from './cluster.js';
 import { burst, cpuSnapshot, drain, openLoop, prepare, prepareRepeated, results, soak, Subjects, type CpuSnapshot, type PhaseResult } from './city.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { startService } from './processes.js';
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
   }
 }
 
-(process.argv[2] === 'catalog' ? runCatalog() : main()).then(
+(process.argv[2] === 'catalog' ? runCatalog() : args.topology === 'cluster' ? runClusterBench(args, log) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);
