@@ -37,7 +37,7 @@ async function tokenFor(sub: string): Promise<string> {
 }
 
 /** A ready-to-send filing: token and body prepared ahead so the generator does little while it measures. */
-interface Prepared {
+export interface Prepared {
   token: string;
   body: string;
 }
@@ -62,7 +62,7 @@ export async function prepareRepeated(subjects: Subjects, n: number): Promise<{ 
   return { first: { token, body: JSON.stringify(grainFilingOf(e, region, '首次')) }, rest: Array.from({ length: n }, () => ({ token, body: change })) };
 }
 
-async function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
+export async function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
   const sentAt = Date.now();
   try {
     const res = await fetch(`${base}/v1/applications`, {

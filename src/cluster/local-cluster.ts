@@ -52,6 +52,9 @@ export interface LocalCluster {
   readonly sentinels: Array<{ host: string; port: number }>;
   readonly apis: ClusterProcess[];
   readonly workers: ClusterProcess[];
+  /** Starts one more worker / API process (the benchmark scales 1 → 2); resolves once it is up. */
+  addWorker(): Promise<ClusterProcess>;
+  addApi(): Promise<ClusterProcess>;
   /** The environment a further process of this cluster needs (Redis via sentinels, the database, …). */
   env(extra?: Record<string, string>): Record<string, string>;
   postgres: {
@@ -291,6 +294,20 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     apis,
     workers,
     env,
+    async addWorker() {
+      const p = service('worker', workers.length, null);
+      workers.push(p);
+      await p.ready();
+      log(`${p.name.padEnd(9)} pid ${p.pid}`);
+      return p;
+    },
+    async addApi() {
+      const p = service('api', apis.length, await freePort());
+      apis.push(p);
+      await p.ready();
+      log(`${p.name.padEnd(9)} pid ${p.pid}  ${p.url}`);
+      return p;
+    },
     postgres: {
       port: pgPort,
       async stop() {

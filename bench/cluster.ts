@@ -1,0 +1,181 @@
+/**
+ * `npm run bench -- --topology cluster`: the scaled-out shape of DESIGN.md §8 on this machine (src/cluster/: own
+ * PostgreSQL, Redis master + replica + 3 sentinels, API and worker processes), every filing from a new enterprise.
+ * One cluster, grown step by step:
+ *   1. intake with 1 API, then with 2 APIs: a burst of durable 202s (each sent after its row committed), no worker
+ *      running, so the APIs have the CPU to themselves and the filings wait as a backlog;
+ *   2. certificates/s with 1 worker process, then with 2: approvals per second over a fixed window while the backlog
+ *      lasts (after a few seconds of warm-up for each);
+ *   3. p99 submit→approved in an open loop at --rate (50/s unless given) over 2 APIs and 2 workers.
+ * Prints a table, the machine's load average before and after, and `BENCH_JSON {...}`.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startLocalCluster, type LocalCluster } from '../src/cluster/local-cluster.js';
+import { startSyntheticSources } from '../test/support/synthetic-sources.js';
+import type { BenchArgs } from './args.js';
+import { post, prepare, Subjects, type Prepared, type Sent } from './city.js';
+import { cpuMs, SECRET } from './processes.js';
+import { fmt, round, sleep, summarize } from './stats.js';
+
+/** A burst over `bases` round robin, `concurrency` in flight; bounded to 120 s. */
+async function burstOver(bases: string[], filings: Prepared[], concurrency: number): Promise<{ sent: Sent[]; seconds: number }> {
+  const out: Sent[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const until = Date.now() + 120_000;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, filings.length) }, async () => {
+      while (next < filings.length && Date.now() < until) {
+        const i = next++;
+        out.push(await post(bases[i % bases.length]!, filings[i]!, Date.now()));
+      }
+    }),
+  );
+  return { sent: out, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Open loop over `bases`: filing i is due at i/rate s whatever the answers did. */
+async function openLoopOver(bases: string[], filings: Prepared[], rate: number): Promise<Sent[]> {
+  const t0 = Date.now() + 50;
+  const inflight: Array<Promise<Sent>> = [];
+  for (let i = 0; i < filings.length; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 1) await sleep(wait);
+    inflight.push(post(bases[i % bases.length]!, filings[i]!, due));
+  }
+  return Promise.all(inflight);
+}
+
+export async function runClusterBench(args: BenchArgs, log: (m: string) => void): Promise<void> {
+  const quick = args.quick;
+  const intakeN = args.burst;
+  const windowS = quick ? 10 : 30;
+  const warmS = quick ? 5 : 10;
+  const latN = Math.round(args.rate * args.seconds);
+  const concurrency = args.concurrency ?? 4;
+  const load0 = os.loadavg();
+  log(`cluster topology: node ${process.version}, ${os.cpus().length} CPU, load ${load0.map((l) => l.toFixed(1)).join(' ')}; intake bursts of ${intakeN}, worker windows ${windowS} s, open loop ${args.rate}/s × ${args.seconds} s`);
+
+  const seed = 1 + (Date.now() % 100_000);
+  const subjects = new Subjects(seed);
+  const total = 2 * intakeN + latN + 100;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'miaopi-bench-cluster-'));
+  chmodSync(dir, 0o755);
+  const sources = await startSyntheticSources(total, seed, 120_000);
+  let cluster: LocalCluster | null = null;
+  const db = { client: null as pg.Client | null };
+  try {
+    cluster = await startLocalCluster({
+      apis: 1,
+      workers: 0,
+      dir: path.join(dir, 'cluster'),
+      env: { ...sources.env, AUTH_JWT_SECRET: SECRET, CERTS_DIR: path.join(dir, 'certs'), WORKER_CONCURRENCY: String(concurrency), VERIFY_RATE_LIMIT: '0' },
+      log: (l) => log(`[cluster] ${l}`),
+    });
+    db.client = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.client.connect();
+    const q = async (text: string, params: unknown[] = []) => (await db.client!.query(text, params)).rows as Array<Record<string, unknown>>;
+    const count = async (where: string, params: unknown[] = []) => Number((await q(`select count(*) as n from applications where ${where}`, params))[0]!['n']);
+
+    // CPU time of the service's own processes, from /proc: what a filing costs whatever else the machine runs.
+    const cpuOf = (ps: Array<{ pid: number }>) => ps.reduce((t, p) => t + cpuMs(p.pid), 0);
+
+    // ---- 1. intake
+    const intake: Array<{ apis: number; accepted: number; sent: number; perSec: number; apiCpuMs: number }> = [];
+    const api1 = cluster.apis[0]!.url!;
+    await burstOver([api1], await prepare(subjects, 50), 16);
+    for (const apis of [1, 2]) {
+      if (apis === 2) {
+        const a2 = await cluster.addApi();
+        await burstOver([a2.url!], await prepare(subjects, 50), 16);
+      }
+      const bases = cluster.apis.slice(0, apis).map((a) => a.url!);
+      const filings = await prepare(subjects, intakeN);
+      const c0 = cpuOf(cluster.apis);
+      const { sent, seconds } = await burstOver(bases, filings, 64 * apis);
+      const ok = sent.filter((s) => s.status === 202);
+      const r = { apis, accepted: ok.length, sent: sent.length, perSec: ok.length / seconds, apiCpuMs: (cpuOf(cluster.apis) - c0) / Math.max(1, ok.length) };
+      intake.push(r);
+      const other = sent.filter((s) => s.status !== 202);
+      log(`intake, ${apis} API process(es): ${ok.length}/${sent.length} durable 202 in ${fmt(seconds, 2)} s → ${fmt(r.perSec, 0)}/s, API CPU ${fmt(r.apiCpuMs, 2)} ms per 202${other.length ? `; not 202: ${other.length} (${other[0]!.status} ${other[0]!.error ?? ''})`.slice(0, 300) : ''}`);
+    }
+
+    // ---- 2. workers on the backlog
+    const workers: Array<{ workers: number; perSec: number; backlogLeft: number; workerCpuMs: number }> = [];
+    for (const n of [1, 2]) {
+      await cluster.addWorker();
+      await sleep(warmS * 1000);
+      const from = new Date().toISOString();
+      const c0 = cpuOf(cluster.workers);
+      await sleep(windowS * 1000);
+      const to = new Date().toISOString();
+      const used = cpuOf(cluster.workers) - c0;
+      const approved = await count(`status = 'approved' and decided_at >= $1 and decided_at < $2`, [from, to]);
+      const left = await count(`status in ('queued', 'processing')`);
+      const workerCpuMs = used / Math.max(1, approved);
+      workers.push({ workers: n, perSec: approved / windowS, backlogLeft: left, workerCpuMs });
+      log(`certificates, ${n} worker process(es) × ${concurrency} jobs: ${approved} approved in ${windowS} s → ${fmt(approved / windowS, 1)}/s, worker CPU ${fmt(workerCpuMs, 1)} ms per approval (${fmt(used / windowS / 10, 0)} % of one core); backlog left ${left}${left === 0 ? ' (ran out inside the window: figure is a lower bound)' : ''}`);
+    }
+    const drainUntil = Date.now() + (quick ? 120_000 : 600_000);
+    let open = await count(`status in ('queued', 'processing')`);
+    while (open > 0 && Date.now() < drainUntil) {
+      await sleep(1_000);
+      open = await count(`status in ('queued', 'processing')`);
+    }
+    log(`backlog ${open === 0 ? 'drained' : `NOT drained (${open} open)`}`);
+
+    // ---- 3. latency at --rate over 2 APIs and 2 workers
+    const bases = cluster.apis.map((a) => a.url!);
+    const sent = await openLoopOver(bases, await prepare(subjects, latN), args.rate);
+    const ids = sent.filter((s) => s.id).map((s) => s.id!);
+    const due = new Map(sent.filter((s) => s.id).map((s) => [s.id!, s.dueAt]));
+    const latUntil = Date.now() + 120_000;
+    let rows: Array<Record<string, unknown>> = [];
+    for (;;) {
+      rows = await q(`select id, status, decided_at from applications where id = any($1)`, [ids]);
+      if (rows.every((r) => !['queued', 'processing'].includes(String(r['status']))) || Date.now() > latUntil) break;
+      await sleep(500);
+    }
+    const approvedRows = rows.filter((r) => r['status'] === 'approved');
+    const lat = summarize(approvedRows.map((r) => Date.parse(String(r['decided_at'])) - due.get(String(r['id']))!));
+    log(`latency: ${approvedRows.length}/${sent.length} approved at ${args.rate}/s; submit→approved p50 ${fmt(lat.p50, 0)} / p95 ${fmt(lat.p95, 0)} / p99 ${fmt(lat.p99, 0)} ms`);
+
+    const load1 = os.loadavg();
+    const [i1, i2] = intake;
+    const [w1, w2] = workers;
+    const rowsOut: Array<[string, string, string]> = [
+      [`CLUSTER TOPOLOGY (PostgreSQL, Redis via Sentinel; new enterprise per filing; ${os.cpus().length} CPU, load ${load0.map((l) => l.toFixed(1)).join(' ')} → ${load1.map((l) => l.toFixed(1)).join(' ')})`, '', ''],
+      ['intake durable 202/s, 1 API process', fmt(i1!.perSec, 0), `API CPU ${fmt(i1!.apiCpuMs, 2)} ms per 202 → ceiling ≈ ${fmt(1000 / i1!.apiCpuMs, 0)}/s per free core`],
+      ['intake durable 202/s, 2 API processes', fmt(i2!.perSec, 0), `${fmt(i2!.perSec / i1!.perSec, 2)}× — goal ≥ 3,000/s: ${i2!.perSec >= 3000 ? 'met' : 'NOT met'}`],
+      [`certificates/s, 1 worker process × ${concurrency}`, fmt(w1!.perSec, 1), `worker CPU ${fmt(w1!.workerCpuMs, 1)} ms per approval → ceiling ≈ ${fmt(1000 / w1!.workerCpuMs, 0)}/s per free core`],
+      [`certificates/s, 2 worker processes × ${concurrency}`, fmt(w2!.perSec, 1), `${fmt(w2!.perSec / w1!.perSec, 2)}× — goal ≥ 1.5×: ${w2!.perSec / w1!.perSec >= 1.5 ? 'met' : 'NOT met'}`],
+      [`p99 submit→approved at ${args.rate}/s, 2 APIs + 2 workers (p50 / p95 / p99 ms)`, `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)} / ${fmt(lat.p99, 0)}`, `${approvedRows.length}/${sent.length} approved`],
+    ];
+    const w0 = Math.max(...rowsOut.map((r) => r[0].length));
+    const wv = Math.max(...rowsOut.map((r) => r[1].length));
+    console.log('');
+    for (const [a, b, c] of rowsOut) console.log(b === '' && c === '' ? a : `${a.padEnd(w0)} | ${b.padEnd(wv)} | ${c}`);
+    console.log('');
+    console.log(
+      `BENCH_JSON ${JSON.stringify({
+        topology: 'cluster',
+        quick,
+        cpus: os.cpus().length,
+        load: [load0.map((l) => round(l, 1)), load1.map((l) => round(l, 1))],
+        intake: intake.map((r) => ({ apis: r.apis, n: r.sent, accepted: r.accepted, perSec: round(r.perSec, 0), apiCpuMs: round(r.apiCpuMs, 2) })),
+        workers: workers.map((r) => ({ workers: r.workers, concurrency, certsPerSec: round(r.perSec, 1), backlogLeft: r.backlogLeft, workerCpuMs: round(r.workerCpuMs, 1) })),
+        ratio: { intake: round(i2!.perSec / i1!.perSec, 2), workers: round(w2!.perSec / w1!.perSec, 2) },
+        latency: { rate: args.rate, n: sent.length, approved: approvedRows.length, p50: round(lat.p50, 0), p95: round(lat.p95, 0), p99: round(lat.p99, 0) },
+      })}`,
+    );
+  } finally {
+    await db.client?.end().catch(() => undefined);
+    await cluster?.stop().catch(() => undefined);
+    await sources.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
