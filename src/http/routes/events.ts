@@ -5,6 +5,7 @@
  * separate processes and the database is the system of record. Browsers read it with fetch() (EventSource cannot
  * send the Authorization header, and tokens do not belong in URLs).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
@@ -32,7 +33,8 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     };
   }
 
-  app.get(
+  // Typed from the schema (the TypeBox type provider): request.params needs no cast.
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/applications/:id/events',
     {
       preValidation: requireRole(deps.verifyToken, ['applicant', 'admin']),
@@ -46,7 +48,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const first = await deps.store.applications.get(id);
       if (!first || !mayRead(deps, request.principal!, first)) throw new AppError('APPLICATION_NOT_FOUND');
 

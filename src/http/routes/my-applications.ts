@@ -3,6 +3,7 @@
  * (nextCursor until null), each with its matter's name and kind, its status and, once issued, its certificate. A
  * filing in manual review can so be found again after the tab was closed.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
@@ -59,7 +60,7 @@ function numberOf(row: ApplicationRow): string | null {
 }
 
 export function myApplicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/me/applications',
     {
       preHandler: requireRole(deps.verifyToken, ['applicant']),
@@ -74,7 +75,7 @@ export function myApplicationRoutes(app: FastifyInstance, deps: HttpDeps): void 
     },
     async (request) => {
       const p = request.principal!;
-      const q = request.query as { cursor?: string; limit?: string };
+      const q = request.query;
       const limit = q.limit === undefined ? 20 : Number(q.limit);
       if (limit < 1 || limit > 100) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/querystring/limit', message: '每页数量应为 1–100 limit must be 1–100' }] });
       const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
