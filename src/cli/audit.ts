@@ -7,6 +7,9 @@
  *                                 checkpoints' own chain, the signed head entries still in the log, RFC 3161 tokens);
  *                                 exit 1 naming every edited or removed entry and a truncated tail.
  *   checkpoint                    sign the current head now (what the worker's periodic job does) and print it
+ *   revoke-signing-cert --sha256 HEX --reason TEXT --by WHO [--subject TEXT]
+ *                                 revoke a department's signing certificate (sha256 of its DER, as /v1/verify reports
+ *                                 it): every document it signed then fails verification; the revocation is audited
  *   list [--limit N] [--after SEQ] [--dept CODE]
  *                                 print entries as JSON lines
  */
@@ -78,6 +81,24 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(written));
       return 0;
     }
+    if (command === 'revoke-signing-cert') {
+      const sha256 = option(args, '--sha256')?.toLowerCase();
+      const reason = option(args, '--reason');
+      const by = option(args, '--by');
+      const subject = option(args, '--subject') ?? '';
+      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !reason || !by) {
+        console.error('revoke-signing-cert needs --sha256 (64 hex digits), --reason TEXT and --by WHO');
+        return 2;
+      }
+      const at = new Date().toISOString();
+      if (!(await store.signingRevocations.revoke({ certificateSha256: sha256, subject, reason, revokedBy: by, revokedAt: at }))) {
+        console.log(`already revoked: ${sha256}`);
+        return 0;
+      }
+      await store.authoring.audit.append({ at, actor: by, dept: null, action: 'signing-certificate.revoke', subject: sha256, details: { reason, subject } });
+      console.log(`revoked: ${sha256} at ${at}`);
+      return 0;
+    }
     if (command === 'list') {
       const limit = Number(option(args, '--limit') ?? 100);
       const after = option(args, '--after');
@@ -86,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       for (const e of entries) console.log(JSON.stringify(e));
       return 0;
     }
-    console.error(`unknown command ${command}; use verify [--expect-head HASH] [--public-key FILE] | checkpoint | list [--limit N] [--after SEQ] [--dept CODE]`);
+    console.error(`unknown command ${command}; use verify [--expect-head HASH] [--public-key FILE] | checkpoint | revoke-signing-cert --sha256 HEX --reason TEXT --by WHO | list [--limit N] [--after SEQ] [--dept CODE]`);
     return 2;
   } finally {
     await store.close();

@@ -93,3 +93,40 @@ export function auditCheckpointRepository(database: Kysely<Database>): AuditChec
     },
   };
 }
+
+/** A revoked signing certificate (migration 0053, issue 17). */
+export interface SigningCertificateRevocation {
+  certificateSha256: string;
+  subject: string;
+  reason: string;
+  revokedBy: string;
+  revokedAt: string;
+}
+
+export interface SigningRevocationStore {
+  /** Records the revocation; false when the certificate was revoked already. */
+  revoke(r: SigningCertificateRevocation): Promise<boolean>;
+  get(certificateSha256: string): Promise<SigningCertificateRevocation | null>;
+}
+
+interface SigningRevocationDatabase extends Database {
+  signing_certificate_revocations: { certificate_sha256: string; subject: string; reason: string; revoked_by: string; revoked_at: string };
+}
+
+export function signingRevocationRepository(database: Kysely<Database>): SigningRevocationStore {
+  const db = database as unknown as Kysely<SigningRevocationDatabase>;
+  return {
+    async revoke(r) {
+      const res = await db
+        .insertInto('signing_certificate_revocations')
+        .values({ certificate_sha256: r.certificateSha256.toLowerCase(), subject: r.subject, reason: r.reason, revoked_by: r.revokedBy, revoked_at: r.revokedAt })
+        .onConflict((oc) => oc.column('certificate_sha256').doNothing())
+        .executeTakeFirst();
+      return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async get(sha256) {
+      const row = await db.selectFrom('signing_certificate_revocations').selectAll().where('certificate_sha256', '=', sha256.toLowerCase()).executeTakeFirst();
+      return row ? { certificateSha256: row.certificate_sha256, subject: row.subject, reason: row.reason, revokedBy: row.revoked_by, revokedAt: row.revoked_at } : null;
+    },
+  };
+}

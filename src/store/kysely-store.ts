@@ -13,7 +13,7 @@ import { bundleRepository } from './bundle-store.js';
 import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import { federationRepository } from './federation-store.js';
 import { leaseRepository } from './lease-store.js';
-import { auditCheckpointRepository } from './audit-checkpoint-store.js';
+import { auditCheckpointRepository, signingRevocationRepository } from './audit-checkpoint-store.js';
 import { deliveryRepository, linkDelivery, proofConsentRepository, withoutUploads } from './scene-store.js';
 import type {
   ApplicationRow,
@@ -551,6 +551,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
     figures: onceOnly.figures,
     authoring: authoringStore(db, dialect),
     auditCheckpoints: auditCheckpointRepository(db),
+    signingRevocations: signingRevocationRepository(db),
     eseals: esealRepository(db, dialect),
     followUps: {
       async schedule(rows) {

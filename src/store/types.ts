@@ -1,4 +1,4 @@
-import type { AuditCheckpointStore } from './audit-checkpoint-store.js';
+import type { AuditCheckpointStore, SigningRevocationStore } from './audit-checkpoint-store.js';
 import type { AuthoringStore } from './authoring-store.js';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt, SourceReadStatus } from '../domain/types.js';
 
@@ -631,6 +631,8 @@ export interface Store {
   authoring: AuthoringStore;
   /** Signed checkpoints of the audit chain's head (issue 17). */
   auditCheckpoints: AuditCheckpointStore;
+  /** Revoked signing certificates of departments (issue 17): verification fails documents they signed. */
+  signingRevocations: SigningRevocationStore;
   /** E-seal use (issue 12): the audit of every sign request, and the development authority's seals. */
   eseals: {
     recordSigns(entries: ESealSignEntry[]): Promise<void>;

@@ -84,10 +84,27 @@ export async function verifyWithRegister(deps: HttpDeps, anchors: { roots: Trust
   try {
     let row = await deps.store.certificates.bySha256(v.sha256);
     if (!row && v.certificateId) row = await deps.store.certificates.get(v.certificateId);
-    return applyRegister(v, row ? await registerEntry(deps, row) : null, chinaToday(now));
+    return await withSigningRevocation(deps, applyRegister(v, row ? await registerEntry(deps, row) : null, chinaToday(now)));
   } catch {
     return registerUnavailable(v);
   }
+}
+
+/**
+ * Issue 17: a document signed with a revoked signing certificate fails, whatever else holds, with a check that says
+ * which certificate was revoked, when and why.
+ */
+async function withSigningRevocation(deps: HttpDeps, report: VerificationReport): Promise<VerificationReport> {
+  const signer = report.signature.signer;
+  if (!signer) return report;
+  const revoked = await deps.store.signingRevocations.get(signer.certificateSha256);
+  if (!revoked) return report;
+  const check = {
+    id: 'signing-certificate-revocation',
+    result: 'FAILED' as const,
+    detail: `签章证书已吊销 the signing certificate (${signer.subject}) was revoked at ${revoked.revokedAt}: ${revoked.reason}`,
+  };
+  return { ...report, indication: 'TOTAL_FAILED', subIndication: 'REVOKED', checks: [check, ...report.checks] };
 }
 
 /**

@@ -17,6 +17,7 @@ import { myApplications } from './0045-my-applications.js';
 import { auditCheckpoints } from './0050-audit-checkpoints.js';
 import { rollbackRequests } from './0051-rollback-requests.js';
 import { idempotencyExpiry } from './0052-idempotency-expiry.js';
+import { signingCertificateRevocations } from './0053-signing-certificate-revocations.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -40,6 +41,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0050-audit-checkpoints', auditCheckpoints],
   ['0051-rollback-requests', rollbackRequests],
   ['0052-idempotency-expiry', idempotencyExpiry],
+  ['0053-signing-certificate-revocations', signingCertificateRevocations],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
