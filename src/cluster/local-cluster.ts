@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Start a process again when it dies (default true). */
   restart?: boolean;
+  /** How long an API or worker process may take to come up at start (default 180 s; it logs at LOG_LEVEL info). */
+  readyTimeoutMs?: number;
 }
 
 export interface ClusterProcess {
@@ -109,6 +111,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const ownDir = opts.dir === undefined;
   const log = opts.log ?? (() => undefined);
   const restart = opts.restart ?? true;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 180_000;
+  const bounded = <T>(p: Promise<T>, what: string, tail: () => string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not within ${readyTimeoutMs} ms (is LOG_LEVEL info?):\n${tail()}`)), readyTimeoutMs);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const children = new Set<ChildProcess>();
   const logs: WriteStream[] = [];
@@ -126,241 +136,250 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     return child;
   };
 
-  // PostgreSQL.
-  const ids = postgresIds();
-  const pgData = path.join(dir, 'pg');
-  const pgSock = path.join(dir, 'pg-socket');
-  mkdirSync(pgData, { recursive: true });
-  mkdirSync(pgSock, { recursive: true });
-  if (ids) {
-    chownSync(dir, ids.uid, ids.gid);
-    chownSync(pgData, ids.uid, ids.gid);
-    chownSync(pgSock, ids.uid, ids.gid);
-  }
-  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], {
-    stdio: 'ignore',
-    ...(ids ?? {}),
-  });
-  const pgPort = await freePort();
-  let pgProcess: ChildProcess | null = null;
-  const startPostgres = async () => {
-    pgProcess = launch('postgres', path.join(PG_BIN, 'postgres'), [
-      '-D', pgData, '-p', String(pgPort), '-k', pgSock, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'full_page_writes=off',
-    ], ids ?? {});
-    await waitFor('PostgreSQL to accept connections', async () => {
-      try {
-        execFileSync(path.join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres'], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, 200);
-  };
-  await startPostgres();
-  const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
-  log(`postgres  ${databaseUrl} (data ${pgData})`);
-
-  // Redis master + replica, 3 sentinels.
-  const redisPorts = [await freePort(), await freePort()];
-  const redisProcs = new Map<number, ChildProcess>();
-  for (const [i, port] of redisPorts.entries()) {
-    const rdir = path.join(dir, `redis-${port}`);
-    mkdirSync(rdir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', rdir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
-    if (i > 0) args.push('--replicaof', '127.0.0.1', String(redisPorts[0]));
-    redisProcs.set(port, launch(`redis-${port}`, 'redis-server', args));
-    await waitFor(`redis-server on ${port}`, () => redisAnswers(port), 15_000);
-  }
-  const sentinels: Array<{ host: string; port: number }> = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    const conf = path.join(dir, `sentinel-${port}.conf`);
-    writeFileSync(
-      conf,
-      [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
-        `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${redisPorts[0]} 2`,
-        `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
-        `sentinel failover-timeout ${SENTINEL_NAME} 5000`,
-        `sentinel parallel-syncs ${SENTINEL_NAME} 1`, '',
-      ].join('\n'),
-    );
-    launch(`sentinel-${port}`, 'redis-sentinel', [conf]);
-    await waitFor(`redis-sentinel on ${port}`, () => redisAnswers(port), 15_000);
-    sentinels.push({ host: '127.0.0.1', port });
-  }
-  log(`redis     master 127.0.0.1:${redisPorts[0]}, replica 127.0.0.1:${redisPorts[1]}; sentinels ${sentinels.map((s) => s.port).join(', ')} (name ${SENTINEL_NAME})`);
-
-  // This process's environment minus what names another Redis, database or port.
-  const inherited = Object.fromEntries(
-    Object.entries(childEnvironment({})).filter((e): e is [string, string] => e[1] !== undefined && !/^(REDIS_|DATABASE_URL$|PORT$|ROLE$|PUBLIC_URL$|QUEUE_NAME$)/.test(e[0])),
-  );
-  const baseEnv: Record<string, string> = {
-    ...inherited,
-    DATA_DIR: path.join(dir, 'data'),
-    DATABASE_URL: databaseUrl,
-    REDIS_SENTINELS: sentinels.map((s) => `${s.host}:${s.port}`).join(','),
-    REDIS_SENTINEL_NAME: SENTINEL_NAME,
-    LOG_LEVEL: 'info',
-    ...(opts.env ?? {}),
-  };
-  const env = (extra: Record<string, string> = {}) => ({ ...baseEnv, ...extra });
-
-  // API and worker processes: from src/ with tsx when this runs from src/, from dist/ otherwise.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = (role: 'api' | 'worker') =>
-    fromSource ? ['--import', 'tsx', path.join(REPO_ROOT, 'src', role === 'api' ? 'server.ts' : 'worker.ts')] : [path.join(REPO_ROOT, 'dist', role === 'api' ? 'server.js' : 'worker.js')];
-  const READY = { api: 'api listening', worker: 'worker started' } as const;
-
-  const service = (role: 'api' | 'worker', index: number, port: number | null): ClusterProcess => {
-    const name = `${role}-${index + 1}`;
-    let child: ChildProcess;
-    let starts = 0;
-    let readyPromise: Promise<void> = Promise.resolve();
-    const recent: string[] = [];
-    const start = () => {
-      starts++;
-      child = launch(name, process.execPath, entry(role), { env: env({ ROLE: role, ...(port === null ? {} : { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }) }) });
-      const c = child;
-      readyPromise = new Promise<void>((resolve, reject) => {
-        let buffered = '';
-        const onData = (chunk: Buffer) => {
-          buffered += chunk.toString('utf8');
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            recent.push(line.slice(0, 1000));
-            if (recent.length > 200) recent.splice(0, recent.length - 200);
-            if (line.includes(`"msg":"${READY[role]}"`)) resolve();
-          }
-        };
-        c.stdout!.on('data', onData);
-        c.stderr!.on('data', onData);
-        c.once('exit', (code, signal) => reject(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${recent.slice(-30).join('\n')}`)));
-      });
-      readyPromise.catch(() => undefined);
-      c.once('exit', (code, signal) => {
-        if (stopping) return;
-        log(`${name} (pid ${c.pid}) exited (code ${code}, signal ${signal})${restart ? '; starting it again' : ''}`);
-        if (restart) setTimeout(() => !stopping && start(), 500);
-      });
-    };
-    start();
-    return {
-      name,
-      role,
-      get pid() {
-        return child.pid ?? -1;
-      },
-      get starts() {
-        return starts;
-      },
-      url: port === null ? null : `http://127.0.0.1:${port}`,
-      ready: async () => {
-        // A restart may be pending or under way: wait for the process after it.
-        for (let i = 0; i < 600; i++) {
-          try {
-            await readyPromise;
-            return;
-          } catch (err) {
-            if (!restart || stopping) throw err;
-            await new Promise((r) => setTimeout(r, 200));
-          }
+  // A start that fails half-way (a process that never comes up, a port taken) leaves nothing running behind it.
+  try {
+    // PostgreSQL.
+    const ids = postgresIds();
+    const pgData = path.join(dir, 'pg');
+    const pgSock = path.join(dir, 'pg-socket');
+    mkdirSync(pgData, { recursive: true });
+    mkdirSync(pgSock, { recursive: true });
+    if (ids) {
+      chownSync(dir, ids.uid, ids.gid);
+      chownSync(pgData, ids.uid, ids.gid);
+      chownSync(pgSock, ids.uid, ids.gid);
+    }
+    execFileSync(path.join(PG_BIN, 'initdb'), ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], {
+      stdio: 'ignore',
+      ...(ids ?? {}),
+    });
+    const pgPort = await freePort();
+    let pgProcess: ChildProcess | null = null;
+    const startPostgres = async () => {
+      pgProcess = launch('postgres', path.join(PG_BIN, 'postgres'), [
+        '-D', pgData, '-p', String(pgPort), '-k', pgSock, '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'full_page_writes=off',
+      ], ids ?? {});
+      await waitFor('PostgreSQL to accept connections', async () => {
+        try {
+          execFileSync(path.join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres'], { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
         }
-      },
-      kill: (signal) => {
-        child.kill(signal);
-      },
-      tail: (lines = 40) => recent.slice(-lines).join('\n'),
+      }, 30_000, 200);
     };
-  };
+    await startPostgres();
+    const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+    log(`postgres  ${databaseUrl} (data ${pgData})`);
 
-  const apis: ClusterProcess[] = [];
-  const workers: ClusterProcess[] = [];
-  // The first API makes the schema and the development keys; the others start after it.
-  apis.push(service('api', 0, await freePort()));
-  await apis[0]!.ready();
-  for (let i = 1; i < (opts.apis ?? 2); i++) apis.push(service('api', i, await freePort()));
-  for (let i = 0; i < (opts.workers ?? 2); i++) workers.push(service('worker', i, null));
-  await Promise.all([...apis, ...workers].map((p) => p.ready()));
-  for (const p of [...apis, ...workers]) log(`${p.name.padEnd(9)} pid ${p.pid}${p.url ? `  ${p.url}` : ''}`);
-
-  return {
-    dir,
-    databaseUrl,
-    sentinels,
-    apis,
-    workers,
-    env,
-    async addWorker() {
-      const p = service('worker', workers.length, null);
-      workers.push(p);
-      await p.ready();
-      log(`${p.name.padEnd(9)} pid ${p.pid}`);
-      return p;
-    },
-    async addApi() {
-      const p = service('api', apis.length, await freePort());
-      apis.push(p);
-      await p.ready();
-      log(`${p.name.padEnd(9)} pid ${p.pid}  ${p.url}`);
-      return p;
-    },
-    postgres: {
-      port: pgPort,
-      async stop() {
-        const p = pgProcess;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return;
-        await new Promise<void>((resolve) => {
-          p.once('exit', () => resolve());
-          p.kill('SIGINT');
-        });
-      },
-      start: startPostgres,
-    },
-    redis: {
-      ports: redisPorts,
-      async masterPort() {
-        for (const s of sentinels) {
-          const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-          c.on('error', () => undefined);
-          try {
-            await c.connect();
-            const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME)) as [string, string] | null;
-            if (addr) return Number(addr[1]);
-          } catch {
-            // ask the next sentinel
-          } finally {
-            c.disconnect();
-          }
-        }
-        throw new Error('no sentinel names a master');
-      },
-      kill(port) {
-        redisProcs.get(port)?.kill('SIGKILL');
-      },
-    },
-    async stop() {
-      stopping = true;
-      const all = [...children];
-      await Promise.all(
-        all.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
-              c.once('exit', () => {
-                clearTimeout(t);
-                resolve();
-              });
-              c.kill(c === pgProcess ? 'SIGINT' : 'SIGTERM');
-            }),
-        ),
+    // Redis master + replica, 3 sentinels.
+    const redisPorts = [await freePort(), await freePort()];
+    const redisProcs = new Map<number, ChildProcess>();
+    for (const [i, port] of redisPorts.entries()) {
+      const rdir = path.join(dir, `redis-${port}`);
+      mkdirSync(rdir, { recursive: true });
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', rdir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
+      if (i > 0) args.push('--replicaof', '127.0.0.1', String(redisPorts[0]));
+      redisProcs.set(port, launch(`redis-${port}`, 'redis-server', args));
+      await waitFor(`redis-server on ${port}`, () => redisAnswers(port), 15_000);
+    }
+    const sentinels: Array<{ host: string; port: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const conf = path.join(dir, `sentinel-${port}.conf`);
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+          `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${redisPorts[0]} 2`,
+          `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
+          `sentinel failover-timeout ${SENTINEL_NAME} 5000`,
+          `sentinel parallel-syncs ${SENTINEL_NAME} 1`, '',
+        ].join('\n'),
       );
-      for (const l of logs) l.end();
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
-    },
-  };
+      launch(`sentinel-${port}`, 'redis-sentinel', [conf]);
+      await waitFor(`redis-sentinel on ${port}`, () => redisAnswers(port), 15_000);
+      sentinels.push({ host: '127.0.0.1', port });
+    }
+    log(`redis     master 127.0.0.1:${redisPorts[0]}, replica 127.0.0.1:${redisPorts[1]}; sentinels ${sentinels.map((s) => s.port).join(', ')} (name ${SENTINEL_NAME})`);
+
+    // This process's environment minus what names another Redis, database or port.
+    const inherited = Object.fromEntries(
+      Object.entries(childEnvironment({})).filter((e): e is [string, string] => e[1] !== undefined && !/^(REDIS_|DATABASE_URL$|PORT$|ROLE$|PUBLIC_URL$|QUEUE_NAME$)/.test(e[0])),
+    );
+    const baseEnv: Record<string, string> = {
+      ...inherited,
+      DATA_DIR: path.join(dir, 'data'),
+      DATABASE_URL: databaseUrl,
+      REDIS_SENTINELS: sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+      REDIS_SENTINEL_NAME: SENTINEL_NAME,
+      LOG_LEVEL: 'info',
+      ...(opts.env ?? {}),
+    };
+    const env = (extra: Record<string, string> = {}) => ({ ...baseEnv, ...extra });
+
+    // API and worker processes: from src/ with tsx when this runs from src/, from dist/ otherwise.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = (role: 'api' | 'worker') =>
+      fromSource ? ['--import', 'tsx', path.join(REPO_ROOT, 'src', role === 'api' ? 'server.ts' : 'worker.ts')] : [path.join(REPO_ROOT, 'dist', role === 'api' ? 'server.js' : 'worker.js')];
+    const READY = { api: 'api listening', worker: 'worker started' } as const;
+
+    const service = (role: 'api' | 'worker', index: number, port: number | null): ClusterProcess => {
+      const name = `${role}-${index + 1}`;
+      let child: ChildProcess;
+      let starts = 0;
+      let readyPromise: Promise<void> = Promise.resolve();
+      const recent: string[] = [];
+      const start = () => {
+        starts++;
+        child = launch(name, process.execPath, entry(role), { env: env({ ROLE: role, ...(port === null ? {} : { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }) }) });
+        const c = child;
+        readyPromise = new Promise<void>((resolve, reject) => {
+          let buffered = '';
+          const onData = (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            let nl: number;
+            while ((nl = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, nl);
+              buffered = buffered.slice(nl + 1);
+              recent.push(line.slice(0, 1000));
+              if (recent.length > 200) recent.splice(0, recent.length - 200);
+              if (line.includes(`"msg":"${READY[role]}"`)) resolve();
+            }
+          };
+          c.stdout!.on('data', onData);
+          c.stderr!.on('data', onData);
+          c.once('exit', (code, signal) => reject(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${recent.slice(-30).join('\n')}`)));
+        });
+        readyPromise.catch(() => undefined);
+        c.once('exit', (code, signal) => {
+          if (stopping) return;
+          log(`${name} (pid ${c.pid}) exited (code ${code}, signal ${signal})${restart ? '; starting it again' : ''}`);
+          if (restart) setTimeout(() => !stopping && start(), 500);
+        });
+      };
+      start();
+      return {
+        name,
+        role,
+        get pid() {
+          return child.pid ?? -1;
+        },
+        get starts() {
+          return starts;
+        },
+        url: port === null ? null : `http://127.0.0.1:${port}`,
+        ready: async () => {
+          // A restart may be pending or under way: wait for the process after it.
+          for (let i = 0; i < 600; i++) {
+            try {
+              await readyPromise;
+              return;
+            } catch (err) {
+              if (!restart || stopping) throw err;
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+        },
+        kill: (signal) => {
+          child.kill(signal);
+        },
+        tail: (lines = 40) => recent.slice(-lines).join('\n'),
+      };
+    };
+
+    const apis: ClusterProcess[] = [];
+    const workers: ClusterProcess[] = [];
+    // The first API makes the schema and the development keys; the others start after it.
+    apis.push(service('api', 0, await freePort()));
+    await bounded(apis[0]!.ready(), `${apis[0]!.name} to listen`, () => apis[0]!.tail());
+    for (let i = 1; i < (opts.apis ?? 2); i++) apis.push(service('api', i, await freePort()));
+    for (let i = 0; i < (opts.workers ?? 2); i++) workers.push(service('worker', i, null));
+    await Promise.all([...apis, ...workers].map((p) => bounded(p.ready(), `${p.name} to start`, () => p.tail())));
+    for (const p of [...apis, ...workers]) log(`${p.name.padEnd(9)} pid ${p.pid}${p.url ? `  ${p.url}` : ''}`);
+
+    return {
+      dir,
+      databaseUrl,
+      sentinels,
+      apis,
+      workers,
+      env,
+      async addWorker() {
+        const p = service('worker', workers.length, null);
+        workers.push(p);
+        await p.ready();
+        log(`${p.name.padEnd(9)} pid ${p.pid}`);
+        return p;
+      },
+      async addApi() {
+        const p = service('api', apis.length, await freePort());
+        apis.push(p);
+        await p.ready();
+        log(`${p.name.padEnd(9)} pid ${p.pid}  ${p.url}`);
+        return p;
+      },
+      postgres: {
+        port: pgPort,
+        async stop() {
+          const p = pgProcess;
+          if (!p || p.exitCode !== null || p.signalCode !== null) return;
+          await new Promise<void>((resolve) => {
+            p.once('exit', () => resolve());
+            p.kill('SIGINT');
+          });
+        },
+        start: startPostgres,
+      },
+      redis: {
+        ports: redisPorts,
+        async masterPort() {
+          for (const s of sentinels) {
+            const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+            c.on('error', () => undefined);
+            try {
+              await c.connect();
+              const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME)) as [string, string] | null;
+              if (addr) return Number(addr[1]);
+            } catch {
+              // ask the next sentinel
+            } finally {
+              c.disconnect();
+            }
+          }
+          throw new Error('no sentinel names a master');
+        },
+        kill(port) {
+          redisProcs.get(port)?.kill('SIGKILL');
+        },
+      },
+      async stop() {
+        stopping = true;
+        const all = [...children];
+        await Promise.all(
+          all.map(
+            (c) =>
+              new Promise<void>((resolve) => {
+                if (c.exitCode !== null || c.signalCode !== null) return resolve();
+                const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+                c.once('exit', () => {
+                  clearTimeout(t);
+                  resolve();
+                });
+                c.kill(c === pgProcess ? 'SIGINT' : 'SIGTERM');
+              }),
+          ),
+        );
+        for (const l of logs) l.end();
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    stopping = true;
+    for (const c of children) c.kill('SIGKILL');
+    for (const l of logs) l.end();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
