@@ -43,37 +43,25 @@ describe('schema titles and descriptions in the portal form editor', () => {
       if (r.url().includes('schema-text-probe')) probes.push(r.url());
     });
     await page.goto(`${b.baseUrl}/`);
-    await page.waitForFunction(() => 'JSONEditor' in window);
-    const rendered = await page.evaluate(
-      async ({ title, description, fieldTitle, itemTitle }) => {
-        const holder = document.createElement('div');
-        holder.id = 'schema-text-holder';
-        document.body.appendChild(holder);
-        const JSONEditor = (window as unknown as { JSONEditor: new (el: Element, o: object) => { on(e: string, f: () => void): void } }).JSONEditor;
-        const editor = new JSONEditor(holder, {
-          theme: 'html',
-          iconlib: null,
-          schema: {
-            type: 'object',
-            title,
-            description,
-            properties: {
-              name: { type: 'string', title: fieldTitle, description },
-              facilities: { type: 'array', title: itemTitle, format: 'tabs-top', items: { type: 'object', title: itemTitle, properties: { size: { type: 'number', title: fieldTitle } } } },
-            },
-          },
-          startval: { name: 'x', facilities: [{ size: 1 }] },
-        });
-        await new Promise<void>((resolve) => editor.on('ready', () => resolve()));
-        await new Promise((r) => setTimeout(r, 300));
-        return {
-          text: holder.textContent ?? '',
-          elements: holder.querySelectorAll('img, svg, b, i, u').length,
-          pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
-        };
+    await page.waitForFunction('"JSONEditor" in window');
+    const schema = {
+      type: 'object',
+      title: TITLE,
+      description: DESCRIPTION,
+      properties: {
+        name: { type: 'string', title: FIELD_TITLE, description: DESCRIPTION },
+        facilities: { type: 'array', title: ITEM_TITLE, format: 'tabs-top', items: { type: 'object', title: ITEM_TITLE, properties: { size: { type: 'number', title: FIELD_TITLE } } } },
       },
-      { title: TITLE, description: DESCRIPTION, fieldTitle: FIELD_TITLE, itemTitle: ITEM_TITLE },
-    );
+    };
+    // Runs in the page (a string: this project's TypeScript has no DOM types); the editor is the portal's json-editor.
+    const rendered = await page.evaluate<{ text: string; elements: number; pwned: number | null }>(`(async () => {
+      const holder = document.createElement('div');
+      document.body.appendChild(holder);
+      const editor = new window.JSONEditor(holder, { theme: 'html', iconlib: null, schema: ${JSON.stringify(schema)}, startval: { name: 'x', facilities: [{ size: 1 }] } });
+      await new Promise((resolve) => editor.on('ready', resolve));
+      await new Promise((r) => setTimeout(r, 300));
+      return { text: holder.textContent || '', elements: holder.querySelectorAll('img, svg, b, i, u').length, pwned: window.__pwned ?? null };
+    })()`);
     await page.waitForTimeout(300);
     await b.shot(page, '17-schema-text');
     expect(rendered.elements).toBe(0);
