@@ -17,18 +17,6 @@ afterAll(async () => {
   await b?.close();
 });
 
-/** The page's globals as far as the code run in Chromium uses them (the project compiles without the DOM library). */
-interface PageNode {
-  id: string;
-  textContent: string | null;
-  body: PageNode;
-  appendChild(n: PageNode): void;
-  querySelectorAll(selector: string): { length: number };
-}
-declare const window: object;
-declare const document: { createElement(tag: string): PageNode; body: PageNode };
-type Element = PageNode;
-
 const TITLE = '<img src="/schema-text-probe-title.png" onerror="window.__pwned=1">标题<b>粗</b>';
 const DESCRIPTION = '<img src="/schema-text-probe-description.png">说明<i>斜</i>';
 const FIELD_TITLE = '<svg onload="window.__pwned=2"></svg>字段<u>名</u>';
