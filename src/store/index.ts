@@ -89,11 +89,13 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
  * that is not ours. Migrations are idempotent by name and run under Kysely's lock, so such a run is retried.
  */
 async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite'): Promise<MigrationResultSet> {
+  const deadline = Date.now() + 15_000;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await migrator.migrateToLatest();
+    // The introspection runs before Kysely's own error capture, so a race may also be thrown rather than returned.
+    const outcome: MigrationResultSet = await migrator.migrateToLatest().catch((error: unknown) => ({ error }));
     const code = (outcome.error as { code?: unknown } | undefined)?.code;
     const raced = kind === 'postgres' && (code === '3F000' || code === '42P01') && (outcome.results ?? []).every((r) => r.status !== 'Error');
-    if (!raced || attempt >= 5) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    if (!raced || Date.now() > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500) * (0.5 + Math.random())));
   }
 }

@@ -24,6 +24,7 @@ describe('store start on PostgreSQL while other schemas come and go', () => {
         await churn.query(`create table "${name}".t (id serial primary key, a serial, b serial)`);
         await churn.query(`drop schema "${name}" cascade`);
         dropped++;
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
     let started = 0;

@@ -134,6 +134,8 @@ describe.each(backends)('store on $name', (backend) => {
           created: false,
           applicationId: first.id,
           bodyHash: first.bodyHash,
+          // The answer is stored by the API once it has sent it (issue 17); the store alone has none yet.
+          response: null,
         });
         expect(await store.applications.get(second.id)).toBeNull();
         expect(await store.outbox.pending(100)).toEqual([expect.objectContaining({ applicationId: first.id })]);
@@ -164,7 +166,7 @@ describe.each(backends)('store on $name', (backend) => {
         const winnerId = winners[0]?.applicationId;
         const winner = attempts.find((a) => a.id === winnerId);
         for (const r of results.filter((x) => !x.created)) {
-          expect(r).toEqual({ created: false, applicationId: winnerId, bodyHash: winner?.bodyHash });
+          expect(r).toEqual({ created: false, applicationId: winnerId, bodyHash: winner?.bodyHash, response: null });
         }
         const rows = await Promise.all(attempts.map((a) => store.applications.get(a.id)));
         expect(rows.filter((r) => r !== null)).toHaveLength(1);
