@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../../src/http/dev-token.js';
 import { envNameFor } from '../../src/data-sources/registry.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../../src/standins/synthetic.js';
 import { REPO_ROOT, SECRET } from './stack.js';
@@ -64,11 +64,10 @@ export interface DistinctFiling {
 
 /** Filings of enterprises `from … from+n-1` of `seed`, one each: never the same enterprise twice. */
 export async function distinctFilings(n: number, seed: number, from = 0): Promise<DistinctFiling[]> {
-  const key = new TextEncoder().encode(SECRET);
   const out: DistinctFiling[] = [];
   for (let i = from; i < from + n; i++) {
     const e = syntheticEnterprise(i, seed);
-    const token = await new SignJWT({ role: 'applicant' }).setProtectedHeader({ alg: 'HS256' }).setSubject(e.uscc).setExpirationTime('2h').sign(key);
+    const token = await signDevToken(SECRET, e.uscc, { role: 'applicant' }, { ttlSeconds: 7200 });
     out.push({ uscc: e.uscc, token, body: JSON.stringify(grainFilingOf(e, SHENYANG_COUNTIES[i % SHENYANG_COUNTIES.length]!)) });
   }
   return out;
