@@ -4,6 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { boundsViolation, unboundedPlaces } from './catalog/bounded-schema.js';
@@ -89,31 +90,33 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  applicationRoutes(app, deps);
-  certificateRoutes(app, deps);
-  ofdRoutes(app, deps); // issue 15: OFD certificates (国密)
-  matterRoutes(app, deps);
-  guidanceRoutes(app, deps);
-  opsRoutes(app, deps);
+  // Routes read params, querystring and body as their TypeBox schemas type them (no casts); the same instance.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  applicationRoutes(api, deps);
+  certificateRoutes(api, deps);
+  ofdRoutes(api, deps); // issue 15: OFD certificates (国密)
+  matterRoutes(api, deps);
+  guidanceRoutes(api, deps);
+  opsRoutes(api, deps);
   await app.register(verifyRoutes(deps));
   // Issue 8: downstream access, live status, the portal and admin console pages, the queue dashboard.
-  certificateListRoutes(app, deps);
-  myApplicationRoutes(app, deps); // issue 18: 我的办件
-  regionRoutes(app, deps); // issue 18: district picker
-  webhookRoutes(app, deps);
-  eventRoutes(app, deps);
+  certificateListRoutes(api, deps);
+  myApplicationRoutes(api, deps); // issue 18: 我的办件
+  regionRoutes(api, deps); // issue 18: district picker
+  webhookRoutes(api, deps);
+  eventRoutes(api, deps);
   await app.register(portalRoutes(deps));
   if (deps.boardQueues) await app.register(queueBoardRoutes(deps, deps.boardQueues));
   await app.register(adminRoutes(deps));
   // Issue 4: consents, data-access records, the applicant's archive, supervision figures.
-  consentRoutes(app, deps);
-  dataAccessRoutes(app, deps);
+  consentRoutes(api, deps);
+  dataAccessRoutes(api, deps);
   await app.register(archiveRoutes(deps));
-  statsRoutes(app, deps);
+  statsRoutes(api, deps);
   // Issue 14: 一件事 bundles.
   await app.register(bundleRoutes(deps));
   // Issue 16: 都市圈通办 between city nodes, 证明 with 授权查验.
   if (deps.federation) await app.register(federationRoutes(deps, deps.federation));
-  proofRoutes(app, deps);
+  proofRoutes(api, deps);
   return app;
 }

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchemaOptions } from 'typebox';
 
 export const ErrorResponse = Type.Object(
   {
@@ -12,3 +12,13 @@ export const ErrorResponse = Type.Object(
     examples: [{ code: 'REQUEST_VALIDATION', message: '请求内容不符合要求 The request does not match the schema; see errors[]', requestId: 'req-1a2b', errors: [{ path: '/form/contactPhone', message: '请填写正确的手机号码或固定电话' }] }],
   },
 );
+
+/**
+ * A JSON object of any members, checked later against a schema known only at run time (a matter's form or
+ * questions). TypeBox types `Type.Object({}, {additionalProperties: true})` as `object`; the handlers read its
+ * members, so it is typed as a record. The JSON Schema is exactly that open object.
+ */
+export const OpenObject = (options: TSchemaOptions = {}) => Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true, ...options }));
+
+/** A 200 that is a file (PDF, OFD): documented as binary of its media type, typed as the Buffer the route sends. */
+export const FileResponse = (mediaType: string) => ({ content: { [mediaType]: { schema: Type.Unsafe<Buffer>(Type.String({ format: 'binary' })) } } });

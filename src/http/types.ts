@@ -1,4 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Queue } from 'bullmq';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { RedisClient } from '../redis.js';
 import type { Authoring } from '../authoring/authoring.js';
 import type { Catalog } from '../catalog/load-catalog.js';
@@ -16,6 +18,9 @@ import type { Store } from '../store/types.js';
 import type { TokenVerifier } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { SubjectLimits } from './subject-limits.js';
+
+/** The app as routes see it: request params, querystring, body and headers are typed by each route's TypeBox schema. */
+export type TypeBoxApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** What the HTTP layer needs; built in app.ts from the composition root's Deps. */
 export interface HttpDeps {

@@ -1,7 +1,7 @@
 /** Filing intake and status: POST /v1/applications, GET /v1/applications/{id}, GET /v1/applications/{id}/form. */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
+import { Type, type Static } from 'typebox';
 import { canonicalJson } from '../../catalog/load-catalog.js';
 import { AppError } from '../../errors.js';
 import { applicationNumberPrefix } from '../../domain/application-number.js';
@@ -10,10 +10,9 @@ import type { MatterDef } from '../../catalog/types.js';
 import type { ApplicationRow, DeliveryRequest, ExpressDeliveryRow, FederatedFilingRow, NewConsent } from '../../store/types.js';
 import { acceptFederatedFiling } from '../../federation/intake.js';
 import { requireRole, type Principal } from '../auth.js';
-import type { HttpDeps } from '../types.js';
-import { ErrorResponse } from '../schemas.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
+import { ErrorResponse, OpenObject } from '../schemas.js';
 import { BundleFilingFields, BundleViewFields, fileBundle, readBundleApplication, readBundleForm } from './bundles.js';
-import type { BundleFilingBody } from '../../bundles/intake.js';
 
 /** 快递取送 (DESIGN.md §13): parts left out default to the applicant's registered record. */
 export const DeliverySchema = Type.Object(
@@ -32,8 +31,8 @@ const FilingSchema = Type.Object(
     city: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: '都市圈通办: the 6-digit 区划 of the city that owns the matter (default: this node’s)' })),
     delivery: Type.Optional(DeliverySchema),
     ...BundleFilingFields,
-    answers: Type.Object({}, { additionalProperties: true, description: '引导问题的回答 (question id → option); the questions and options are in GET /v1/matters/{code} (`questions`)' }),
-    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段 The applicant's fields; their JSON Schema is served per matter at GET /v1/matters/{code}/schema (also `formSchema` in GET /v1/matters/{code})" }),
+    answers: OpenObject({ description: '引导问题的回答 (question id → option); the questions and options are in GET /v1/matters/{code} (`questions`)' }),
+    form: OpenObject({ description: "申请人填写的字段 The applicant's fields; their JSON Schema is served per matter at GET /v1/matters/{code}/schema (also `formSchema` in GET /v1/matters/{code})" }),
     consent: Type.Object(
       {
         dataSharing: Type.Boolean({ description: '同意查询共享数据' }),
@@ -147,7 +146,7 @@ export function mayRead(deps: HttpDeps, p: Principal, app: ApplicationRow): bool
   return false;
 }
 
-export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function applicationRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const applicant = requireRole(deps.verifyToken, ['applicant']);
   const reader = requireRole(deps.verifyToken, ['applicant', 'admin']);
 
@@ -166,17 +165,19 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request, reply) => {
       const p = request.principal!;
-      const raw = request.body as Partial<FilingRequest> & { bundle?: string; members?: string[] };
+      const raw = request.body;
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw new AppError('IDEMPOTENCY_KEY_INVALID');
       // A 一件事 (DESIGN.md §10) names a bundle instead of a matter.
-      if (raw.matter === undefined && raw.bundle === undefined) {
+      if (raw.bundle !== undefined) {
+        if (raw.matter !== undefined) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/bundle', message: 'matter 与 bundle 只能填写一个 Send either matter or bundle, not both' }] });
+        return fileBundle(deps, request, reply, { ...raw, bundle: raw.bundle }, key);
+      }
+      if (raw.matter === undefined) {
         throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/matter', message: '缺少必填字段 Required property is missing (matter, or bundle for a 一件事)' }] });
       }
-      if (raw.matter !== undefined && raw.bundle !== undefined) throw new AppError('FILING_TARGET_INVALID', { errors: [{ path: '/bundle', message: 'matter 与 bundle 只能填写一个 Send either matter or bundle, not both' }] });
-      if (raw.bundle !== undefined) return fileBundle(deps, request, reply, raw as BundleFilingBody, key);
       if (raw.members !== undefined) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/members', message: '不允许的字段 Unknown property: members is for a bundle filing' }] });
-      const body = raw as FilingRequest;
+      const body: FilingRequest = { ...raw, matter: raw.matter };
       const own = deps.config.federation.cityCode;
       const target = filingTarget(body, own);
       if (target.city !== own) {
@@ -205,7 +206,8 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       });
       if (res.created) return accepted(reply, res.applicationId);
       // A replay (same key, same body): the answer stored with the key, status and body as first sent.
-      return reply.status(res.response.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(res.response.body);
+      // The stored body is JSON read back from the database (unknown to the compiler); it was the Accepted sent first.
+      return reply.status(res.response.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(res.response.body as Static<typeof Accepted>);
     },
   );
 
@@ -222,7 +224,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = await deps.store.applications.get(id);
       if (!row) {
         const bundle = await readBundleApplication(deps, id, request.principal!);
@@ -266,7 +268,7 @@ export function applicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = await deps.store.applications.get(id);
       const bundleForm = row ? null : await readBundleForm(deps, id, request.principal!);
       if (bundleForm) {

@@ -4,8 +4,8 @@
  * applicant. Later filings reuse what is still valid (材料复用) without asking again.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
 import { AppError } from '../../errors.js';
 import { chinaDay } from '../../pipeline/issue-certificate.js';
 import type { ArchiveMaterialRow } from '../../store/types.js';
@@ -70,10 +70,12 @@ function isCalendarDate(s: string): boolean {
 }
 
 /** The upload as fields + bytes, from multipart/form-data or a raw body with the fields in the query string. */
-function uploadOf(request: FastifyRequest): { fields: Record<string, string | undefined>; fileName: string | null; bytes: Buffer } {
-  const body = request.body;
-  const query = request.query as Record<string, string | undefined>;
-  const boundary = multipartBoundary(request.headers['content-type']);
+function uploadOf(
+  body: unknown,
+  query: Static<typeof UploadQuery>,
+  contentType: string | undefined,
+): { fields: Record<string, string | undefined>; fileName: string | null; bytes: Buffer } {
+  const boundary = multipartBoundary(contentType);
   if (boundary) {
     if (!Buffer.isBuffer(body)) throw new AppError('MATERIAL_EMPTY');
     const form = parseMultipart(body, boundary);
@@ -84,8 +86,8 @@ function uploadOf(request: FastifyRequest): { fields: Record<string, string | un
   return { fields: query, fileName: query['fileName'] ?? null, bytes: body };
 }
 
-export function archiveRoutes(deps: HttpDeps): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export function archiveRoutes(deps: HttpDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
     const applicant = requireRole(deps.verifyToken, ['applicant']);
     const maxBytes = deps.config.materialMaxBytes;
     // Scoped to this plugin: the file arrives as bytes; its declared type is ignored, its content decides.
@@ -111,7 +113,7 @@ export function archiveRoutes(deps: HttpDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const p = request.principal!;
-        const { fields, fileName, bytes } = uploadOf(request);
+        const { fields, fileName, bytes } = uploadOf(request.body, request.query, request.headers['content-type']);
         const matter = fields['matter'] ? deps.catalog.get(fields['matter']) : undefined;
         if (!matter) throw new AppError('MATTER_UNKNOWN', { errors: [{ path: '/matter', message: `未知事项 Unknown matter "${fields['matter'] ?? ''}"` }] });
         const material = matter.def.materials.find((m) => m.id === fields['material']);

@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { guideBundle } from '../../bundles/bundle-guide.js';
 import { recordArrived } from '../../bundles/awaited.js';
@@ -21,7 +22,7 @@ import { AppError } from '../../errors.js';
 import { chinaDay } from '../../pipeline/issue-certificate.js';
 import type { BundleApplicationRow, NewConsent } from '../../store/types.js';
 import { requireRole, type Principal } from '../auth.js';
-import { ErrorResponse } from '../schemas.js';
+import { ErrorResponse, FileResponse } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { PUBLIC_DIR } from './portal.js';
 
@@ -197,8 +198,8 @@ const GuideBody = Type.Object(
 );
 const ArrivalBody = Type.Object({ key: Type.String({ minLength: 1, maxLength: 64, description: '记录的键，如公民身份号码' }) }, { additionalProperties: false });
 
-export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export function bundleRoutes(deps: HttpDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
     const applicant = requireRole(deps.verifyToken, ['applicant']);
     const reader = requireRole(deps.verifyToken, ['applicant', 'admin']);
     const admin = requireRole(deps.verifyToken, ['admin']);
@@ -216,9 +217,9 @@ export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/bundles/:code',
-      { schema: { summary: '“一件事” A bundle: questions, form, members with department, level, mode and dependencies', tags: ['bundles'], params: CodeParams, response: { 404: ErrorResponse } } },
+      { schema: { summary: '“一件事” A bundle: questions, form, members with department, level, mode and dependencies', tags: ['bundles'], params: CodeParams, response: { 200: Type.Unknown(), 404: ErrorResponse } } },
       async (request) => {
-        const b = byCode((request.params as { code: string }).code);
+        const b = byCode(request.params.code);
         return { ...bundleSummary(deps, b), legalBasis: b.def.legalBasis, applicantTypes: b.def.applicantTypes, consent: b.def.consent, questions: b.def.questions, form: b.def.form };
       },
     );
@@ -231,12 +232,12 @@ export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
           tags: ['bundles'],
           params: CodeParams,
           body: GuideBody,
-          response: { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+          response: { 200: Type.Unknown(), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
         },
       },
       async (request) => {
-        const b = byCode((request.params as { code: string }).code);
-        const body = (request.body ?? {}) as { answers?: Record<string, string>; person?: { name: string; idNumber: string } };
+        const b = byCode(request.params.code);
+        const body = request.body;
         const answers = body.answers ?? {};
         if (!b.validateAnswers(answers)) {
           throw new AppError('REQUEST_VALIDATION', { errors: (b.validateAnswers.errors ?? []).map((e) => ({ path: `/answers${e.instancePath}`, message: e.message })) });
@@ -261,10 +262,10 @@ export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
       '/v1/applications/:id/notice',
       {
         preValidation: reader,
-        schema: { summary: '办理结果告知书 The signed result notice (一次告知) of a bundle application', tags: ['bundles'], security: [{ bearer: [] }], params: IdParams, response: { 404: ErrorResponse, 409: ErrorResponse } },
+        schema: { summary: '办理结果告知书 The signed result notice (一次告知) of a bundle application', tags: ['bundles'], security: [{ bearer: [] }], params: IdParams, response: { 200: FileResponse('application/pdf'), 404: ErrorResponse, 409: ErrorResponse } },
       },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         const p = request.principal!;
         const row = await deps.store.bundles.get(id);
         const bundle = row ? loadedBundle(deps, row.bundle) : undefined;
@@ -310,7 +311,7 @@ export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
       },
       async (request) => {
         const p = request.principal!;
-        const q = request.query as { status?: 'processing' | 'completed'; limit?: string };
+        const q = request.query;
         const mine = [...deps.catalog.matters.values()].filter((m) => m.def.department.code === p.dept).map((m) => m.def.code);
         const rows = await deps.store.bundles.forMatters(mine, { limit: Math.min(Math.max(Number(q.limit ?? 50), 1), 200), ...(q.status ? { status: q.status } : {}) });
         return {
@@ -342,10 +343,10 @@ export function bundleRoutes(deps: HttpDeps): FastifyPluginAsync {
         if (!p.scopes.includes('collaboration:notify')) {
           throw new AppError('AUTH_ROLE_FORBIDDEN', { message: '令牌缺少 scope collaboration:notify The token needs scope collaboration:notify' });
         }
-        const source = (request.params as { code: string }).code;
+        const source = request.params.code;
         const keyType = deps.sourceKeyTypes?.get(source);
         if (!keyType || !deps.sources?.has(source)) throw new AppError('DATA_SOURCE_NOT_FOUND');
-        const key = (request.body as { key: string }).key.trim();
+        const key = request.body.key.trim();
         const today = chinaDay(deps.clock());
         const valid = keyType === 'id-number' ? isValidIdNumber(key, today) : keyType === 'uscc' ? isValidUscc(key) : keyType === 'uscc-or-id-number' ? isValidUscc(key) || isValidIdNumber(key, today) : true;
         if (!valid) throw new AppError('DATA_SOURCE_KEY_INVALID', { errors: [{ path: '/key', message: `键值不是有效的 ${keyType} The key is not a valid ${keyType}` }] });

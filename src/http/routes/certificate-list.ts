@@ -4,13 +4,12 @@
  * issuedSince; keyset pagination oldest first, so a consumer syncs by following nextCursor until it is null and
  * keeps the last cursor for the next run.
  */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { CertificateFilter } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { certificateKind } from './proofs.js';
 import { CertificateView, view as certificateView } from './certificates.js';
 
@@ -53,7 +52,7 @@ function sinceIso(v: string): string {
   return at.toISOString();
 }
 
-export function certificateListRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function certificateListRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   app.get(
     '/v1/certificates',
     {
@@ -69,7 +68,7 @@ export function certificateListRoutes(app: FastifyInstance, deps: HttpDeps): voi
     },
     async (request) => {
       const p = request.principal!;
-      const q = request.query as { holder?: string; matter?: string; issuedSince?: string; cursor?: string; limit?: string };
+      const q = request.query;
       const limit = q.limit === undefined ? 50 : Number(q.limit);
       if (limit < 1 || limit > 200) throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/querystring/limit', message: '每页数量应为 1–200 limit must be 1–200' }] });
       const filter: CertificateFilter = { limit: limit + 1 };

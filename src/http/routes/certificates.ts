@@ -1,11 +1,10 @@
 /** Certificates for holders and downstream systems, the trust anchors, and revocation (the public page is in ./verify.ts). */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { CertificateRow } from '../../store/types.js';
 import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
 import { certificateKind } from './proofs.js';
 import { emitCertificateRevoked } from '../../webhooks/emit.js';
@@ -85,14 +84,14 @@ async function mayReadCertificate(deps: HttpDeps, p: Principal, c: CertificateRo
   return p.scopes.includes('proofs:read') && (await deps.store.proofConsents.standing(c.id, p.sub, deps.clock().toISOString())) !== null;
 }
 
-export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function certificateRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const reader = requireRole(deps.verifyToken, ['applicant', 'consumer', 'admin']);
 
   app.get(
     '/v1/certificates/:id',
     { preHandler: reader, schema: { summary: '证照信息 Certificate metadata', tags: ['certificates'], security: [{ bearer: [] }], params: IdParams, response: { 200: CertificateView, 404: ErrorResponse } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const c = await deps.store.certificates.get(id);
       if (!c) {
         // 都市圈通办: a peer's certificate issued for a filing made here, shown to its holder.
@@ -110,7 +109,7 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/v1/certificates/:id/pdf',
     { preHandler: reader, schema: { summary: '下载签名证照 The signed certificate PDF', tags: ['certificates'], security: [{ bearer: [] }], params: IdParams } },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const c = await deps.store.certificates.get(id);
       if (!c) {
         // 都市圈通办: the owning node's signed file, byte for byte, to the holder who filed here.
@@ -149,7 +148,7 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request, reply) => {
-      const { suite, scope } = request.query as { suite?: 'intl' | 'gm'; scope?: 'own' };
+      const { suite, scope } = request.query;
       const intl = scope === 'own' || !deps.federation ? deps.rootsPem : await deps.federation.trustPem(deps.rootsPem);
       const gm = deps.gmRootsPem ?? '';
       return reply.type('application/x-pem-file').send(suite === 'gm' ? gm : suite === 'intl' ? intl : intl + gm);
@@ -171,8 +170,8 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const { reason } = request.body as { reason: string };
+      const { id } = request.params;
+      const { reason } = request.body;
       const p = request.principal!;
       const c = await deps.store.certificates.get(id);
       if (!c || p.dept !== c.issuerCode) throw new AppError('CERTIFICATE_NOT_FOUND');
@@ -185,7 +184,7 @@ export function certificateRoutes(app: FastifyInstance, deps: HttpDeps): void {
           request.log.warn({ certificateId: id, err: String(err) }, 'certificate.revoked not emitted'),
         );
       }
-      return { id, status: 'revoked', number: c.number, revokedAt: r.revocation.revokedAt, revokedBy: r.revocation.revokedBy, reason: r.revocation.reason };
+      return { id, status: 'revoked' as const, number: c.number, revokedAt: r.revocation.revokedAt, revokedBy: r.revocation.revokedBy, reason: r.revocation.reason };
     },
   );
 }

@@ -3,13 +3,12 @@
  * DELETE /v1/me/consents/{id} revokes one — no read happens under it afterwards, and a later filing must consent
  * again (consent.dataSharing true).
  */
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { ConsentRow } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const ConsentView = Type.Object({
   id: Type.String(),
@@ -26,7 +25,7 @@ const ConsentView = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function consentView(deps: HttpDeps, c: ConsentRow, now: Date) {
+export function consentView(deps: HttpDeps, c: ConsentRow, now: Date): Static<typeof ConsentView> {
   const status = c.endedReason ?? (c.expiresAt <= now.toISOString() ? 'expired' : 'active');
   return {
     id: c.id,
@@ -42,7 +41,7 @@ export function consentView(deps: HttpDeps, c: ConsentRow, now: Date) {
   };
 }
 
-export function consentRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function consentRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const applicant = requireRole(deps.verifyToken, ['applicant']);
 
   app.get(
@@ -75,7 +74,7 @@ export function consentRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const now = deps.clock();
       const row = await deps.store.consents.revoke(id, request.principal!.sub, now.toISOString());
       if (!row) throw new AppError('CONSENT_NOT_FOUND');

@@ -3,12 +3,11 @@
  * subject — reads made for its filings and reads keyed by its own code in anyone's filing — and
  * GET /v1/admin/data-access for an admin: the reads made for its own department's matters.
  */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DataAccessEntry } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const Entry = Type.Object({
   id: Type.Integer(),
@@ -42,7 +41,7 @@ const AdminQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function dataAccessRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function dataAccessRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const applicant = requireRole(deps.verifyToken, ['applicant']);
   const admin = requireRole(deps.verifyToken, ['admin']);
 
@@ -82,7 +81,7 @@ export function dataAccessRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request) => {
       const sub = request.principal!.sub;
-      const q = request.query as { limit?: string; before?: string };
+      const q = request.query;
       const limit = Number(q.limit ?? 100);
       const rows = await deps.store.dataAccess.forSubject(sub, { limit, ...(q.before ? { beforeId: Number(q.before) } : {}) });
       // Another subject's filing that read my record is named by who filed it, not by its id.
@@ -104,7 +103,7 @@ export function dataAccessRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request) => {
       const dept = request.principal!.dept;
-      const q = request.query as { limit?: string; before?: string; source?: string; key?: string; applicationId?: string };
+      const q = request.query;
       const limit = Number(q.limit ?? 100);
       const matters = [...deps.catalog.matters.values()].filter((m) => m.def.department.code === dept).map((m) => m.def.code);
       const rows = await deps.store.dataAccess.forMatters(matters, {

@@ -5,14 +5,12 @@
  * separate processes and the database is the system of record. Browsers read it with fetch() (EventSource cannot
  * send the Authorization header, and tokens do not belong in URLs).
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { ApplicationRow } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { mayRead } from './applications.js';
 
 const FINAL = new Set(['approved', 'rejected', 'manual_review', 'failed']);
@@ -20,7 +18,7 @@ const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 const MAX_STREAM_MS = 10 * 60_000;
 
-export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function eventRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   async function statusEvent(row: ApplicationRow) {
     const cert = row.status === 'approved' ? await deps.store.certificates.byApplication(row.id) : null;
     return {
@@ -33,8 +31,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     };
   }
 
-  // Typed from the schema (the TypeBox type provider): request.params needs no cast.
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
+  app.get(
     '/v1/applications/:id/events',
     {
       preValidation: requireRole(deps.verifyToken, ['applicant', 'admin']),

@@ -11,9 +11,10 @@
  * And for people: GET /v1/federation/peers (who the peers are, whether their anchors are pinned).
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { canonicalJson } from '../../catalog/load-catalog.js';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { FederationAuthError, type FederationClaims } from '../../federation/node-jws.js';
 import type { Federation } from '../../federation/federation.js';
@@ -21,7 +22,7 @@ import { PeerUnavailableError } from '../../federation/peers.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
 import type { CertificateRow } from '../../store/types.js';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-depth.js';
-import { ErrorResponse } from '../schemas.js';
+import { ErrorResponse, OpenObject } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { acceptFiling, DeliverySchema } from './applications.js';
 import { matterSummary, matterView } from './matters.js';
@@ -39,8 +40,8 @@ const ForwardedFiling = Type.Object(
     originId: Type.String({ minLength: 1, maxLength: 64 }),
     applicant: Type.String({ pattern: '^[0-9A-Za-z]{1,64}$' }),
     matter: Type.String({ minLength: 1, maxLength: 64 }),
-    answers: Type.Object({}, { additionalProperties: true }),
-    form: Type.Object({}, { additionalProperties: true }),
+    answers: OpenObject(),
+    form: OpenObject(),
     consent: Type.Object({ dataSharing: Type.Boolean(), sealAuthorization: Type.Boolean() }, { additionalProperties: false }),
     delivery: Type.Optional(DeliverySchema),
     submittedAt: Type.String({ maxLength: 40 }),
@@ -50,8 +51,8 @@ const ForwardedFiling = Type.Object(
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function federationRoutes(deps: HttpDeps, federation: Federation): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export function federationRoutes(deps: HttpDeps, federation: Federation): FastifyPluginAsyncTypebox {
+  return async (app) => {
     // The signature covers the exact bytes sent: keep them, then parse (no deeper than any other JSON body).
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
@@ -94,7 +95,8 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
         throw new AppError('FEDERATION_AUTH_INVALID');
       }
     };
-    const nodeSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
+    // Generic in `extra` so each route's params and body schemas reach the type provider.
+    const nodeSchema = <S extends object>(summary: string, extra: S) => ({
       summary,
       tags: ['federation'],
       description: 'Node to node: Authorization: Federation <JWS> (RS256/ES256, x5c chaining to the calling node’s pinned anchors); answers carry Federation-Signature.',
@@ -103,16 +105,16 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
 
     app.post(
       '/v1/federation/filings',
-      { preValidation: node, schema: nodeSchema('转办申请 A filing received at a peer node for a matter of this node', { body: ForwardedFiling, response: { 400: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse } }) },
+      { preValidation: node, schema: nodeSchema('转办申请 A filing received at a peer node for a matter of this node', { body: ForwardedFiling, response: { 202: Type.Unknown(), 400: ErrorResponse, 401: ErrorResponse, 422: ErrorResponse } }) },
       async (request, reply) => {
         const claims = request.federationClaims!;
-        const body = request.body as Static<typeof ForwardedFiling>;
+        const body = request.body;
         const { originId, applicant, submittedAt: _submitted, ...filing } = body;
         // One application per origin filing: the origin id is the idempotency key (a space keeps it out of the
         // namespace of header keys, which are visible ASCII only).
         const res = await acceptFiling(deps, {
           applicant: applicant.toUpperCase(),
-          body: { ...filing, answers: filing.answers as Record<string, unknown>, form: filing.form as Record<string, unknown> },
+          body: filing,
           bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
           idempotencyKey: `federation ${claims.iss} ${originId}`,
           log: request.log,
@@ -124,7 +126,7 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
     );
 
     app.get('/v1/federation/filings/:id', { preValidation: node, schema: nodeSchema('转办申请状态 Status of a forwarded filing', { params: IdParams }) }, async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const origin = await deps.store.federation.inbound(id);
       const row = origin?.originCity === request.federationClaims!.iss ? await deps.store.applications.get(id) : null;
       if (!row) throw new AppError('FEDERATION_FILING_NOT_FOUND');
@@ -143,7 +145,7 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
     });
 
     app.get('/v1/federation/certificates/:id/pdf', { preValidation: node, schema: nodeSchema('转办证照 The signed certificate of a forwarded filing', { params: IdParams }) }, async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const cert = await deps.store.certificates.get(id);
       const origin = cert ? await deps.store.federation.inbound(cert.applicationId) : null;
       const pdf = origin?.originCity === request.federationClaims!.iss ? await deps.store.certificates.getPdf(id) : null;
@@ -155,14 +157,14 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
       '/v1/federation/register/:sha256',
       { preValidation: node, schema: nodeSchema('登记簿 The register entry of an issued file', { params: Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }) }) },
       async (request, reply) => {
-        const { sha256 } = request.params as { sha256: string };
+        const { sha256 } = request.params;
         const row = await deps.store.certificates.bySha256(sha256);
         if (!row) return reply.status(404).send({ found: false });
         return registerEntry(deps, row);
       },
     );
 
-    app.get('/v1/federation/matters', { preValidation: node, schema: nodeSchema('事项目录 This node’s catalog') }, async () => ({
+    app.get('/v1/federation/matters', { preValidation: node, schema: nodeSchema('事项目录 This node’s catalog', {}) }, async () => ({
       city: federation.city,
       matters: [...deps.catalog.matters.values()].map(matterSummary),
     }));
@@ -171,7 +173,7 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
       '/v1/federation/matters/:code',
       { preValidation: node, schema: nodeSchema('事项定义 A matter of this node', { params: Type.Object({ code: Type.String({ maxLength: 64 }) }) }) },
       async (request, reply) => {
-        const m = deps.catalog.get((request.params as { code: string }).code);
+        const m = deps.catalog.get(request.params.code);
         if (!m) return reply.status(404).send({ found: false });
         return matterView(m);
       },

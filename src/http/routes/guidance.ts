@@ -3,7 +3,7 @@
  * what they can) and POST /v1/matters/{code}/precheck (applicant; a dry run — no application is stored, the
  * data-source reads are audited like every read).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { LoadedMatter } from '../../catalog/load-catalog.js';
 import { AppError, fieldErrors, type FieldError } from '../../errors.js';
@@ -12,8 +12,8 @@ import { subjectThrottle } from '../throttle.js';
 import { applicantKind } from '../../pipeline/process-application.js';
 import { resolveSituation } from '../../pipeline/resolve-situation.js';
 import { requireRole, type Principal } from '../auth.js';
-import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import { ErrorResponse, OpenObject } from '../schemas.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const Params = Type.Object({ code: Type.String({ maxLength: 64 }) });
 const Answers = Type.Record(Type.String(), Type.String(), { description: '引导问题的回答 (question id → option)' });
@@ -21,7 +21,7 @@ const GuideBody = Type.Object({ answers: Type.Optional(Answers) }, { additionalP
 const PrecheckBody = Type.Object(
   {
     answers: Answers,
-    form: Type.Object({}, { additionalProperties: true, description: "申请人填写的字段, per the matter's form schema" }),
+    form: OpenObject({ description: "申请人填写的字段, per the matter's form schema" }),
     consent: Type.Optional(
       Type.Object({ dataSharing: Type.Boolean({ description: '为本次预检同意查询共享数据 (needed after the consent was revoked)' }) }, { additionalProperties: false }),
     ),
@@ -39,7 +39,7 @@ function checkAnswers(m: LoadedMatter, answers: Record<string, string>): FieldEr
   return m.validateAnswers(answers) ? [] : fieldErrors(m.validateAnswers.errors ?? [], '/answers');
 }
 
-export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function guidanceRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const applicantOnly = requireRole(deps.verifyToken, ['applicant']);
   const store = deps.store;
   const guideDeps = { store, clock: deps.clock, ...(deps.sources ? { sources: deps.sources } : {}), ...(deps.sourceNames ? { sourceNames: deps.sourceNames } : {}) };
@@ -62,12 +62,12 @@ export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
         tags: ['catalog'],
         params: Params,
         body: GuideBody,
-        response: { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+        response: { 200: Type.Unknown(), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (request) => {
-      const m = matterOf(deps, (request.params as { code: string }).code);
-      const answers = (request.body as { answers?: Record<string, string> } | undefined)?.answers ?? {};
+      const m = matterOf(deps, request.params.code);
+      const answers = request.body.answers ?? {};
       const errors = checkAnswers(m, answers);
       if (errors.length > 0) throw new AppError('REQUEST_VALIDATION', { errors });
       const p = await optionalApplicant(request);
@@ -87,12 +87,12 @@ export function guidanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
         security: [{ bearer: [] }],
         params: Params,
         body: PrecheckBody,
-        response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse },
+        response: { 200: Type.Unknown(), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (request) => {
-      const m = matterOf(deps, (request.params as { code: string }).code);
-      const { answers, form, consent } = request.body as { answers: Record<string, string>; form: Record<string, unknown>; consent?: { dataSharing: boolean } };
+      const m = matterOf(deps, request.params.code);
+      const { answers, form, consent } = request.body;
       const errors = checkAnswers(m, answers);
       if (!m.validateForm(form)) errors.push(...fieldErrors(m.validateForm.errors ?? [], '/form'));
       let situation: string | null = null;

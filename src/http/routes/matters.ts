@@ -1,11 +1,10 @@
 /** The public catalog: GET /v1/matters, GET /v1/matters/{code}. */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { LoadedMatter } from '../../catalog/load-catalog.js';
 import { isZeroMaterials, zeroMaterialSituations } from '../../catalog/zero-materials.js';
 import { AppError } from '../../errors.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 function summary(m: LoadedMatter) {
   const d = m.def;
@@ -36,7 +35,7 @@ export function matterView(m: LoadedMatter) {
 
 export { summary as matterSummary };
 
-export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function matterRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   app.get('/v1/matters', { schema: { summary: '事项目录 Matters', description: 'Each matter’s form schema: GET /v1/matters/{code}/schema.', tags: ['catalog'] } }, async () => ({
     matters: [...deps.catalog.matters.values()].map(summary),
   }));
@@ -48,11 +47,12 @@ export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
         summary: '申请表结构 The JSON Schema of a matter’s form (what `form` in POST /v1/applications must satisfy)',
         tags: ['catalog'],
         params: Type.Object({ code: Type.String({ maxLength: 64 }) }),
-        response: { 200: Type.Object({}, { additionalProperties: true, description: '该事项 form 的 JSON Schema (draft 2020-12 subset) The form’s JSON Schema' }), 404: ErrorResponse },
+        // Documented as the JSON Schema it is; sent already serialised (for its own content type), hence a string to the compiler.
+        response: { 200: Type.Unsafe<string>(Type.Object({}, { additionalProperties: true, description: '该事项 form 的 JSON Schema (draft 2020-12 subset) The form’s JSON Schema' })), 404: ErrorResponse },
       },
     },
     async (request, reply) => {
-      const { code } = request.params as { code: string };
+      const { code } = request.params;
       const m = deps.catalog.get(code);
       if (!m) throw new AppError('MATTER_NOT_FOUND');
       return reply.type('application/schema+json; charset=utf-8').send(JSON.stringify(m.def.form));
@@ -61,9 +61,9 @@ export function matterRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(
     '/v1/matters/:code',
-    { schema: { summary: '事项定义 The public definition of a matter', tags: ['catalog'], params: Type.Object({ code: Type.String({ maxLength: 64 }) }), response: { 404: ErrorResponse } } },
+    { schema: { summary: '事项定义 The public definition of a matter', tags: ['catalog'], params: Type.Object({ code: Type.String({ maxLength: 64 }) }), response: { 200: Type.Unknown(), 404: ErrorResponse } } },
     async (request) => {
-      const { code } = request.params as { code: string };
+      const { code } = request.params;
       const m = deps.catalog.get(code);
       if (!m) throw new AppError('MATTER_NOT_FOUND');
       return matterView(m);

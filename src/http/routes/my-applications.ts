@@ -3,14 +3,12 @@
  * (nextCursor until null), each with its matter's name and kind, its status and, once issued, its certificate. A
  * filing in manual review can so be found again after the tab was closed.
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { ApplicationRow } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const Query = Type.Object(
   {
@@ -59,8 +57,8 @@ function numberOf(row: ApplicationRow): string | null {
   return typeof n === 'string' && n !== '' ? n : null;
 }
 
-export function myApplicationRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
+export function myApplicationRoutes(app: TypeBoxApp, deps: HttpDeps): void {
+  app.get(
     '/v1/me/applications',
     {
       preHandler: requireRole(deps.verifyToken, ['applicant']),

@@ -2,17 +2,16 @@
  * GET /v1/certificates/{id}/ofd (issue 15): the certificate as an OFD package sealed per GB/T 38540 (SM2), with the
  * same access rules as the PDF. Made at issuance for `gm` departments, on first request for the others.
  */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { requireRole } from '../auth.js';
-import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import { ErrorResponse, FileResponse } from '../schemas.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { mayRead } from './certificates.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function ofdRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function ofdRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   // Without a 国密 PKI (production, until SM2 seal keys can be mounted) the route says so rather than vanishing.
   const ofd = deps.ofd;
   app.get(
@@ -25,11 +24,11 @@ export function ofdRoutes(app: FastifyInstance, deps: HttpDeps): void {
         tags: ['certificates'],
         security: [{ bearer: [] }],
         params: IdParams,
-        response: { 404: ErrorResponse, 503: ErrorResponse },
+        response: { 200: FileResponse('application/ofd'), 404: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const c = await deps.store.certificates.get(id);
       if (!c || !mayRead(request.principal!, c)) throw new AppError('CERTIFICATE_NOT_FOUND');
       if (!ofd) throw new AppError('OFD_UNAVAILABLE');

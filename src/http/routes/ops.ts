@@ -4,9 +4,9 @@
  * matters; anyone else is refused.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { figuresExposition } from './stats.js';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -29,7 +29,7 @@ async function metricsView(deps: HttpDeps, request: FastifyRequest): Promise<{ m
   throw new AppError('AUTH_ROLE_FORBIDDEN', { message: '指标仅对运维角色（ops）和本部门管理员开放 /metrics is for the ops role, the METRICS_TOKEN scraper and department admins (their own figures)' });
 }
 
-export function opsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function opsRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { ROLES } from '../auth.js';
@@ -36,8 +36,8 @@ const DevTokenBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function portalRoutes(deps: HttpDeps): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export function portalRoutes(deps: HttpDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
     await app.register(fastifyStatic, { root: path.join(PUBLIC_DIR, 'assets'), prefix: '/assets/', index: false, cacheControl: true, maxAge: 0 });
 
     app.addHook('onSend', async (request, reply) => {
@@ -70,7 +70,7 @@ export function portalRoutes(deps: HttpDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const body = request.body as { sub: string; role: string; dept?: string; scope?: string };
+        const body = request.body;
         if (body.role === 'admin' && body.dept === undefined) {
           throw new AppError('REQUEST_VALIDATION', { errors: [{ path: '/dept', message: '管理员须选择所属部门 Admins need dept' }] });
         }

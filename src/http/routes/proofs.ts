@@ -6,13 +6,12 @@
  * - GET /v1/proofs/{id}, GET /v1/proofs/{id}/pdf — a consumer with scope `proofs:read` gets the proof only while the
  *   holder's consent for that consumer stands; otherwise 404, as if it did not exist.
  */
-import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { CertificateRow, ProofConsentRow } from '../../store/types.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
 
 /** `证明` for a certificate of a matter of kind 证明, else `证照`. */
@@ -43,12 +42,12 @@ const ConsentView = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-function consentView(c: ProofConsentRow, now: Date) {
+function consentView(c: ProofConsentRow, now: Date): Static<typeof ConsentView> {
   const status = c.revokedAt !== null ? 'revoked' : c.expiresAt <= now.toISOString() ? 'expired' : 'active';
   return { ...c, status };
 }
 
-export function proofRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function proofRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const holder = requireRole(deps.verifyToken, ['applicant']);
   const consumer = requireRole(deps.verifyToken, ['consumer']);
 
@@ -66,7 +65,7 @@ export function proofRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request, reply) => {
       const p = request.principal!;
-      const body = request.body as Static<typeof ConsentBody>;
+      const body = request.body;
       const c = await deps.store.certificates.get(body.certificateId);
       if (!c || c.holderCode !== p.sub) throw new AppError('CERTIFICATE_NOT_FOUND');
       if (certificateKind(deps, c) !== '证明') throw new AppError('PROOF_CONSENT_NOT_A_PROOF');
@@ -99,7 +98,7 @@ export function proofRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/v1/me/proof-consents/:id',
     { preHandler: holder, schema: { summary: '撤回授权查验 Revoke a proof consent', tags: ['proofs'], security: [{ bearer: [] }], params: IdParams, response: { 200: ConsentView, 404: ErrorResponse } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const now = deps.clock();
       const c = await deps.store.proofConsents.revoke(id, request.principal!.sub, now.toISOString());
       if (!c) throw new AppError('PROOF_CONSENT_NOT_FOUND');
@@ -119,9 +118,9 @@ export function proofRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(
     '/v1/proofs/:id',
-    { preHandler: consumer, schema: { summary: '查验证明 A proof, with its holder’s consent (scope proofs:read)', tags: ['proofs'], security: [{ bearer: [] }], params: IdParams, response: { 404: ErrorResponse } } },
+    { preHandler: consumer, schema: { summary: '查验证明 A proof, with its holder’s consent (scope proofs:read)', tags: ['proofs'], security: [{ bearer: [] }], params: IdParams, response: { 200: Type.Unknown(), 404: ErrorResponse } } },
     async (request) => {
-      const found = await consented((request.params as { id: string }).id, request.principal!);
+      const found = await consented(request.params.id, request.principal!);
       if (!found) throw new AppError('PROOF_NOT_FOUND');
       request.log.info({ certificateId: found.c.id, consentId: found.consent.id, consumer: request.principal!.sub }, 'proof read under consent');
       return {
@@ -136,7 +135,7 @@ export function proofRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/v1/proofs/:id/pdf',
     { preHandler: consumer, schema: { summary: '下载证明 The signed proof PDF, with its holder’s consent', tags: ['proofs'], security: [{ bearer: [] }], params: IdParams } },
     async (request, reply) => {
-      const found = await consented((request.params as { id: string }).id, request.principal!);
+      const found = await consented(request.params.id, request.principal!);
       const pdf = found ? await deps.store.certificates.getPdf(found.c.id) : null;
       if (!found || !pdf) throw new AppError('PROOF_NOT_FOUND');
       request.log.info({ certificateId: found.c.id, consentId: found.consent.id, consumer: request.principal!.sub }, 'proof file read under consent');

@@ -1,8 +1,7 @@
 /** GET /v1/regions (issue 18): the city's county-level divisions (GB/T 2260) for the portal's district picker. */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { cityDistricts } from '../../domain/regions.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const Regions = Type.Object(
   {
@@ -12,7 +11,7 @@ const Regions = Type.Object(
   { description: '可选择的区、县（市）' },
 );
 
-export function regionRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function regionRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const body = { city: deps.config.federation.cityCode, regions: cityDistricts(deps.config.federation.cityCode) };
   app.get(
     '/v1/regions',

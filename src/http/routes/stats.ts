@@ -3,7 +3,6 @@
  * same figures as Prometheus gauges for /metrics. Computed from the database on each call, so every process
  * (API or worker) agrees and a restart loses nothing.
  */
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { cityWideFigures, onceOnlyFigures, ACQUISITIONS, SEED_FIGURES, type OnceOnlyFigures } from '../../catalog/once-only-figures.js';
 import { emptyFigureInputs, matterFigures, sumMeasured, type MatterFigures } from '../../domain/figures.js';
@@ -13,7 +12,7 @@ import { AppError } from '../../errors.js';
 import type { Principal } from '../auth.js';
 import { requireRole } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
@@ -220,7 +219,7 @@ export function zeroMaterialsCityWide(city: string, figures: ReadonlyArray<{ zer
   };
 }
 
-export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function statsRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const overseer = requireRole(deps.verifyToken, ['supervisor', 'admin']);
   app.get(
     '/v1/stats',
@@ -235,7 +234,7 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const q = request.query as { matter?: string; bundle?: string; from?: string; to?: string };
+      const q = request.query;
       const p = request.principal!;
       let matters = visibleMatters(deps, p);
       if (q.matter !== undefined) {

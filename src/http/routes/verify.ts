@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { signRevocationList, type FlattenedJws } from '../../signing/revocation-list.js';
 import { applyRegister, registerUnavailable, trustAnchors, verifyPdf, type RegisterEntry, type TrustAnchors, type VerificationReport } from '../../verification/verify-pdf.js';
@@ -126,8 +127,8 @@ export async function verifyOfdWithRegister(deps: HttpDeps, roots: TrustAnchors,
   }
 }
 
-export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export function verifyRoutes(deps: HttpDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
     const perMinute = deps.config.verify.rateLimitPerMinute;
     if (perMinute > 0) {
       await app.register(rateLimit, { global: false, errorResponseBuilder: () => new AppError('RATE_LIMITED') });
@@ -184,7 +185,7 @@ export function verifyRoutes(deps: HttpDeps): FastifyPluginAsync {
       '/verify/:id/:code',
       { config: limited, schema: { hide: true, params: Type.Object({ id: Type.String({ maxLength: 64 }), code: Type.String({ maxLength: 64 }) }) } },
       async (request, reply) => {
-        const { id, code } = request.params as { id: string; code: string };
+        const { id, code } = request.params;
         const c = await deps.store.certificates.get(id);
         if (!c || c.verifyCode !== code) {
           return sendPage(reply, 404, '未找到证照', '<p class="bad">未找到该证照，或核验码不正确。请核对二维码或链接。</p>', null, maxBytes);

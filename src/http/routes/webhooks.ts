@@ -6,7 +6,6 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { DeliveryRow, WebhookRow } from '../../store/types.js';
@@ -14,14 +13,17 @@ import { addressAllowed, urlHost } from '../../webhooks/address-guard.js';
 import { newWebhookSecret } from '../../webhooks/signature.js';
 import { requireRole, type Principal } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
-import type { HttpDeps } from '../types.js';
+import type { HttpDeps, TypeBoxApp } from '../types.js';
 
 export const WEBHOOK_EVENTS = ['certificate.issued', 'certificate.revoked', 'bundle.member.decided', 'bundle.completed', 'delivery.updated'] as const;
+
+/** The union of the event literals; built by `map`, which loses the tuple, so its static type is named here. */
+const EventType = Type.Unsafe<(typeof WEBHOOK_EVENTS)[number]>(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))));
 
 const CreateBody = Type.Object(
   {
     url: Type.String({ minLength: 8, maxLength: 2000, description: '接收地址 https URL that receives the events' }),
-    events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true, description: '订阅的事件类型' }),
+    events: Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true, description: '订阅的事件类型' }),
   },
   { additionalProperties: false },
 );
@@ -52,6 +54,8 @@ const DeliveryView = Type.Object({
   attempts: Type.Array(Attempt),
 });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+/** Documented as null; the reply is sent with no body at all (send(null) would add a JSON content type). */
+const NoContent = Type.Unsafe<void>(Type.Null());
 const DeliveriesQuery = Type.Object(
   { cursor: Type.Optional(Type.String({ maxLength: 300 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) },
   { additionalProperties: false },
@@ -107,7 +111,7 @@ function parseCursor(c: string): { createdAt: string; id: string } {
   throw new AppError('CURSOR_INVALID');
 }
 
-export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function webhookRoutes(app: TypeBoxApp, deps: HttpDeps): void {
   const consumer = requireRole(deps.verifyToken, ['consumer']);
   const allowLoopback = deps.config.webhooks.allowLoopback;
 
@@ -138,7 +142,7 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (request, reply) => {
       const p = request.principal!;
-      const body = request.body as { url: string; events: Array<(typeof WEBHOOK_EVENTS)[number]> };
+      const body = request.body;
       needScopes(p, [
         'webhooks:write',
         ...(body.events.some((e) => e.startsWith('certificate.') || e.startsWith('delivery.')) ? ['certificates:read'] : []),
@@ -160,14 +164,14 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/v1/webhooks/:id',
     { preHandler: consumer, schema: { summary: '回调订阅 A webhook', tags: ['webhooks'], security: [{ bearer: [] }], params: IdParams, response: { 200: WebhookView, 404: ErrorResponse } } },
-    async (request) => view(await own(request.principal!, (request.params as { id: string }).id)),
+    async (request) => view(await own(request.principal!, request.params.id)),
   );
 
   app.delete(
     '/v1/webhooks/:id',
-    { preHandler: consumer, schema: { summary: '停用回调 Disable a webhook (pending deliveries stop)', tags: ['webhooks'], security: [{ bearer: [] }], params: IdParams, response: { 204: Type.Null(), 404: ErrorResponse } } },
+    { preHandler: consumer, schema: { summary: '停用回调 Disable a webhook (pending deliveries stop)', tags: ['webhooks'], security: [{ bearer: [] }], params: IdParams, response: { 204: NoContent, 404: ErrorResponse } } },
     async (request, reply) => {
-      const w = await own(request.principal!, (request.params as { id: string }).id);
+      const w = await own(request.principal!, request.params.id);
       await deps.store.webhooks.disable(w.id);
       return reply.status(204).send();
     },
@@ -187,8 +191,8 @@ export function webhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const w = await own(request.principal!, (request.params as { id: string }).id);
-      const q = request.query as { cursor?: string; limit?: string };
+      const w = await own(request.principal!, request.params.id);
+      const q = request.query;
       const limit = Math.min(Math.max(q.limit === undefined ? 50 : Number(q.limit), 1), 200);
       const rows = await deps.store.webhooks.deliveries(w.id, { limit: limit + 1, ...(q.cursor !== undefined ? { before: parseCursor(q.cursor) } : {}) });
       const page = rows.slice(0, limit);
