@@ -504,6 +504,23 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
         .execute();
       return rows.map(toRevocation);
     },
+
+    async unannounced(before, limit) {
+      const rows = await db
+        .selectFrom('certificate_revocations')
+        .select(['certificate_id', 'revoked_at', 'reason'])
+        .where('announced_at', 'is', null)
+        .where('revoked_at', '<=', before)
+        .orderBy('revoked_at')
+        .orderBy('certificate_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ certificateId: r.certificate_id, revokedAt: r.revoked_at, reason: r.reason }));
+    },
+
+    async markAnnounced(certificateId, at) {
+      await db.updateTable('certificate_revocations').set({ announced_at: at }).where('certificate_id', '=', certificateId).where('announced_at', 'is', null).execute();
+    },
   };
 
   const onceOnly = onceOnlyRepositories(db, dialect);

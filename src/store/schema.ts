@@ -110,6 +110,8 @@ export interface CertificateRevocationsTable {
   reason: string;
   revoked_by: string;
   revoked_at: string;
+  /** When its `certificate.revoked` deliveries were written (migration 0054); null: still to announce. */
+  announced_at: string | null;
 }
 
 export interface WebhooksTable {

@@ -556,6 +556,13 @@ export interface Store {
     get(certificateId: string): Promise<Revocation | null>;
     /** Every revocation of the issuing department `issuerCode`, oldest first. */
     list(issuerCode: string): Promise<Revocation[]>;
+    /**
+     * The outbox of `certificate.revoked` (issue 17): revocations recorded at or before `before` whose deliveries
+     * were not written yet, oldest first.
+     */
+    unannounced(before: string, limit: number): Promise<Array<Pick<Revocation, 'certificateId' | 'revokedAt' | 'reason'>>>;
+    /** Its deliveries exist (or nobody was subscribed): the revocation leaves the outbox. */
+    markAnnounced(certificateId: string, at: string): Promise<void>;
   };
   dataAccess: {
     record(entries: DataAccessEntry[]): Promise<void>;

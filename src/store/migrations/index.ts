@@ -18,6 +18,7 @@ import { auditCheckpoints } from './0050-audit-checkpoints.js';
 import { rollbackRequests } from './0051-rollback-requests.js';
 import { idempotencyExpiry } from './0052-idempotency-expiry.js';
 import { signingCertificateRevocations } from './0053-signing-certificate-revocations.js';
+import { revocationAnnouncements } from './0054-revocation-announcements.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -42,6 +43,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0051-rollback-requests', rollbackRequests],
   ['0052-idempotency-expiry', idempotencyExpiry],
   ['0053-signing-certificate-revocations', signingCertificateRevocations],
+  ['0054-revocation-announcements', revocationAnnouncements],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
