@@ -142,6 +142,19 @@ describe.each(['sqlite', 'postgres'] as const)('Idempotency-Keys of bundle and o
     (await queryRows<{ id: string; created_at: string; idempotency_expires_at: string | null }>(stack, `select id, created_at, idempotency_expires_at from ${table} where idempotency_key = ?`, [key]))[0];
   const count = async (table: string) => Number((await queryRows<{ n: number | string }>(stack, `select count(*) as n from ${table}`))[0]!.n);
 
+  it('lets an other-city filing take over a key whose filing here has expired (one key namespace per applicant)', async () => {
+    const key = randomUUID();
+    const local = await submit(stack, enterprise, grainFiling(), { 'idempotency-key': key });
+    expect(local.statusCode).toBe(202);
+    expect((await submit(stack, enterprise, { ...grainFiling(), city: PEER }, { 'idempotency-key': key })).statusCode).toBe(422);
+    await writeSql(stack, 'update idempotency_keys set expires_at = ? where key = ?', [new Date(Date.now() - 1000).toISOString(), key]);
+    const other = await submit(stack, enterprise, { ...grainFiling(), city: PEER }, { 'idempotency-key': key });
+    expect(other.statusCode, other.body).toBe(202);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    expect(other.json<{ id: string }>().id).not.toBe(local.json<{ id: string }>().id);
+    expect((await rowOf('federated_filings', key))!.id).toBe(other.json<{ id: string }>().id);
+  });
+
   describe.each(kinds)('$kind', ({ table, token, body, status }) => {
     it('answers a replay with the stored 202: same body, same Location, marked as a replay; one filing; key kept for the period', async () => {
       const key = randomUUID();
