@@ -14,7 +14,8 @@ import { startRelay, type Relay } from './queue/outbox-relay.js';
 import { leaseTtl, passLeases, type PassLeases } from './queue/pass-lease.js';
 import { PermanentFailure, processApplication } from './pipeline/process-application.js';
 import { startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.js';
-import { emitCertificateIssued } from './webhooks/emit.js';
+import { announceRevocation, emitCertificateIssued } from './webhooks/emit.js';
+import { startRevocationFeed, type RevocationFeed } from './webhooks/revocation-feed.js';
 import { startIssuedFeed, type IssuedFeed } from './webhooks/issued-feed.js';
 import { webhookQueueName } from './webhooks/webhook-queue.js';
 import { startForwarder, type Forwarder } from './federation/forwarder.js';
@@ -34,6 +35,8 @@ export interface WorkerRuntime {
   relay: Relay;
   deliveries: DeliveryWorker;
   issuedFeed: IssuedFeed;
+  /** `certificate.revoked` for revocations the API did not announce (issue 17). */
+  revocationFeed: RevocationFeed;
   /** 一件事 bundle steps (issue 14). */
   bundles: BundleRuntime;
   /** 都市圈通办: the outbox to peer city nodes and the mirror of their answers (issue 16). */
@@ -117,6 +120,7 @@ export function startWorkerRuntime(
     webhookQueueName(deps.config.queueName),
   );
   const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log, leases });
+  const revocationFeed = startRevocationFeed({ store: deps.store, announce: (r) => announceRevocation({ ...deps, webhookQueue: deps.webhookQueue }, r), clock: deps.clock, log, leases });
   const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, leases, ...(opts.relay ?? {}) });
   // 业务协同: filings waiting only for another department's result are decided again periodically.
   const recheckMs = deps.config.awaitRecheckSeconds * 1000;
@@ -170,6 +174,7 @@ export function startWorkerRuntime(
     relay,
     deliveries,
     issuedFeed,
+    revocationFeed,
     bundles,
     forwarder,
     bookings,
@@ -187,6 +192,7 @@ export function startWorkerRuntime(
       await bundles.close();
       bundleConnection.disconnect();
       await issuedFeed.stop();
+      await revocationFeed.stop();
       await deliveries.close();
       hookConnection.disconnect();
       connection.disconnect();

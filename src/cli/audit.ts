@@ -8,8 +8,10 @@
  *                                 exit 1 naming every edited or removed entry and a truncated tail.
  *   checkpoint                    sign the current head now (what the worker's periodic job does) and print it
  *   revoke-signing-cert --sha256 HEX --reason TEXT --by WHO [--subject TEXT]
- *                                 revoke a department's signing certificate (sha256 of its DER, as /v1/verify reports
- *                                 it): every document it signed then fails verification; the revocation is audited
+ *                                 revoke a certificate of a signing chain — a department's seal certificate, the CA
+ *                                 that issued it, an OFD seal maker (sha256 of its DER, as /v1/verify reports it in
+ *                                 signature.chain): every document signed under it then fails verification; the
+ *                                 revocation is audited
  *   list [--limit N] [--after SEQ] [--dept CODE]
  *                                 print entries as JSON lines
  */

@@ -18,7 +18,16 @@ export interface FederatedIntakeDeps {
 
 export async function acceptFederatedFiling(
   deps: FederatedIntakeDeps,
-  input: { applicant: string; city: string; code: string; body: FilingBody & { delivery?: DeliveryRequest }; bodyHash: string; idempotencyKey: string | null },
+  input: {
+    applicant: string;
+    city: string;
+    code: string;
+    body: FilingBody & { delivery?: DeliveryRequest };
+    bodyHash: string;
+    idempotencyKey: string | null;
+    /** How long the applicant's key deduplicates (IDEMPOTENCY_TTL_HOURS, issue 17); absent: kept. */
+    idempotencyTtlHours?: number;
+  },
 ): Promise<CreateResult> {
   let matter;
   try {
@@ -32,8 +41,11 @@ export async function acceptFederatedFiling(
   }
   // A standing consent lives at the owning node: a filing from here states its consent explicitly.
   validateFiling(matter, input.body, input.applicant, false);
+  const id = deps.newId();
+  const now = deps.clock();
+  const ttlHours = input.idempotencyTtlHours;
   return deps.store.federation.createFiling({
-    id: deps.newId(),
+    id,
     city: input.city,
     matter: input.code,
     matterVersion: matter.version,
@@ -44,6 +56,9 @@ export async function acceptFederatedFiling(
     delivery: input.body.delivery ?? null,
     bodyHash: input.bodyHash,
     idempotencyKey: input.idempotencyKey,
-    createdAt: deps.clock().toISOString(),
+    idempotencyExpiresAt: input.idempotencyKey === null || ttlHours === undefined ? null : new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
+    // What the applicant is answered now, and on a replay with the same key and body.
+    response: { status: 202, body: { id, status: 'queued' } },
+    createdAt: now.toISOString(),
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Periodic passes (outbox relay, reconciler, awaited-result re-checks and follow-ups, bundle sweep, webhook sweep,
- * issued-certificate feed) run in every worker process, but each pass is done by one process at a time: the one
- * holding its lease in the database. The holder renews the lease on each pass; when it dies, another process takes
+ * issued-certificate feed, revocation feed) run in every worker process, but each pass is done by one process at a
+ * time: the one holding its lease in the database. The holder renews the lease on each pass; when it dies, another process takes
  * the lease over once it expires (DESIGN.md §8: never "only on node 1"). Passes stay idempotent, so an overlap
  * after a slow pass outlived its lease does no harm.
  */

@@ -107,10 +107,16 @@ export interface SigningRevocationStore {
   /** Records the revocation; false when the certificate was revoked already. */
   revoke(r: SigningCertificateRevocation): Promise<boolean>;
   get(certificateSha256: string): Promise<SigningCertificateRevocation | null>;
+  /** The revocations among these certificates (a signature's whole chain), in no particular order. */
+  find(certificateSha256s: readonly string[]): Promise<SigningCertificateRevocation[]>;
 }
 
 interface SigningRevocationDatabase extends Database {
   signing_certificate_revocations: { certificate_sha256: string; subject: string; reason: string; revoked_by: string; revoked_at: string };
+}
+
+function toSigningRevocation(row: SigningRevocationDatabase['signing_certificate_revocations']): SigningCertificateRevocation {
+  return { certificateSha256: row.certificate_sha256, subject: row.subject, reason: row.reason, revokedBy: row.revoked_by, revokedAt: row.revoked_at };
 }
 
 export function signingRevocationRepository(database: Kysely<Database>): SigningRevocationStore {
@@ -126,7 +132,13 @@ export function signingRevocationRepository(database: Kysely<Database>): Signing
     },
     async get(sha256) {
       const row = await db.selectFrom('signing_certificate_revocations').selectAll().where('certificate_sha256', '=', sha256.toLowerCase()).executeTakeFirst();
-      return row ? { certificateSha256: row.certificate_sha256, subject: row.subject, reason: row.reason, revokedBy: row.revoked_by, revokedAt: row.revoked_at } : null;
+      return row ? toSigningRevocation(row) : null;
+    },
+    async find(sha256s) {
+      const keys = [...new Set(sha256s.map((s) => s.toLowerCase()))];
+      if (keys.length === 0) return [];
+      const rows = await db.selectFrom('signing_certificate_revocations').selectAll().where('certificate_sha256', 'in', keys).execute();
+      return rows.map(toSigningRevocation);
     },
   };
 }

@@ -8,7 +8,7 @@ import { claimApplicationNumber } from './application-number-store.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { ApplicationStatus, Consent, Decision } from '../domain/types.js';
 import type { BundleApplicationsTable, BundleDocumentsTable, Database } from './schema.js';
-import type { BundleApplicationRow, BundleDocument, BundleMemberRow, BundleStore } from './types.js';
+import type { BundleApplicationRow, BundleDocument, BundleMemberRow, BundleStore, CreateBundleResult } from './types.js';
 
 /** The manual_decisions table of 0004 (typed in authoring-store.ts), read here for the figures. */
 interface ManualDecisionsRow {
@@ -34,6 +34,11 @@ function toDocument(r: Selectable<BundleDocumentsTable>): BundleDocument {
     bytes: new Uint8Array(r.bytes),
     createdAt: r.created_at,
   };
+}
+
+/** An (applicant, key) seen before: its bundle and the answer stored with the key (null before migration 0055). */
+function replayOf(r: { id: string; body_hash: string; idempotency_response: string | null }): CreateBundleResult {
+  return { created: false, id: r.id, bodyHash: r.body_hash, response: r.idempotency_response === null ? null : (JSON.parse(r.idempotency_response) as { status: number; body: unknown }) };
 }
 
 export function bundleRepository(kdb: Kysely<Database>): BundleStore {
@@ -100,13 +105,22 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
     async create(b) {
       return withTransaction(db, async (trx) => {
         if (b.idempotencyKey !== null) {
+          // A key past its expiry (not purged yet) is released, then taken over as if it were new (issue 17).
+          await trx
+            .updateTable('bundle_applications')
+            .set({ idempotency_key: null, idempotency_expires_at: null, idempotency_response: null })
+            .where('applicant', '=', b.applicant)
+            .where('idempotency_key', '=', b.idempotencyKey)
+            .where('idempotency_expires_at', 'is not', null)
+            .where('idempotency_expires_at', '<=', b.createdAt)
+            .execute();
           const existing = await trx
             .selectFrom('bundle_applications')
-            .select(['id', 'body_hash'])
+            .select(['id', 'body_hash', 'idempotency_response'])
             .where('applicant', '=', b.applicant)
             .where('idempotency_key', '=', b.idempotencyKey)
             .executeTakeFirst();
-          if (existing) return { created: false as const, id: existing.id, bodyHash: existing.body_hash };
+          if (existing) return replayOf(existing);
         }
         // On PostgreSQL a concurrent duplicate key waits here on the unique index and then conflicts: nothing is written.
         const inserted = await trx
@@ -121,6 +135,8 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
             consent: JSON.stringify(b.consent),
             body_hash: b.bodyHash,
             idempotency_key: b.idempotencyKey,
+            idempotency_expires_at: b.idempotencyKey === null ? null : (b.idempotencyExpiresAt ?? null),
+            idempotency_response: b.idempotencyKey === null || b.response === undefined ? null : JSON.stringify(b.response),
             created_at: b.createdAt,
             updated_at: b.createdAt,
             completed_at: null,
@@ -132,11 +148,11 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
         if (inserted === undefined) {
           const winner = await trx
             .selectFrom('bundle_applications')
-            .select(['id', 'body_hash'])
+            .select(['id', 'body_hash', 'idempotency_response'])
             .where('applicant', '=', b.applicant)
             .where('idempotency_key', '=', b.idempotencyKey)
             .executeTakeFirstOrThrow();
-          return { created: false as const, id: winner.id, bodyHash: winner.body_hash };
+          return replayOf(winner);
         }
         await trx
           .insertInto('bundle_members')

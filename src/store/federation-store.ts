@@ -69,6 +69,16 @@ function toCertificate(r: CertificateSelection): FederatedCertificateRow {
   };
 }
 
+/** An (applicant, key) seen before: its filing and the answer stored with the key (null before migration 0055). */
+function replayOf(r: { id: string; body_hash: string; idempotency_response: string | null }): CreateResult {
+  return {
+    created: false,
+    applicationId: r.id,
+    bodyHash: r.body_hash,
+    response: r.idempotency_response === null ? null : (JSON.parse(r.idempotency_response) as { status: number; body: unknown }),
+  };
+}
+
 export function federationRepository(db: Kysely<Database>): FederationRepository {
   return {
     async createFiling(f): Promise<CreateResult> {
@@ -76,20 +86,34 @@ export function federationRepository(db: Kysely<Database>): FederationRepository
         if (f.idempotencyKey !== null) {
           // One key namespace per applicant: a key used before for a filing of this node's own matters, or for
           // another city's, answers that filing (and 422 for another body at the route).
+          // A key past its expiry counts as new (issue 17).
           const local = await trx
             .selectFrom('idempotency_keys')
-            .select(['application_id', 'body_hash'])
+            .select(['application_id', 'body_hash', 'response_status', 'response_body'])
             .where('applicant', '=', f.applicant)
             .where('key', '=', f.idempotencyKey)
+            .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', f.createdAt)]))
             .executeTakeFirst();
-          if (local) return { created: false, applicationId: local.application_id, bodyHash: local.body_hash };
+          if (local) {
+            const response = local.response_status === null || local.response_body === null ? null : { status: local.response_status, body: JSON.parse(local.response_body) as unknown };
+            return { created: false, applicationId: local.application_id, bodyHash: local.body_hash, response };
+          }
+          // Released first when past its expiry (not purged yet), so the insert below takes it over.
+          await trx
+            .updateTable('federated_filings')
+            .set({ idempotency_key: null, idempotency_expires_at: null, idempotency_response: null })
+            .where('applicant', '=', f.applicant)
+            .where('idempotency_key', '=', f.idempotencyKey)
+            .where('idempotency_expires_at', 'is not', null)
+            .where('idempotency_expires_at', '<=', f.createdAt)
+            .execute();
           const earlier = await trx
             .selectFrom('federated_filings')
-            .select(['id', 'body_hash'])
+            .select(['id', 'body_hash', 'idempotency_response'])
             .where('applicant', '=', f.applicant)
             .where('idempotency_key', '=', f.idempotencyKey)
             .executeTakeFirst();
-          if (earlier) return { created: false, applicationId: earlier.id, bodyHash: earlier.body_hash };
+          if (earlier) return replayOf(earlier);
         }
         await trx
           .insertInto('federated_filings')
@@ -105,6 +129,8 @@ export function federationRepository(db: Kysely<Database>): FederationRepository
             delivery: f.delivery === null ? null : JSON.stringify(f.delivery),
             body_hash: f.bodyHash,
             idempotency_key: f.idempotencyKey,
+            idempotency_expires_at: f.idempotencyKey === null ? null : (f.idempotencyExpiresAt ?? null),
+            idempotency_response: f.idempotencyKey === null || f.response === undefined ? null : JSON.stringify(f.response),
             forward_status: 'pending',
             remote_id: null,
             status: 'queued',
@@ -126,11 +152,11 @@ export function federationRepository(db: Kysely<Database>): FederationRepository
           // A concurrent twin with the same key won: answer with its filing.
           const winner = await trx
             .selectFrom('federated_filings')
-            .select(['id', 'body_hash'])
+            .select(['id', 'body_hash', 'idempotency_response'])
             .where('applicant', '=', f.applicant)
             .where('idempotency_key', '=', f.idempotencyKey)
             .executeTakeFirstOrThrow();
-          if (winner.id !== f.id) return { created: false, applicationId: winner.id, bodyHash: winner.body_hash };
+          if (winner.id !== f.id) return replayOf(winner);
         }
         return { created: true, applicationId: f.id, number: null };
       });

@@ -504,6 +504,23 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
         .execute();
       return rows.map(toRevocation);
     },
+
+    async unannounced(before, limit) {
+      const rows = await db
+        .selectFrom('certificate_revocations')
+        .select(['certificate_id', 'revoked_at', 'reason'])
+        .where('announced_at', 'is', null)
+        .where('revoked_at', '<=', before)
+        .orderBy('revoked_at')
+        .orderBy('certificate_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ certificateId: r.certificate_id, revokedAt: r.revoked_at, reason: r.reason }));
+    },
+
+    async markAnnounced(certificateId, at) {
+      await db.updateTable('certificate_revocations').set({ announced_at: at }).where('certificate_id', '=', certificateId).where('announced_at', 'is', null).execute();
+    },
   };
 
   const onceOnly = onceOnlyRepositories(db, dialect);
@@ -533,11 +550,21 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
     idempotency: {
       async purgeExpired(at, limit) {
         // Bounded batches, so one pass never holds a long lock on a busy table.
-        return raw.run(
+        const keys = await raw.run(
           `delete from "idempotency_keys" where ("applicant", "key") in
              (select "applicant", "key" from "idempotency_keys" where "expires_at" is not null and "expires_at" <= ? limit ?)`,
           [at, limit],
         );
+        // 一件事 bundles and filings for another city keep their key on the filing row: the row stays, the key goes.
+        let onRows = 0;
+        for (const table of ['bundle_applications', 'federated_filings']) {
+          onRows += await raw.run(
+            `update "${table}" set "idempotency_key" = null, "idempotency_expires_at" = null, "idempotency_response" = null where "id" in
+               (select "id" from "${table}" where "idempotency_expires_at" is not null and "idempotency_expires_at" <= ? limit ?)`,
+            [at, limit],
+          );
+        }
+        return keys + onRows;
       },
     },
     applications,

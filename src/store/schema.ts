@@ -110,6 +110,8 @@ export interface CertificateRevocationsTable {
   reason: string;
   revoked_by: string;
   revoked_at: string;
+  /** When its `certificate.revoked` deliveries were written (migration 0054); null: still to announce. */
+  announced_at: string | null;
 }
 
 export interface WebhooksTable {
@@ -257,6 +259,10 @@ export interface BundleApplicationsTable {
   consent: string;
   body_hash: string;
   idempotency_key: string | null;
+  /** When the key stops deduplicating (migration 0055); null: kept. */
+  idempotency_expires_at: string | null;
+  /** JSON {status, body} a replay answers; null: the default answer. */
+  idempotency_response: string | null;
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -320,6 +326,10 @@ export interface FederatedFilingsTable {
   delivery: string | null;
   body_hash: string;
   idempotency_key: string | null;
+  /** When the key stops deduplicating (migration 0055); null: kept. */
+  idempotency_expires_at: string | null;
+  /** JSON {status, body} a replay answers; null: the default answer. */
+  idempotency_response: string | null;
   forward_status: 'pending' | 'forwarded' | 'refused';
   remote_id: string | null;
   status: ApplicationStatus;

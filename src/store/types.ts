@@ -361,6 +361,10 @@ export interface NewBundleApplication {
   members: string[];
   bodyHash: string;
   idempotencyKey: string | null;
+  /** When the Idempotency-Key stops deduplicating (issue 17); null or absent: kept. */
+  idempotencyExpiresAt?: string | null;
+  /** The answer a replay with the same key and body gets: stored with the key. */
+  response?: { status: number; body: unknown };
   createdAt: string;
   /** One data-sharing consent per member matter (the one consent given, recorded per matter). */
   consents: NewConsent[];
@@ -404,7 +408,7 @@ export interface BundleApplicationRow {
   members: BundleMemberRow[];
 }
 
-export type CreateBundleResult = { created: true; id: string } | { created: false; id: string; bodyHash: string };
+export type CreateBundleResult = { created: true; id: string } | { created: false; id: string; bodyHash: string; response: { status: number; body: unknown } | null };
 
 export interface BundleDocument {
   bundleId: string;
@@ -494,9 +498,12 @@ export interface Store {
     /** Who holds the lease at `at`, or null. */
     holder(name: string, at: string): Promise<string | null>;
   };
-  /** Idempotency-Keys past their expiry (issue 17). */
+  /** Idempotency-Keys past their expiry (issue 17): of filings, of 一件事 bundles, of filings for another city. */
   idempotency: {
-    /** Deletes up to `limit` keys whose expires_at is at or before `at`; returns how many. */
+    /**
+     * Removes up to `limit` keys of each kind whose expiry is at or before `at` (the filings' rows drop their
+     * bundle or federated key; the filings stay); returns how many.
+     */
     purgeExpired(at: string, limit: number): Promise<number>;
   };
   applications: {
@@ -556,6 +563,13 @@ export interface Store {
     get(certificateId: string): Promise<Revocation | null>;
     /** Every revocation of the issuing department `issuerCode`, oldest first. */
     list(issuerCode: string): Promise<Revocation[]>;
+    /**
+     * The outbox of `certificate.revoked` (issue 17): revocations recorded at or before `before` whose deliveries
+     * were not written yet, oldest first.
+     */
+    unannounced(before: string, limit: number): Promise<Array<Pick<Revocation, 'certificateId' | 'revokedAt' | 'reason'>>>;
+    /** Its deliveries exist (or nobody was subscribed): the revocation leaves the outbox. */
+    markAnnounced(certificateId: string, at: string): Promise<void>;
   };
   dataAccess: {
     record(entries: DataAccessEntry[]): Promise<void>;
@@ -748,10 +762,14 @@ export interface NewFederatedFiling {
   delivery: DeliveryRequest | null;
   bodyHash: string;
   idempotencyKey: string | null;
+  /** When the Idempotency-Key stops deduplicating (issue 17); null or absent: kept. */
+  idempotencyExpiresAt?: string | null;
+  /** The answer a replay with the same key and body gets: stored with the key. */
+  response?: { status: number; body: unknown };
   createdAt: string;
 }
 
-export interface FederatedFilingRow extends Omit<NewFederatedFiling, 'idempotencyKey'> {
+export interface FederatedFilingRow extends Omit<NewFederatedFiling, 'idempotencyKey' | 'idempotencyExpiresAt' | 'response'> {
   /** pending: not yet accepted by the owner; forwarded: the owner holds it as `remoteId`; refused: the owner refused it. */
   forwardStatus: 'pending' | 'forwarded' | 'refused';
   remoteId: string | null;

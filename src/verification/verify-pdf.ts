@@ -59,6 +59,17 @@ export interface TimestampInfo {
   trusted: boolean;
 }
 
+/**
+ * One certificate of a signature's chain as verified: the signer's (leaf), the intermediates it chained through and
+ * the pinned anchor it reached (OFD: also the seal maker's). The sha256 is of the certificate's DER, as revocations
+ * of signing certificates name it (`npm run audit -- revoke-signing-cert --sha256 …`).
+ */
+export interface ChainCertificate {
+  role: 'signer' | 'intermediate' | 'anchor' | 'seal-maker';
+  subject: string;
+  sha256: string;
+}
+
 export interface SignatureReport {
   signer: {
     commonName: string | null;
@@ -79,6 +90,8 @@ export interface SignatureReport {
   /** DocMDP permission level (1 = no changes allowed), null when not a certification signature. */
   docMdp: number | null;
   timestamp: TimestampInfo | null;
+  /** Signer → intermediates → anchor, as far as the chain was built (empty before the signer is found). */
+  chain: ChainCertificate[];
 }
 
 export interface PdfVerification {
@@ -528,7 +541,7 @@ export function verifyPdf(bytes: Uint8Array, opts: VerifyPdfOptions): PdfVerific
       sha256: createHash('sha256').update(buf).digest('hex'),
       size: buf.length,
       validationTime: (opts.now ?? new Date()).toISOString(),
-      signature: { signer: null, signingTime: null, subFilter: null, byteRange: null, coversWholeFile: false, docMdp: null, timestamp: null },
+      signature: { signer: null, signingTime: null, subFilter: null, byteRange: null, coversWholeFile: false, docMdp: null, timestamp: null, chain: [] },
       checks: [{ id: 'pdf-format', result: 'FAILED', detail: `文件结构异常 unexpected structure: ${(err as Error).message}` }],
       certificateId: null,
     };
@@ -540,7 +553,7 @@ function verifyPdfUnguarded(bytes: Uint8Array, opts: VerifyPdfOptions): PdfVerif
   const now = opts.now ?? new Date();
   const maxBytes = opts.maxBytes ?? DEFAULT_VERIFY_MAX_BYTES;
   const checks: InternalCheck[] = [];
-  const sig: SignatureReport = { signer: null, signingTime: null, subFilter: null, byteRange: null, coversWholeFile: false, docMdp: null, timestamp: null };
+  const sig: SignatureReport = { signer: null, signingTime: null, subFilter: null, byteRange: null, coversWholeFile: false, docMdp: null, timestamp: null, chain: [] };
   let validationTime = now;
   let certificateId: string | null = null;
   const sha256 = createHash('sha256').update(buf).digest('hex');
@@ -699,6 +712,11 @@ function verifyPdfUnguarded(bytes: Uint8Array, opts: VerifyPdfOptions): PdfVerif
 
   const anchors = anchorsOf(opts.roots);
   const chain = buildChain(signer, sd.certificates, anchors);
+  sig.chain = chain.chain.map((c, i): ChainCertificate => ({
+    role: i === 0 ? 'signer' : chain.ok && i === chain.chain.length - 1 ? 'anchor' : 'intermediate',
+    subject: formatName(c.subject),
+    sha256: c.sha256,
+  }));
   if (!chain.ok) return fail('certificate-chain', chain.detail);
   pass('certificate-chain', chain.detail);
   // Bytes exactly as a trusted key signed them: the embedded register id is authentic.

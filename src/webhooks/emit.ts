@@ -90,3 +90,17 @@ export async function emitCertificateRevoked(deps: EmitDeps, certificateId: stri
   await deps.webhookQueue.enqueue(ids);
   return ids.length;
 }
+
+/**
+ * The outbox step of `certificate.revoked`: writes the revocation's deliveries (idempotent by the event id), queues
+ * them, and only then takes the revocation out of the outbox. Called by the API right after a revocation commits
+ * and by the worker's revocation feed for any the API did not finish (it died, or the database or Redis failed).
+ */
+export async function announceRevocation(
+  deps: EmitDeps & { store: EmitDeps['store'] & Pick<Store, 'revocations'> },
+  revocation: { certificateId: string; revokedAt: string; reason: string },
+): Promise<number> {
+  const n = await emitCertificateRevoked(deps, revocation.certificateId, revocation);
+  await deps.store.revocations.markAnnounced(revocation.certificateId, deps.clock().toISOString());
+  return n;
+}

@@ -187,13 +187,14 @@ export function applicationRoutes(app: TypeBoxApp, deps: HttpDeps): void {
         const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
         const res = await acceptFederatedFiling(
           { store: deps.store, federation: deps.federation, clock: deps.clock, newId: deps.newId },
-          { applicant: p.sub, city: target.city, code: target.code, body: { ...body, matter: target.code }, bodyHash, idempotencyKey: key ?? null },
+          { applicant: p.sub, city: target.city, code: target.code, body: { ...body, matter: target.code }, bodyHash, idempotencyKey: key ?? null, idempotencyTtlHours: deps.config.idempotencyTtlHours },
         );
         if (!res.created) {
           if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
-        } else {
-          request.log.info({ applicationId: res.applicationId, city: target.city }, 'filing accepted for another city; forwarded through the outbox');
+          const stored = res.response ?? { status: 202, body: { id: res.applicationId, status: 'queued' } };
+          return reply.status(stored.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(stored.body);
         }
+        request.log.info({ applicationId: res.applicationId, city: target.city }, 'filing accepted for another city; forwarded through the outbox');
         return accepted(reply, res.applicationId);
       }
       const res = await acceptFiling(deps, {

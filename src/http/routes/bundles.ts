@@ -128,6 +128,7 @@ export async function fileBundle(deps: HttpDeps, request: FastifyRequest, reply:
   const now = deps.clock();
   const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
   const id = deps.newId();
+  const response = { status: 202, body: { id, status: 'processing' } };
   const res = await deps.store.bundles.create({
     id,
     bundle: bundle.def.code,
@@ -139,12 +140,17 @@ export async function fileBundle(deps: HttpDeps, request: FastifyRequest, reply:
     members,
     bodyHash,
     idempotencyKey: key ?? null,
+    // Kept for IDEMPOTENCY_TTL_HOURS, like a single filing's key (issue 17).
+    idempotencyExpiresAt: key === undefined ? null : new Date(now.getTime() + deps.config.idempotencyTtlHours * 3_600_000).toISOString(),
+    response,
     createdAt: now.toISOString(),
     consents: members.map((code) => consentFor(deps, code, p.sub, now)),
   });
   if (!res.created) {
     if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
-    return accepted(reply, res.id);
+    // A replay: the answer stored with the key (keys older than migration 0055 have none: the one always given).
+    const stored = res.response ?? { status: 202, body: { id: res.id, status: 'processing' } };
+    return reply.status(stored.status as 202).header('location', `/v1/applications/${res.id}`).header('idempotent-replayed', 'true').send(stored.body);
   }
   deps.metrics.accepted(bundle.def.code);
   // Fast path; with Redis away the bundle is due for the sweep already (next check = now), so nothing is lost.

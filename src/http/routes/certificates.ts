@@ -7,7 +7,7 @@ import { ErrorResponse } from '../schemas.js';
 import type { HttpDeps, TypeBoxApp } from '../types.js';
 import { certificateSummary } from '../../pipeline/certificate-view.js';
 import { certificateKind } from './proofs.js';
-import { emitCertificateRevoked } from '../../webhooks/emit.js';
+import { announceRevocation } from '../../webhooks/emit.js';
 
 export const CertificateView = Type.Object({
   id: Type.String(),
@@ -179,9 +179,10 @@ export function certificateRoutes(app: TypeBoxApp, deps: HttpDeps): void {
       if (!r.revoked) throw new AppError(r.current ? 'CERTIFICATE_ALREADY_REVOKED' : 'CERTIFICATE_NOT_FOUND');
       request.log.info({ certificateId: id, revokedBy: p.sub, dept: p.dept }, 'certificate revoked');
       if (deps.webhookQueue) {
-        // The revocation stands whatever happens here; delivery rows that exist are swept into the queue later.
-        await emitCertificateRevoked({ ...deps, webhookQueue: deps.webhookQueue, publicUrl: deps.config.publicUrl }, id, r.revocation).catch((err: unknown) =>
-          request.log.warn({ certificateId: id, err: String(err) }, 'certificate.revoked not emitted'),
+        // The revocation stands whatever happens here: until announced it stays in the outbox, and the worker's
+        // revocation feed announces it (src/webhooks/revocation-feed.ts).
+        await announceRevocation({ ...deps, webhookQueue: deps.webhookQueue, publicUrl: deps.config.publicUrl }, r.revocation).catch((err: unknown) =>
+          request.log.warn({ certificateId: id, err: String(err) }, 'certificate.revoked deferred to the revocation feed'),
         );
       }
       return { id, status: 'revoked' as const, number: c.number, revokedAt: r.revocation.revokedAt, revokedBy: r.revocation.revokedBy, reason: r.revocation.reason };

@@ -111,7 +111,9 @@ export function federationRoutes(deps: HttpDeps, federation: Federation): Fastif
         const body = request.body;
         const { originId, applicant, submittedAt: _submitted, ...filing } = body;
         // One application per origin filing: the origin id is the idempotency key (a space keeps it out of the
-        // namespace of header keys, which are visible ASCII only).
+        // namespace of header keys, which are visible ASCII only). Kept for good, unlike an applicant's key (no
+        // idempotencyTtlHours): the peer retries until it has an answer, however late, and must never get a second
+        // application.
         const res = await acceptFiling(deps, {
           applicant: applicant.toUpperCase(),
           body: filing,

@@ -9,7 +9,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { signRevocationList, type FlattenedJws } from '../../signing/revocation-list.js';
-import { applyRegister, registerUnavailable, trustAnchors, verifyPdf, type RegisterEntry, type TrustAnchors, type VerificationReport } from '../../verification/verify-pdf.js';
+import {
+  applyRegister,
+  registerUnavailable,
+  trustAnchors,
+  verifyPdf,
+  type ChainCertificate,
+  type Check,
+  type Indication,
+  type RegisterEntry,
+  type SubIndication,
+  type TrustAnchors,
+  type VerificationReport,
+} from '../../verification/verify-pdf.js';
 import { AppError } from '../../errors.js';
 import { formatBeijingDateTime, formatChineseDate } from '../../documents/layout.js';
 import { verifyOfd } from '../../verification/ofd/verify-ofd.js';
@@ -33,7 +45,7 @@ const Report = Type.Object(
     size: Type.Number(),
     validationTime: Type.String(),
     certificateId: Type.Union([Type.String(), Type.Null()], { description: 'The certificate id the signed file names, if any' }),
-    signature: Type.Object({}, { additionalProperties: true, description: 'coversWholeFile, subFilter, signingTime, timestamp, signer' }),
+    signature: Type.Object({}, { additionalProperties: true, description: 'coversWholeFile, subFilter, signingTime, timestamp, signer, chain (signer → intermediates → anchor: role, subject, sha256)' }),
     register: Type.Union([Type.Null(), Type.Object({}, { additionalProperties: true })], { description: '登记簿 The register entry (id, status, number, holder, issuer, sha256Matches, …); null when the register has no such file' }),
     checks: Type.Array(Check),
   },
@@ -91,20 +103,37 @@ export async function verifyWithRegister(deps: HttpDeps, anchors: { roots: Trust
   }
 }
 
+/** What the revocation check reads of a PDF or OFD report. */
+interface SignedReport {
+  indication: Indication;
+  subIndication?: SubIndication;
+  checks: Check[];
+  signature: { signer: { subject: string; certificateSha256: string } | null; chain?: ChainCertificate[] };
+}
+
+const ROLE: Record<ChainCertificate['role'], string> = {
+  signer: '签章证书已吊销 the signing certificate',
+  intermediate: '签发签章证书的中间 CA 证书已吊销 the intermediate CA certificate',
+  anchor: '信任锚（根证书）已吊销 the trust anchor',
+  'seal-maker': '制章人证书已吊销 the seal maker certificate',
+};
+
 /**
- * Issue 17: a document signed with a revoked signing certificate fails, whatever else holds, with a check that says
- * which certificate was revoked, when and why.
+ * Issue 17: a document whose signing chain holds a revoked certificate — the signer's own, an intermediate CA that
+ * issued it (e.g. a department CA), the anchor it chained to, or an OFD seal's maker — fails, whatever else holds,
+ * with a check that says which certificate (subject, sha256) was revoked, when and why.
  */
-async function withSigningRevocation(deps: HttpDeps, report: VerificationReport): Promise<VerificationReport> {
+async function withSigningRevocation<R extends SignedReport>(deps: HttpDeps, report: R): Promise<R> {
   const signer = report.signature.signer;
-  if (!signer) return report;
-  const revoked = await deps.store.signingRevocations.get(signer.certificateSha256);
-  if (!revoked) return report;
-  const check = {
-    id: 'signing-certificate-revocation',
-    result: 'FAILED' as const,
-    detail: `签章证书已吊销 the signing certificate (${signer.subject}) was revoked at ${revoked.revokedAt}: ${revoked.reason}`,
-  };
+  const chain = report.signature.chain?.length ? report.signature.chain : signer ? [{ role: 'signer' as const, subject: signer.subject, sha256: signer.certificateSha256 }] : [];
+  if (chain.length === 0) return report;
+  const found = new Map((await deps.store.signingRevocations.find(chain.map((c) => c.sha256))).map((r) => [r.certificateSha256, r]));
+  const revoked = chain.flatMap((c) => {
+    const r = found.get(c.sha256.toLowerCase());
+    return r ? [`${ROLE[c.role]} ${c.subject} (sha256 ${c.sha256}) was revoked at ${r.revokedAt}: ${r.reason}`] : [];
+  });
+  if (revoked.length === 0) return report;
+  const check: Check = { id: 'signing-certificate-revocation', result: 'FAILED', detail: revoked.join('；') };
   return { ...report, indication: 'TOTAL_FAILED', subIndication: 'REVOKED', checks: [check, ...report.checks] };
 }
 
@@ -121,7 +150,7 @@ export async function verifyOfdWithRegister(deps: HttpDeps, roots: TrustAnchors,
     const stored = row ? await deps.store.ofd.get(row.id) : null;
     // A certificate whose OFD was never issued has no OFD hash: the file cannot be the registered one.
     const entry = row ? { ...(await registerEntry(deps, row)), sha256: stored?.sha256 ?? '' } : null;
-    return applyRegister(v, entry, chinaToday(now));
+    return await withSigningRevocation(deps, applyRegister(v, entry, chinaToday(now)));
   } catch {
     return registerUnavailable(v);
   }

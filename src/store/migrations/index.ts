@@ -18,6 +18,8 @@ import { auditCheckpoints } from './0050-audit-checkpoints.js';
 import { rollbackRequests } from './0051-rollback-requests.js';
 import { idempotencyExpiry } from './0052-idempotency-expiry.js';
 import { signingCertificateRevocations } from './0053-signing-certificate-revocations.js';
+import { revocationAnnouncements } from './0054-revocation-announcements.js';
+import { filingIdempotencyExpiry } from './0055-filing-idempotency-expiry.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -42,6 +44,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0051-rollback-requests', rollbackRequests],
   ['0052-idempotency-expiry', idempotencyExpiry],
   ['0053-signing-certificate-revocations', signingCertificateRevocations],
+  ['0054-revocation-announcements', revocationAnnouncements],
+  ['0055-filing-idempotency-expiry', filingIdempotencyExpiry],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */

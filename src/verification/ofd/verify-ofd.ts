@@ -15,7 +15,7 @@ import { OFD_PATHS } from '../../documents/ofd/paths.js';
 import { GM_OIDS, sm2Verify, sm3 } from '../../signing/gm/sm2.js';
 import { formatName, parseCertificate, type ParsedCertificate } from '../cms.js';
 import { CONTEXT, TAG, UNIVERSAL, bytesEqual, children, expectTlv, isTlv, oidOf, rawOf, readTlv, stringOf, timeOf, valueOf, type Tlv } from '../der.js';
-import type { Check, Indication, SubIndication, TrustAnchors } from '../verify-pdf.js';
+import type { ChainCertificate, Check, Indication, SubIndication, TrustAnchors } from '../verify-pdf.js';
 import { childrenNamed, onlyChild, parseXml, rootNamespace, type XmlElement } from './xml.js';
 import { readZip, DEFAULT_ZIP_LIMITS, type ZipArchive } from './zip-reader.js';
 
@@ -39,6 +39,8 @@ export interface OfdSignatureReport {
   seal: { esId: string; name: string; vendor: string; validStart: string; validEnd: string; maker: string } | null;
   algorithm: string | null;
   timestamp: null;
+  /** The signer's and the seal maker's certificates and the pinned SM2 root(s) they chain to, as far as built. */
+  chain: ChainCertificate[];
 }
 
 export interface OfdVerification {
@@ -150,11 +152,12 @@ function signedBy(c: Sm2Cert, issuer: Sm2Cert): boolean {
   );
 }
 
-function buildChain(leaf: Sm2Cert, roots: TrustAnchors): { ok: boolean; detail: string } {
-  // Our packages carry no intermediates: the signer and the seal maker are issued by a pinned root itself.
-  const root = sm2Anchors(roots).find((a) => signedBy(leaf, a));
-  if (root) return { ok: true, detail: [leaf, root].map((c) => c.parsed.subject.CN ?? formatName(c.parsed.subject)).join(' → ') };
-  return { ok: false, detail: `未连到受信任的国密根证书 ${formatName(leaf.parsed.subject)} does not chain to a pinned SM2 root (issuer: ${formatName(leaf.parsed.issuer)})` };
+function buildChain(leaf: Sm2Cert, roots: TrustAnchors): { ok: boolean; detail: string; root: Sm2Cert | null } {
+  // GB/T 38540 carries one certificate per role and no intermediates: the signer and the seal maker are issued by a
+  // pinned root itself.
+  const root = sm2Anchors(roots).find((a) => signedBy(leaf, a)) ?? null;
+  if (root) return { ok: true, root, detail: [leaf, root].map((c) => c.parsed.subject.CN ?? formatName(c.parsed.subject)).join(' → ') };
+  return { ok: false, root, detail: `未连到受信任的国密根证书 ${formatName(leaf.parsed.subject)} does not chain to a pinned SM2 root (issuer: ${formatName(leaf.parsed.issuer)})` };
 }
 
 interface Seal {
@@ -251,7 +254,7 @@ export function verifyOfd(bytes: Uint8Array, opts: VerifyOfdOptions): OfdVerific
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const now = opts.now ?? new Date();
   const checks: InternalCheck[] = [];
-  const sig: OfdSignatureReport = { signer: null, signingTime: null, coversWholeFile: false, signedFiles: [], seal: null, algorithm: null, timestamp: null };
+  const sig: OfdSignatureReport = { signer: null, signingTime: null, coversWholeFile: false, signedFiles: [], seal: null, algorithm: null, timestamp: null, chain: [] };
   let certificateId: string | null = null;
   const finish = (): OfdVerification => {
     let verdict: { indication: Indication; subIndication?: SubIndication } = { indication: 'TOTAL_PASSED' };
@@ -277,6 +280,9 @@ export function verifyOfd(bytes: Uint8Array, opts: VerifyOfdOptions): OfdVerific
   const fail = (id: string, detail: string, sub?: SubIndication) => {
     checks.push({ id, result: 'FAILED', detail, ...(sub ? { sub } : {}) });
     return finish();
+  };
+  const addToChain = (role: ChainCertificate['role'], c: Sm2Cert) => {
+    if (!sig.chain.some((x) => x.sha256 === c.parsed.sha256)) sig.chain.push({ role, subject: formatName(c.parsed.subject), sha256: c.parsed.sha256 });
   };
   try {
     return run();
@@ -403,8 +409,10 @@ export function verifyOfd(bytes: Uint8Array, opts: VerifyOfdOptions): OfdVerific
     if (!ses.seal.signerCerts.some((c) => bytesEqual(c, ses.signerCert))) return fail('seal-signer', '签章人证书不在印章的证书列表中 the signer certificate is not one the seal names');
     pass('seal-signer', 'the signer certificate is listed in the seal');
 
-    for (const [who, c] of [['签章人 signer', signer], ['制章人 seal maker', maker]] as const) {
+    for (const [who, role, c] of [['签章人 signer', 'signer', signer], ['制章人 seal maker', 'seal-maker', maker]] as const) {
       const chain = buildChain(c, opts.roots);
+      addToChain(role, c);
+      if (chain.root) addToChain('anchor', chain.root);
       if (!chain.ok) return fail('certificate-chain', `${who}: ${chain.detail}`);
     }
     pass('certificate-chain', `签章人与制章人证书均连到受信任的国密根证书 signer and seal maker chain to a pinned SM2 root`);
