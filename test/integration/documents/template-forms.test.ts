@@ -1,24 +1,25 @@
 /**
  * A filing of a matter whose department hands over an official AcroForm template (public-parking-filing): the worker
  * fills the template with pdf-lib, flattens it and seals it with the enterprise's e-seal like any e-form — the sealed
- * file passes the shared verifier and its text layer shows the applicant's values in the template's fields.
+ * file passes the shared verifier and its text layer shows the applicant's values in the template's fields. On SQLite
+ * and PostgreSQL, like the other integration tests.
  */
 import { PDFDocument, PDFTextField } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pdfText, tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
 import { startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
 
-const tmp = tempDir('template-forms-');
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ backend: 'sqlite' });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-  tmp.cleanup();
-});
+describe.each(['sqlite', 'postgres'] as const)('a matter with an official form template (%s)', (backend) => {
+  const tmp = tempDir('template-forms-');
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ backend });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+    tmp.cleanup();
+  });
 
-describe('a matter with an official form template (sqlite)', () => {
   it('seals the filled template: it verifies and shows the applicant’s values', { timeout: 120_000 }, async () => {
     const matter = stack.deps.catalog.get('public-parking-filing')!;
     expect(matter.def.output.form.template?.file).toBe('templates/public-parking-filing.pdf');
