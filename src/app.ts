@@ -15,6 +15,7 @@ import { installTextGuard } from './http/text-guard.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { applicationRoutes } from './http/routes/applications.js';
 import { archiveRoutes } from './http/routes/archive.js';
+import { reviewMaterialRoutes } from './http/routes/review-materials.js';
 import { consentRoutes } from './http/routes/consents.js';
 import { dataAccessRoutes } from './http/routes/data-access.js';
 import { statsRoutes } from './http/routes/stats.js';
@@ -108,6 +109,7 @@ export async function buildApp(deps: HttpDeps, logger?: FastifyBaseLogger): Prom
   await app.register(portalRoutes(deps));
   if (deps.boardQueues) await app.register(queueBoardRoutes(deps, deps.boardQueues));
   await app.register(adminRoutes(deps));
+  await app.register(reviewMaterialRoutes(deps)); // issue 18: the reviewer opens the filing's materials
   // Issue 4: consents, data-access records, the applicant's archive, supervision figures.
   consentRoutes(api, deps);
   dataAccessRoutes(api, deps);

@@ -65,6 +65,10 @@ export const ERRORS = {
   MATERIAL_TYPE_UNSUPPORTED: { status: 415, message: '材料须为 PDF、JPEG 或 PNG 文件（按文件内容判断） The material must be a PDF, JPEG or PNG file (judged by its content, not its name)' },
   MATERIAL_TOO_LARGE: { status: 413, message: '材料文件过大 The material exceeds the size limit' },
   MATERIAL_EMPTY: { status: 400, message: '请上传材料文件 Send the material file' },
+  MATERIAL_NOT_FOUND: {
+    status: 404,
+    message: '该申请没有此材料的文件（免交、承诺、系统生成或未提交） No file of this material in this filing (exempted, committed, generated or not submitted); see GET /v1/admin/applications/{id}/materials',
+  },
   MATERIAL_NOT_ARCHIVABLE: { status: 422, message: '该材料无需上传（由共享数据核验、系统生成或仅可承诺） This material is not uploaded: it is verified from shared data, generated or committed to' },
   VERIFY_NOT_OFD: { status: 400, message: '上传内容不是 OFD 文件 The body is not an OFD package (a ZIP file starting with PK); send the .ofd file itself' },
   OFD_UNAVAILABLE: { status: 503, message: 'OFD 版式证照暂不可用，请稍后重试 The OFD of this certificate cannot be made right now; retry later or fetch the PDF' },

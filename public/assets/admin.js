@@ -2,7 +2,7 @@
 // 管理控制台 (role admin, the token's dept): the department's matters and versions, drafts (validation errors,
 // tests, back-test, four-eyes approval, publish), the manual review queue, certificates and revocation, figures as
 // charts, and the queue dashboard (bull-board, behind a cookie the console obtains with the admin token).
-import { $, api, clear, claims, el, errorBox, session } from './common.js';
+import { $, api, ApiError, clear, claims, el, errorBox, session } from './common.js';
 import { beijingTime, chineseOnly } from './form-check.js';
 
 const auth = session('miaopi.admin.auth');
@@ -155,7 +155,7 @@ async function reviews(pane) {
     }))));
 }
 
-/** The reviewer's view of a filing: its status and reasons, and the sealed e-form as filed (with its materials list). */
+/** The reviewer's view of a filing: its status and reasons, the sealed e-form as filed, and the materials with their files. */
 async function openFiling(r, name, box) {
   clear(box, el('p', { class: 'hint' }, '加载中…'));
   try {
@@ -171,8 +171,50 @@ async function openFiling(r, name, box) {
       parts.push(el('object', { data: url, type: 'application/pdf', class: 'pdf', 'aria-label': '已签章申请表' }, el('a', { href: url, download: `申请表-${r.id}.pdf` }, '下载已签章申请表')));
       parts.push(el('p', {}, el('a', { href: url, download: `申请表-${r.id}.pdf`, id: 'download-eform' }, '下载已签章申请表（PDF，含材料清单）')));
     } else parts.push(el('p', { class: 'hint' }, '申请表尚未生成。'));
+    parts.push(await materialsOf(r.id));
     clear(box, parts);
   } catch (err) { clear(box, errorBox(err, { paths: true })); }
+}
+
+/** How a material of the filing was obtained, in the reviewer's words (免交, 复用, 上传, 承诺 …). */
+function materialStatus(m) {
+  if (m.status === 'reused') return '复用（调取申请人档案）';
+  if (m.category === 'exempted') return `免交（${m.how}${m.status === 'pending' ? '，待送达' : ''}）`;
+  if (m.status === 'upload') return m.file ? '上传（申请人档案）' : '须上传，未提交';
+  return { committed: '告知承诺', generated: '系统生成' }[m.category]
+    || { not_found: '数源无记录，未提交', unknown: '数源未答复，未提交', pending: '待业务协同送达' }[m.status] || m.status;
+}
+
+const sizeText = (n) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} 字节`);
+
+/** The filing's materials (issue 18): each with how it was obtained, and the applicant's file, which opens here. */
+async function materialsOf(id) {
+  const data = await optional(`/v1/admin/applications/${encodeURIComponent(id)}/materials`);
+  if (!data) return null;
+  const preview = el('div', { class: 'material-preview', 'aria-live': 'polite' });
+  const open = async (m) => {
+    clear(preview, el('p', { class: 'hint' }, '正在打开…'));
+    try {
+      const res = await fetch(m.file.href, { headers: { authorization: `Bearer ${state.token}` } });
+      if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+      const url = URL.createObjectURL(await res.blob());
+      const name = m.file.fileName || `${m.material}-${m.name}`;
+      clear(preview, el('h4', {}, `${m.material} ${m.name}`),
+        m.file.mediaType === 'application/pdf'
+          ? el('object', { data: url, type: 'application/pdf', class: 'pdf', 'aria-label': m.name }, el('a', { href: url, download: name }, name))
+          : el('img', { src: url, alt: m.name, class: 'material-image' }),
+        el('p', {}, el('a', { href: url, download: name, dataset: { action: 'download-material' } }, `下载「${name}」`)));
+    } catch (err) { clear(preview, errorBox(err)); }
+  };
+  return el('div', { class: 'materials' },
+    el('h3', {}, '申请材料'),
+    data.materials.length === 0 ? el('p', { class: 'hint' }, '办理结果生成后显示材料。') : el('div', { class: 'scroll' }, el('table', { class: 'list materials-table' },
+      el('thead', {}, el('tr', {}, ['材料编码', '材料名称', '取得方式', '文件', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, data.materials.map((m) => el('tr', { dataset: { material: m.material } },
+        el('td', {}, m.material), el('td', {}, m.name), el('td', {}, materialStatus(m)),
+        el('td', {}, m.file ? [el('div', {}, `${m.file.fileName || '（未命名）'} · ${sizeText(m.file.size)}`), el('div', { class: 'hint' }, 'SHA-256 ', el('code', { class: 'sha' }, m.file.sha256))] : '—'),
+        el('td', {}, m.file ? el('button', { type: 'button', dataset: { action: 'open-material' }, onclick: () => void open(m) }, '打开') : null)))))),
+    preview);
 }
 
 // ---- certificates ----

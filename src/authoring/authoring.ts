@@ -14,7 +14,7 @@ import type { LookupFact } from '../pipeline/evaluate-rules.js';
 import { issueCertificate, type IssueDeps } from '../pipeline/issue-certificate.js';
 import { ruleCoverage, runMatterTests, type MatterTestResult } from '../pipeline/run-matter-tests.js';
 import type { AuditEntry, Draft, MatterVersion, ReviewItem, RollbackRequest } from '../store/authoring-store.js';
-import type { Store } from '../store/types.js';
+import type { ArchiveMaterialRow, ApplicationRow, FilingMaterial, Store } from '../store/types.js';
 import { backtest, type BacktestReport } from './backtest.js';
 import { certificateInputs as deriveCertificateInputs } from '../pipeline/certificate-inputs.js';
 
@@ -47,6 +47,25 @@ export interface DraftTestReport {
 
 export type Authoring = ReturnType<typeof createAuthoring>;
 
+/**
+ * One material of a filing as its reviewer sees it (issue 18): how it was obtained (免交 from shared data, 复用 from the
+ * applicant's archive, upload, 告知承诺, 系统生成) and, when the applicant supplied a file, that file.
+ */
+export interface FilingMaterialView {
+  material: string;
+  name: string;
+  /** The acquisition that held: 证照共享 / 数据核验 / 业务协同 / 材料复用 / 告知承诺 / upload / 系统生成. */
+  how: string;
+  /** The material plan's status (verified, reused, upload, commitment, generated, not_found …). */
+  status: string;
+  /** The supervision figure it counts in: exempted, reused, uploaded, committed, generated or missing. */
+  category: FilingMaterial['category'];
+  /** 免交: the applicant submitted nothing for this filing (read from a source, or reused from the archive). */
+  exempt: boolean;
+  commitment: string | null;
+  file: { archiveId: string; fileName: string | null; mediaType: string; size: number; sha256: string; validUntil: string | null; uploadedAt: string } | null;
+}
+
 /** `draft: /rules/3/onFail: message` → `{path, message}`. */
 function problemToError(problem: string, label: string): FieldError {
   const rest = problem.startsWith(`${label}: `) ? problem.slice(label.length + 2) : problem;
@@ -63,6 +82,13 @@ export function createAuthoring(deps: AuthoringDeps) {
     const m = catalog.get(code);
     if (!m || m.def.department.code !== actor.dept) throw new AppError('MATTER_NOT_FOUND');
     return m;
+  }
+
+  /** A filing of one of the admin's department's matters (else 404, as if it did not exist). */
+  async function ownFiling(actor: Actor, id: string): Promise<ApplicationRow> {
+    const app = await store.applications.get(id);
+    if (!app || catalog.get(app.matter)?.def.department.code !== actor.dept) throw new AppError('APPLICATION_NOT_FOUND');
+    return app;
   }
 
   async function ownDraft(actor: Actor, id: string): Promise<Draft> {
@@ -135,6 +161,11 @@ export function createAuthoring(deps: AuthoringDeps) {
       approvedBy: r.approvedBy,
       approvedAt: r.approvedAt,
     };
+  }
+
+  function fileView(item: ArchiveMaterialRow): FilingMaterialView['file'] {
+    const { id, fileName, mediaType, size, sha256, validUntil, uploadedAt } = item;
+    return { archiveId: id, fileName, mediaType, size, sha256, validUntil, uploadedAt };
   }
 
   function versionView(v: MatterVersion, current: string | undefined) {
@@ -305,6 +336,44 @@ export function createAuthoring(deps: AuthoringDeps) {
     async reviewQueue(actor: Actor, limit: number): Promise<ReviewItem[]> {
       const codes = [...catalog.matters.values()].filter((m) => m.def.department.code === actor.dept).map((m) => m.def.code);
       return store.authoring.reviewQueue(codes, limit);
+    },
+
+    /**
+     * The materials of a filing in the matter's order (issue 18), each with the applicant's file when there is one.
+     * Empty until the filing is decided: the pipeline records how each material was obtained with the decision.
+     */
+    async filingMaterials(actor: Actor, applicationId: string): Promise<{ application: ApplicationRow; materials: FilingMaterialView[] }> {
+      const app = await ownFiling(actor, applicationId);
+      const rows = await store.figures.materials(app.id);
+      const order = new Map((catalog.get(app.matter)?.def.materials ?? []).map((m, i) => [m.id, i]));
+      rows.sort((a, b) => (order.get(a.material) ?? order.size) - (order.get(b.material) ?? order.size) || (a.material < b.material ? -1 : 1));
+      const materials = await Promise.all(
+        rows.map(async (r): Promise<FilingMaterialView> => {
+          const item = r.archiveId ? await store.archive.get(r.archiveId) : null;
+          // Only the applicant's own archive item is ever shown with its filing.
+          const file = item && item.subject === app.applicant ? fileView(item) : null;
+          return {
+            material: r.material,
+            name: r.name,
+            how: r.how,
+            status: r.status,
+            category: r.category,
+            exempt: r.category === 'exempted' || r.status === 'reused',
+            commitment: r.commitment,
+            file,
+          };
+        }),
+      );
+      return { application: app, materials };
+    },
+
+    /** The applicant's file of one material of the filing; MATERIAL_NOT_FOUND when that material has none. */
+    async openMaterial(actor: Actor, applicationId: string, material: string): Promise<{ item: ArchiveMaterialRow; bytes: Uint8Array }> {
+      const app = await ownFiling(actor, applicationId);
+      const row = (await store.figures.materials(app.id)).find((r) => r.material === material);
+      const file = row?.archiveId ? await store.archive.read(row.archiveId) : null;
+      if (!file || file.item.subject !== app.applicant) throw new AppError('MATERIAL_NOT_FOUND');
+      return file;
     },
 
     /** Approves a manual_review filing: the certificate is issued by the worker's own issueCertificate. */

@@ -6,7 +6,7 @@
  * `npm run rules -- check`) — the PDF opens and has each mapped field as a text field.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { templateFields } from '../documents/pdf/template-form.js';
@@ -91,10 +91,42 @@ export function templateRefProblems(def: MatterDef, rulesDir: string | undefined
   return out;
 }
 
+/** sha256 (hex) of a template file under `rulesDir`; null when it cannot be read. */
+export function templateFileSha256(rulesDir: string, file: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(path.join(rulesDir, file))).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The template's bytes are part of the matter version (issue 18): records their sha256 in `def` (so the canonical
+ * definition, and with it the version hash, covers them), or — when the definition states one already, as a stored
+ * version does — reports a file that is no longer the one it was made with. Call after {@link templateRefProblems}
+ * found the file. Returns [JSON Pointer, message].
+ */
+export function pinTemplateDigest(def: MatterDef, rulesDir: string): Array<[string, string]> {
+  const t = def.output.form.template;
+  if (!t) return [];
+  const actual = templateFileSha256(rulesDir, t.file);
+  if (actual === null) return [['/output/form/template/file', `${t.file} cannot be read under ${rulesDir}`]];
+  if (t.sha256 !== undefined && t.sha256 !== actual) {
+    return [
+      [
+        '/output/form/template/sha256',
+        `模板文件已更换，与该事项版本所用的不同 ${t.file} has sha256 ${actual}, not ${t.sha256} this definition was made with: restore that file, or put the new template under a new file name and publish a new version naming it`,
+      ],
+    ];
+  }
+  t.sha256 = actual;
+  return [];
+}
+
 /** Template bytes by file (relative to rules/), read once per process. */
 export interface FormTemplates {
   get(file: string): Promise<Uint8Array>;
-  /** sha256 of the template, hex (recorded nowhere else: the matter version covers the mapping, this the PDF). */
+  /** sha256 of the template bytes, hex: the loader records it in the definition, so the matter version covers it. */
   sha256(file: string): Promise<string>;
 }
 

@@ -11,7 +11,7 @@ import { parseDocument } from 'yaml';
 import { isValidIdNumber, isValidUscc } from '../domain/identifiers.js';
 import { operators } from '../domain/operators.js';
 import { boundedValidator, unboundedPlaces } from './bounded-schema.js';
-import { templateRefProblems } from './form-templates.js';
+import { pinTemplateDigest, templateFileSha256, templateRefProblems } from './form-templates.js';
 import type { Condition, ConditionTree, Lookup, MatterDef, Question } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -279,7 +279,11 @@ export function checkMatter(
   };
   checkFieldRef(def.holderName, '/holderName');
   def.output.certificate.lines.forEach((l, i) => checkFieldRef(l.from, `/output/certificate/lines/${i}/from`));
-  for (const [at, msg] of templateRefProblems(def, opts.rulesDir)) say(at, msg);
+  const templateProblems = templateRefProblems(def, opts.rulesDir);
+  for (const [at, msg] of templateProblems) say(at, msg);
+  if (opts.rulesDir !== undefined && !templateProblems.some(([at]) => at === '/output/form/template/file')) {
+    for (const [at, msg] of pinTemplateDigest(def, opts.rulesDir)) say(at, msg);
+  }
   if (!def.output.certificate.licenseTypeCode.startsWith(def.department.code)) {
     say('/output/certificate/licenseTypeCode', `must start with the department code ${def.department.code} (证照定义机构 + 3-digit type number)`);
   }
@@ -372,6 +376,7 @@ export function checkMatter(
   });
 
   if (problems.length > 0 || !validateForm) return { problems };
+  // With a form template, `def` carries the sha256 of its bytes by now: a new PDF is a new version.
   const version = createHash('sha256').update(canonicalJson(def)).digest('hex');
   return { matter: { def, version, file, validateForm, validateAnswers }, problems };
 }
@@ -451,7 +456,7 @@ interface Snapshot {
 }
 
 /** Bump when the checks change in a way the function sources below would not show. */
-const CHECKS_REVISION = '3';
+const CHECKS_REVISION = '4';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -509,7 +514,9 @@ export function loadCatalog(rulesDir: string, sourceIds: ReadonlySet<string>, op
     const rel = path.relative(path.dirname(rulesDir), path.join(dir, f));
     const text = readFileSync(path.join(dir, f), 'utf8');
     const key = sha256(`${rel}\u0000${text}`);
-    const hit = cached[key];
+    // A template's bytes are part of the version: an entry made with other bytes is checked again.
+    const snapTemplate = cached[key]?.def.output.form.template;
+    const hit = snapTemplate && templateFileSha256(rulesDir, snapTemplate.file) !== snapTemplate.sha256 ? undefined : cached[key];
     let matter: LoadedMatter | undefined;
     if (hit) {
       matter = fromSnapshot(hit.def, hit.version, rel, formAjv);

@@ -175,6 +175,11 @@ export type ConfigValue = number | string | boolean | unknown[];
 export interface FormTemplateDef {
   file: string;
   fields: Record<string, string | { from: string; format?: FieldDef['format'] }>;
+  /**
+   * sha256 (hex) of the template file's bytes, set by the loader so that the matter's version covers the PDF too (a
+   * stored version carries it; a definition that states it must match the file).
+   */
+  sha256?: string;
 }
 
 export interface MatterDef {

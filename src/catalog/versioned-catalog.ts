@@ -26,6 +26,19 @@ export function versionOf(def: unknown): string {
   return createHash('sha256').update(canonicalJson(def)).digest('hex');
 }
 
+/**
+ * A version stored before the template's bytes were part of it (issue 18): its definition names a template without
+ * a sha256 and hashes, as stored, to its name. It keeps that name and claims no template digest (none was recorded);
+ * null for anything else.
+ */
+function legacyTemplateVersion(stored: string, checked: LoadedMatter, version: string): LoadedMatter | null {
+  const def = JSON.parse(stored) as LoadedMatter['def'];
+  const template = def.output?.form?.template;
+  if (!template || template.sha256 !== undefined || versionOf(def) !== version) return null;
+  const { sha256: _recordedNow, ...asStored } = checked.def.output.form.template!;
+  return { ...checked, version, def: { ...checked.def, output: { ...checked.def.output, form: { ...checked.def.output.form, template: asStored } } } };
+}
+
 /** Where versions live (the store's authoring repository satisfies it). */
 export interface MatterVersionSource {
   generation(): Promise<number>;
@@ -74,9 +87,14 @@ export async function openVersionedCatalog(opts: OpenCatalogOptions): Promise<Ve
     const fromSource = row.source ? opts.check(row.source, label) : null;
     const res = fromSource?.matter && fromSource.matter.version === version ? fromSource : opts.check(row.definition, label);
     if (!res.matter) throw new CatalogError(res.problems);
+    let matter = res.matter;
     // The stored text must still hash to its name: a version is immutable.
-    if (res.matter.version !== version) throw new CatalogError([`${code}@${version}: stored definition hashes to ${res.matter.version}`]);
-    const loaded: LoadedMatter = { ...res.matter, file: `${code}@${version}` };
+    if (matter.version !== version) {
+      const legacy = legacyTemplateVersion(row.definition, matter, version);
+      if (!legacy) throw new CatalogError([`${code}@${version}: stored definition hashes to ${matter.version}`]);
+      matter = legacy;
+    }
+    const loaded: LoadedMatter = { ...matter, file: `${code}@${version}` };
     cache.set(key(code, version), loaded);
     return loaded;
   }

@@ -70,6 +70,8 @@ export interface DecisionReceipt {
   materials?: Array<{ id: string; how: string; status: string; archiveId?: string; sha256?: string; commitment?: string }>;
   /** The data-sharing consent the reads relied on (null: none in force, nothing was read). */
   consentId?: string | null;
+  /** The department's e-form template the e-form was filled from (issue 18): its file and the sha256 of its bytes. */
+  formTemplate?: { file: string; sha256: string };
 }
 
 export interface FieldProvenance {

@@ -17,6 +17,7 @@ import type { ApplicationRow, StoredDocument } from '../store/types.js';
 import type { FieldValue } from './prefill-fields.js';
 import type { MaterialPlan } from './resolve-materials.js';
 import { templateValues } from './template-values.js';
+import { PermanentFailure } from '../errors.js';
 
 export interface FormDeps {
   sourceNames: ReadonlyMap<string, string>;
@@ -69,6 +70,10 @@ export async function generateForm(
   if (template) {
     // The department's own 样表, filled as it is; sealed below exactly like a generated e-form.
     if (!deps.templates) throw new Error(`matter ${def.code} names the form template ${template.file} but no template library was given`);
+    // The version names the template's bytes: a file replaced since it was loaded would fill another form.
+    if (template.sha256 !== undefined && (await deps.templates.sha256(template.file)) !== template.sha256) {
+      throw new PermanentFailure(`${template.file} is not the template version ${matter.version} was made with (sha256 ${template.sha256}): restore that file, or name the new one in a new version`, 'FORM_TEMPLATE_INVALID');
+    }
     const values = templateValues(template, {
       fields,
       form: app.form,

@@ -173,6 +173,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
       ...(p.status === 'commitment' && p.commitment ? { commitment: p.commitment } : {}),
     })),
     consentId: permission.consent?.id ?? null,
+    ...(def.output.form.template?.sha256 ? { formTemplate: { file: def.output.form.template.file, sha256: def.output.form.template.sha256 } } : {}),
   };
   const status = STATUS[evaluation.decision.outcome];
   const decidedAt = deps.clock();

@@ -196,6 +196,10 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
       const row = await db.selectFrom('archive_materials').select(ARCHIVE_COLUMNS).where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : toArchive(row);
     },
+    async read(id) {
+      const row = await db.selectFrom('archive_materials').select([...ARCHIVE_COLUMNS, 'bytes']).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : { item: toArchive(row), bytes: new Uint8Array(row.bytes) };
+    },
     async usedBefore(ids, exceptApplication) {
       if (ids.length === 0) return new Set();
       const rows = await db
@@ -227,6 +231,24 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
           );
         }
       });
+    },
+
+    async materials(applicationId) {
+      const rows = await db
+        .selectFrom('application_materials')
+        .select(['material', 'name', 'how', 'status', 'category', 'archive_id', 'commitment'])
+        .where('application_id', '=', applicationId)
+        .orderBy('material')
+        .execute();
+      return rows.map((r) => ({
+        material: r.material,
+        name: r.name,
+        how: r.how,
+        status: r.status,
+        category: r.category as FilingMaterial['category'],
+        archiveId: r.archive_id,
+        commitment: r.commitment,
+      }));
     },
 
     async aggregate({ matters, from, to }) {

@@ -594,12 +594,16 @@ export interface Store {
     put(m: NewArchiveMaterial): Promise<{ created: boolean; item: ArchiveMaterialRow }>;
     list(subject: string): Promise<ArchiveMaterialRow[]>;
     get(id: string): Promise<ArchiveMaterialRow | null>;
+    /** An archive item with its file's bytes (the reviewer opens it, issue 18); null when there is none. */
+    read(id: string): Promise<{ item: ArchiveMaterialRow; bytes: Uint8Array } | null>;
     /** Archive ids among `ids` that a filing other than `exceptApplication` used already. */
     usedBefore(ids: string[], exceptApplication: string): Promise<Set<string>>;
   };
   figures: {
     /** Replaces a filing's figures and material rows (a retried job writes the same again). */
     record(f: FilingFigures, materials: FilingMaterial[]): Promise<void>;
+    /** How a decided filing obtained each of its materials (none before its decision), by material id. */
+    materials(applicationId: string): Promise<FilingMaterial[]>;
     /** Aggregates per matter over filings created in [from, to). */
     aggregate(filter: { matters?: string[]; from?: string; to?: string }): Promise<MatterAggregates[]>;
   };

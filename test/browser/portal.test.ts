@@ -2,11 +2,14 @@
  * Browser tests (issue 8): Playwright driving Debian's chromium against the real stack. An applicant files a grain
  * filing through the portal on a phone-sized screen — guidance, materials, pre-filled fields, the generated form with
  * the API's own validation messages, consent, live status — and downloads a certificate that passes
- * scripts/verify-certificate.sh; an admin approves a manual-review filing, revokes a certificate and opens
+ * scripts/verify-certificate.sh; an admin opens a manual-review filing's materials (the lease contract reused
+ * from the enterprise's archive) and approves it, revokes a certificate and opens
  * the queue dashboard, which refuses anyone without the admin cookie. Screenshots: test-results/browser/*.png.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, verifyCertificate, writeTemp } from '../support/pdf-tools.js';
 import { grainFiling, submit, waitForDecision } from '../support/stack.js';
@@ -18,6 +21,13 @@ const FENGHE = '91210100MA0Q1A2B6L';
 const DISHONEST = '91210106MA0U7G8H65';
 const GRAIN_DEPT = '11210100MB0E12346R';
 let b: BrowserStack;
+
+/** A one-page PDF, as an enterprise would scan its lease contract. */
+async function leaseContract(): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  doc.addPage([595, 842]).drawText('Warehouse lease contract', { x: 72, y: 760, size: 14 });
+  return Buffer.from(await doc.save());
+}
 
 beforeAll(async () => {
   if (RUN) b = await startBrowserStack();
@@ -115,10 +125,20 @@ describe.skipIf(!RUN)('applicant portal', () => {
 });
 
 describe.skipIf(!RUN)('admin console', () => {
-  it('approves a manual-review filing, revokes a certificate and opens the queue dashboard', async () => {
+  it('approves a manual-review filing after opening its materials, revokes a certificate and opens the queue dashboard', async () => {
     const applicant = await b.stack.token(DISHONEST);
-    const storageFacilities = [{ address: '沈阳市某区粮库', capacityTonnes: 3000, ownership: '自有', realEstateCertNo: '辽(2022)沈阳市不动产权第0054321号' }];
-    const filed = await submit(b.stack, applicant, grainFiling({ form: { purchaseRegionCode: '210106', storageFacilities } }));
+    // The enterprise keeps its lease contract in its archive (一企一档); the filing reuses it (材料复用).
+    const lease = await leaseContract();
+    const leaseSha = createHash('sha256').update(lease).digest('hex');
+    const uploaded = await b.stack.app.inject({
+      method: 'POST',
+      url: `/v1/materials?matter=grain-purchase-filing&material=M5&fileName=${encodeURIComponent('仓库租赁合同.pdf')}`,
+      headers: { authorization: `Bearer ${applicant}`, 'content-type': 'application/pdf' },
+      payload: lease,
+    });
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const storageFacilities = [{ address: '沈阳市某区租赁粮库', capacityTonnes: 3000, ownership: '租赁', leaseEndsOn: '2030-12-31' }];
+    const filed = await submit(b.stack, applicant, grainFiling({ answers: { storageSource: '租赁' }, form: { purchaseRegionCode: '210106', storageFacilities } }));
     const id = filed.json().id as string;
     expect((await waitForDecision(b.stack, id, applicant)).status).toBe('manual_review');
 
@@ -126,6 +146,10 @@ describe.skipIf(!RUN)('admin console', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) cspViolations.push(m.text());
+    });
     try {
       // Without the admin cookie the dashboard is closed.
       const closed = await page.goto(`${b.baseUrl}/admin/queues/`);
@@ -141,6 +165,38 @@ describe.skipIf(!RUN)('admin console', () => {
       await row.waitFor();
       expect(await row.innerText()).toContain('严重失信');
       await b.shot(page, '11-admin-reviews');
+
+      // Issue 18: the reviewer's view lists the filing's materials — 免交, 复用 with the file's size and sha256 — and
+      // opens the applicant's file, byte for byte.
+      await row.locator('button[data-action="open"]').click();
+      const materials = row.locator('table.materials-table');
+      await materials.waitFor();
+      const codes = await Promise.all((await materials.locator('tbody tr').all()).map((tr) => tr.getAttribute('data-material')));
+      expect(codes).toEqual(['M1', 'M2', 'M3', 'M5', 'M6']);
+      expect(await materials.locator('tr[data-material="M2"]').innerText()).toContain('免交');
+      expect(await materials.locator('tr[data-material="M6"]').innerText()).toContain('告知承诺');
+      const m5 = materials.locator('tr[data-material="M5"]');
+      const m5Text = await m5.innerText();
+      for (const s of ['仓储设施租赁合同', '复用', '仓库租赁合同.pdf', leaseSha]) expect(m5Text).toContain(s);
+      expect(await materials.locator('button[data-action="open-material"]').count()).toBe(1);
+      await m5.locator('button[data-action="open-material"]').click();
+      const preview = row.locator('.material-preview');
+      await preview.locator('object.pdf').waitFor();
+      expect(await preview.locator('object.pdf').getAttribute('data')).toMatch(/^blob:/);
+      await b.shot(page, '11b-admin-review-materials');
+      // The e-form and the material are shown from blob URLs, which the console's CSP allows for PDFs and images.
+      expect(cspViolations).toEqual([]);
+      const [material] = await Promise.all([page.waitForEvent('download'), preview.locator('a[data-action="download-material"]').click()]);
+      expect(material.suggestedFilename()).toBe('仓库租赁合同.pdf');
+      const { dir: materialDir, cleanup: materialCleanup } = tempDir('review-material-');
+      try {
+        const saved = path.join(materialDir, 'material.pdf');
+        await material.saveAs(saved);
+        expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(leaseSha);
+      } finally {
+        materialCleanup();
+      }
+
       await row.locator('input').fill('信用修复材料已核实');
       await row.locator('button[data-action="approve"]').click();
       // Issue 18: approving issues a certificate, so the console asks first.

@@ -42,6 +42,8 @@ interface Fixture {
   cert: { id: string; number: string; verifyCode: string };
   revocable: string;
   review: string;
+  /** A manual-review filing whose lease contract (M5) came from the applicant's archive. */
+  withMaterial: string;
   pdf: Buffer;
   /** The grain matter's rule-set version (sha256 hex). */
   version: string;
@@ -229,6 +231,19 @@ const ROUTES: RouteSpec[] = [
       expect: gate(['admin'], { adminOwnDept: 'skip' }),
     }),
   ),
+  // Issue 18: the reviewer opens the filing's materials; another department's filing does not exist.
+  {
+    route: 'GET /v1/admin/applications/:id/materials',
+    request: (f) => get(`/v1/admin/applications/${f.withMaterial}/materials`),
+    missing: () => get(`/v1/admin/applications/${randomUUID()}/materials`),
+    expect: gate(['admin'], { adminOwnDept: 200 }),
+  },
+  {
+    route: 'GET /v1/admin/applications/:id/materials/:material',
+    request: (f) => get(`/v1/admin/applications/${f.withMaterial}/materials/M5`),
+    missing: () => get(`/v1/admin/applications/${randomUUID()}/materials/M5`),
+    expect: gate(['admin'], { adminOwnDept: 200 }),
+  },
   { route: 'GET /v1/admin/audit', request: () => get('/v1/admin/audit'), expect: gate(['admin'], { adminOwnDept: 200, adminOtherDept: 200 }) },
 
   // Webhooks: consumers; creating one needs scope webhooks:write, which no principal here has.
@@ -350,7 +365,21 @@ describe('access matrix: every route × every principal', () => {
         },
       }),
     );
-    expect([a.status, r.status, review.status]).toEqual(['approved', 'approved', 'manual_review']);
+    const upload = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/materials?matter=grain-purchase-filing&material=M5&fileName=lease.pdf',
+      headers: { authorization: `Bearer ${dishonest}`, 'content-type': 'application/pdf' },
+      payload: Buffer.concat([Buffer.from('%PDF-1.7\n% lease contract\n'), Buffer.alloc(512, 0x20), Buffer.from('\n%%EOF\n')]),
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    const withMaterial = await decided(
+      dishonest,
+      grainFiling({
+        answers: { storageSource: '租赁' },
+        form: { purchaseRegionCode: '210104', storageFacilities: [{ address: '沈阳市于洪区租赁仓库', capacityTonnes: 2000, ownership: '租赁', leaseEndsOn: '2030-12-31' }] },
+      }),
+    );
+    expect([a.status, r.status, review.status, withMaterial.status]).toEqual(['approved', 'approved', 'manual_review', 'manual_review']);
     await stack.stopWorker();
     const certRow = (await stack.deps.store.certificates.get(a.certificate!.id))!;
     f = {
@@ -358,6 +387,7 @@ describe('access matrix: every route × every principal', () => {
       cert: { id: certRow.id, number: certRow.number, verifyCode: certRow.verifyCode },
       revocable: r.certificate!.id,
       review: review.id,
+      withMaterial: withMaterial.id,
       pdf: Buffer.from((await stack.deps.store.certificates.getPdf(certRow.id))!),
       version: stack.deps.catalog.get('grain-purchase-filing')!.version,
       consent: '',

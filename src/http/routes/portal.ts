@@ -22,8 +22,10 @@ import type { HttpDeps } from '../types.js';
 export const PUBLIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public');
 const JSON_EDITOR_DIST = path.dirname(createRequire(import.meta.url).resolve('@json-editor/json-editor'));
 
-// json-editor injects its styles; everything else comes from this origin. No inline scripts.
-const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+// json-editor injects its styles; everything else comes from this origin. No inline scripts. blob: for images and
+// PDFs: the console shows the sealed e-form and the applicant's materials, fetched with the token, from blob URLs.
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'self' blob:; frame-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const DEV_TOKEN_TTL_SECONDS = 8 * 3600;
 
 const DevTokenBody = Type.Object(

@@ -1,24 +1,30 @@
 /**
  * A filing of a matter whose department hands over an official AcroForm template (public-parking-filing): the worker
  * fills the template with pdf-lib, flattens it and seals it with the enterprise's e-seal like any e-form — the sealed
- * file passes the shared verifier and its text layer shows the applicant's values in the template's fields.
+ * file passes the shared verifier and its text layer shows the applicant's values in the template's fields; the
+ * decision receipt and the stored version name the template's sha256. On SQLite and PostgreSQL, like the other
+ * integration tests.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PDFDocument, PDFTextField } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { versionOf } from '../../../src/catalog/versioned-catalog.js';
 import { pdfText, tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
-import { startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
+import { REPO_ROOT, startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
 
-const tmp = tempDir('template-forms-');
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ backend: 'sqlite' });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-  tmp.cleanup();
-});
+describe.each(['sqlite', 'postgres'] as const)('a matter with an official form template (%s)', (backend) => {
+  const tmp = tempDir('template-forms-');
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ backend });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+    tmp.cleanup();
+  });
 
-describe('a matter with an official form template (sqlite)', () => {
   it('seals the filled template: it verifies and shows the applicant’s values', { timeout: 120_000 }, async () => {
     const matter = stack.deps.catalog.get('public-parking-filing')!;
     expect(matter.def.output.form.template?.file).toBe('templates/public-parking-filing.pdf');
@@ -47,5 +53,17 @@ describe('a matter with an official form template (sqlite)', () => {
     const fields = doc.getForm().getFields();
     expect(fields.some((f) => f instanceof PDFTextField)).toBe(false);
     expect(fields.map((f) => f.getName())).toEqual(['申请人签章']);
+
+    // Traceable to the template's bytes: the receipt names the version and the template it filled, and the stored
+    // version (what the department admin exports) carries the same digest, which its hash covers.
+    const templateSha = createHash('sha256').update(readFileSync(path.join(REPO_ROOT, 'rules', 'templates', 'public-parking-filing.pdf'))).digest('hex');
+    const row = await stack.deps.store.applications.get(id);
+    expect(row!.receipt).toMatchObject({ rulesetVersion: matter.version, formTemplate: { file: 'templates/public-parking-filing.pdf', sha256: templateSha } });
+    const admin = await stack.token('PARKING-ADMIN', 'admin', { dept: matter.def.department.code });
+    const version = await stack.app.inject({ method: 'GET', url: `/v1/admin/matters/${matter.def.code}/versions/${matter.version}`, headers: { authorization: `Bearer ${admin}` } });
+    expect(version.statusCode, version.body).toBe(200);
+    const definition = version.json<{ definition: { output: { form: { template: { sha256: string } } } } }>().definition;
+    expect(definition.output.form.template.sha256).toBe(templateSha);
+    expect(versionOf(definition)).toBe(matter.version);
   });
 });
