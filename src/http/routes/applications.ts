@@ -192,7 +192,7 @@ export function applicationRoutes(app: TypeBoxApp, deps: HttpDeps): void {
         if (!res.created) {
           if (res.bodyHash !== bodyHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
           const stored = res.response ?? { status: 202, body: { id: res.applicationId, status: 'queued' } };
-          return reply.status(stored.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(stored.body);
+          return reply.status(stored.status as 202).header('location', `/v1/applications/${res.applicationId}`).header('idempotent-replayed', 'true').send(stored.body as Static<typeof Accepted>); // the stored answer comes back from the database as unknown
         }
         request.log.info({ applicationId: res.applicationId, city: target.city }, 'filing accepted for another city; forwarded through the outbox');
         return accepted(reply, res.applicationId);
