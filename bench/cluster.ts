@@ -62,7 +62,10 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
 
   const seed = 1 + (Date.now() % 100_000);
   const subjects = new Subjects(seed);
-  const total = 2 * intakeN + latN + 100;
+  // Each worker step must start on a backlog it cannot finish inside its warm-up and window, even at the goal's
+  // 150/s per step: the intake bursts alone ran out on an idle machine (the 2-worker window measured 0/s).
+  const backlogFloor = 150 * (warmS + windowS);
+  const total = 2 * intakeN + latN + 100 + 2 * backlogFloor;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'miaopi-bench-cluster-'));
   chmodSync(dir, 0o755);
   const sources = await startSyntheticSources(total, seed, 120_000);
@@ -107,6 +110,11 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
     // ---- 2. workers on the backlog
     const workers: Array<{ workers: number; perSec: number; backlogLeft: number; workerCpuMs: number }> = [];
     for (const n of [1, 2]) {
+      const open0 = await count(`status in ('queued', 'processing')`);
+      if (open0 < backlogFloor) {
+        const extra = await burstOver(cluster.apis.map((a) => a.url!), await prepare(subjects, backlogFloor - open0), 64);
+        log(`backlog topped up by ${extra.sent.filter((x) => x.status === 202).length} filings to ≥ ${backlogFloor} before the ${n}-worker step`);
+      }
       await cluster.addWorker();
       await sleep(warmS * 1000);
       const from = new Date().toISOString();
