@@ -25,7 +25,7 @@ export interface BenchArgs {
 }
 
 const USAGE =
-  'usage: npm run bench -- [catalog|templates] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
+  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -62,6 +62,7 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--quick':
       case 'catalog':
       case 'templates':
+      case 'intake':
         break;
       case '--topology': {
         const v = next();

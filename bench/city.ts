@@ -14,6 +14,8 @@ export interface Sent {
   /** Epoch ms the POST was due (open loop) or sent. */
   dueAt: number;
   sentAt: number;
+  /** Epoch ms the answer (or the error) arrived. */
+  doneAt: number;
   status: number;
   id: string | null;
   error: string | null;
@@ -72,10 +74,11 @@ export async function post(base: string, p: Prepared, dueAt: number): Promise<Se
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
-    if (res.status === 202) return { dueAt, sentAt, status: 202, id: (JSON.parse(text) as { id: string }).id, error: null };
-    return { dueAt, sentAt, status: res.status, id: null, error: text.slice(0, 200) };
+    const doneAt = Date.now();
+    if (res.status === 202) return { dueAt, sentAt, doneAt, status: 202, id: (JSON.parse(text) as { id: string }).id, error: null };
+    return { dueAt, sentAt, doneAt, status: res.status, id: null, error: text.slice(0, 200) };
   } catch (err) {
-    return { dueAt, sentAt, status: 0, id: null, error: String(err) };
+    return { dueAt, sentAt, doneAt: Date.now(), status: 0, id: null, error: String(err) };
   }
 }
 

@@ -8,6 +8,7 @@
  *                    [--workers 1] [--concurrency N] [--profile] [--no-micro] [--quick]
  *   npm run bench -- catalog
  *   npm run bench -- templates      (official e-form template fill only, bench/templates.ts)
+ *   npm run bench -- intake [--db sqlite|postgres] [--burst N] [--concurrency C] [--profile]   (durable 202s alone, bench/intake.ts)
  *   npm run bench -- --topology cluster [--quick] [--burst N] [--rate 50] [--seconds S] [--concurrency N]   (bench/cluster.ts)
  *
  * Prints a table and, last, one line `BENCH_JSON {...}`. Goals (issue 12, this 2-core machine, embedded default):
@@ -21,6 +22,7 @@ import { parseArgs } from './args.js';
 import { runCatalogBench } from './catalog.js';
 import { runTemplateBench, type TemplateFigure } from './templates.js';
 import { runClusterBench } from './cluster.js';
+import { runIntakeBench } from './intake.js';
 import { burst, cpuSnapshot, drain, openLoop, prepare, prepareRepeated, results, soak, Subjects, type CpuSnapshot, type PhaseResult } from './city.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { startService } from './processes.js';
@@ -238,7 +240,7 @@ async function main(): Promise<void> {
   }
 }
 
-(process.argv[2] === 'catalog' ? runCatalog() : process.argv[2] === 'templates' ? runTemplates() : args.topology === 'cluster' ? runClusterBench(args, log) : main()).then(
+(process.argv[2] === 'catalog' ? runCatalog() : process.argv[2] === 'intake' ? runIntakeBench(args, log) : process.argv[2] === 'templates' ? runTemplates() : args.topology === 'cluster' ? runClusterBench(args, log) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

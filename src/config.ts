@@ -200,6 +200,11 @@ export interface Config {
    * How long an applicant's Idempotency-Key deduplicates and replays its stored answer (IDEMPOTENCY_TTL_HOURS,
    * default 72); expired keys are purged by a leased worker pass.
    */
+  /**
+   * Most filings one intake transaction commits (INTAKE_MAX_BATCH, issue 13 group commit): filings arriving while a
+   * commit runs go together into the next one. 1: a transaction per filing.
+   */
+  intakeMaxBatch: number;
   idempotencyTtlHours: number;
 }
 
@@ -600,6 +605,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       checkpointSeconds: int(env, 'AUDIT_CHECKPOINT_SECONDS', 300, 1, 86_400),
     },
     idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 72, 1, 24 * 365),
+    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 64, 1, 1000),
   };
   return deepFreeze(config);
 }

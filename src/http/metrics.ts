@@ -2,6 +2,8 @@
 export interface Metrics {
   accepted(matter: string): void;
   requests(status: number): void;
+  /** One intake transaction committed with `filings` new filings in it (group commit, issue 13). */
+  intakeCommit(filings: number): void;
   /**
    * The exposition; with `matters` (a department admin's view) only those matters' figures, without the
    * process-wide ones (responses by status, memory), which are the operators'.
@@ -12,7 +14,12 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const accepted = new Map<string, number>();
   const byStatus = new Map<string, number>();
+  const intake = { commits: 0, filings: 0 };
   return {
+    intakeCommit(filings) {
+      intake.commits += 1;
+      intake.filings += filings;
+    },
     accepted(matter) {
       accepted.set(matter, (accepted.get(matter) ?? 0) + 1);
     },
@@ -35,6 +42,12 @@ export function createMetrics(): Metrics {
         '# HELP miaopi_process_resident_memory_bytes Resident set size.',
         '# TYPE miaopi_process_resident_memory_bytes gauge',
         `miaopi_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+        '# HELP miaopi_intake_commits_total Intake transactions committed by this API process (a batch of filings each under load).',
+        '# TYPE miaopi_intake_commits_total counter',
+        `miaopi_intake_commits_total ${intake.commits}`,
+        '# HELP miaopi_intake_filings_committed_total New filings those transactions committed.',
+        '# TYPE miaopi_intake_filings_committed_total counter',
+        `miaopi_intake_filings_committed_total ${intake.filings}`,
       );
       for (const [name, value] of Object.entries(extra)) {
         lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);

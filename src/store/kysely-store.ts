@@ -1,5 +1,5 @@
 import { rawSql, valueRows } from './raw.js';
-import { claimApplicationNumber } from './application-number-store.js';
+import { createApplications } from './intake-store.js';
 import { withTransaction } from './tx.js';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt } from '../domain/types.js';
@@ -10,11 +10,11 @@ import { webhookRepository } from './webhook-store.js';
 import type { SecretBox } from './secret-box.js';
 import { esealRepository } from './eseal-store.js';
 import { bundleRepository } from './bundle-store.js';
-import { linkFilingConsent, onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
+import { onceOnlyRepositories, toDataAccessEntry } from './once-only-store.js';
 import { federationRepository } from './federation-store.js';
 import { leaseRepository } from './lease-store.js';
 import { auditCheckpointRepository, signingRevocationRepository } from './audit-checkpoint-store.js';
-import { deliveryRepository, linkDelivery, proofConsentRepository, withoutUploads } from './scene-store.js';
+import { deliveryRepository, proofConsentRepository, withoutUploads } from './scene-store.js';
 import type {
   ApplicationRow,
   CertificateFilter,
@@ -129,83 +129,10 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
   const raw = rawSql(db, dialect);
   const applications: Store['applications'] = {
     async create(app: NewApplication): Promise<CreateResult> {
-      return withTransaction(db, async (trx): Promise<CreateResult> => {
-        if (app.idempotencyKey !== null) {
-          // Claim the key first. On PostgreSQL a concurrent duplicate blocks here until the winner commits,
-          // then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers. A key past its expiry
-          // (not purged yet) is taken over as if it were new.
-          const claimed = await trx
-            .insertInto('idempotency_keys')
-            .values({
-              applicant: app.applicant,
-              key: app.idempotencyKey,
-              application_id: app.id,
-              body_hash: app.bodyHash,
-              created_at: app.createdAt,
-              expires_at: app.idempotencyExpiresAt ?? null,
-              response_status: app.response?.status ?? null,
-              response_body: app.response === undefined ? null : JSON.stringify(app.response.body),
-            })
-            .onConflict((oc) =>
-              oc
-                .columns(['applicant', 'key'])
-                .doUpdateSet((eb) => ({
-                  application_id: eb.ref('excluded.application_id'),
-                  body_hash: eb.ref('excluded.body_hash'),
-                  created_at: eb.ref('excluded.created_at'),
-                  expires_at: eb.ref('excluded.expires_at'),
-                  response_status: eb.ref('excluded.response_status'),
-                  response_body: eb.ref('excluded.response_body'),
-                }))
-                .where('idempotency_keys.expires_at', 'is not', null)
-                .where('idempotency_keys.expires_at', '<=', app.createdAt),
-            )
-            .returning('application_id')
-            .executeTakeFirst();
-          if (claimed === undefined) {
-            const existing = await trx
-              .selectFrom('idempotency_keys')
-              .select(['application_id', 'body_hash', 'response_status', 'response_body'])
-              .where('applicant', '=', app.applicant)
-              .where('key', '=', app.idempotencyKey)
-              .executeTakeFirstOrThrow();
-            return {
-              created: false,
-              applicationId: existing.application_id,
-              bodyHash: existing.body_hash,
-              response: existing.response_status === null || existing.response_body === null ? null : { status: existing.response_status, body: JSON.parse(existing.response_body) as unknown },
-            };
-          }
-        }
-        const number = await claimApplicationNumber(trx, app.createdAt, app.numberPrefix);
-        await trx
-          .insertInto('applications')
-          .values({
-            id: app.id,
-            number,
-            matter: app.matter,
-            matter_version: app.matterVersion,
-            applicant: app.applicant,
-            status: 'queued',
-            answers: JSON.stringify(app.answers),
-            form: JSON.stringify(app.form),
-            consent: JSON.stringify(app.consent),
-            body_hash: app.bodyHash,
-            decision: null,
-            receipt: null,
-            attempts: 0,
-            last_error: null,
-            created_at: app.createdAt,
-            updated_at: app.createdAt,
-            decided_at: null,
-          })
-          .execute();
-        await trx.insertInto('outbox').values({ application_id: app.id, created_at: app.createdAt, enqueued_at: null }).execute();
-        await linkFilingConsent(trx, app);
-        await linkDelivery(trx, app);
-        return { created: true, applicationId: app.id, number };
-      });
+      return (await createApplications(db, dialect, [app]))[0]!;
     },
+
+    createMany: (apps: readonly NewApplication[]) => createApplications(db, dialect, apps),
 
     async get(id: string): Promise<ApplicationRow | null> {
       const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();

@@ -4,7 +4,7 @@
  */
 import { rawSql, valueRows } from './raw.js';
 import { withTransaction } from './tx.js';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { ArchiveMaterialsTable, ConsentsTable, Database, DataAccessLogTable } from './schema.js';
 import type {
   ArchiveMaterialRow,
@@ -13,7 +13,6 @@ import type {
   DataAccessQuery,
   FilingMaterial,
   MatterAggregates,
-  NewApplication,
   Store,
 } from './types.js';
 
@@ -71,43 +70,6 @@ export function toDataAccessEntry(row: Selectable<DataAccessLogTable>, withId = 
     ...(row.consent_id !== null ? { consentId: row.consent_id } : {}),
     ...(row.origin !== null ? { origin: row.origin as 'source' | 'cache' } : {}),
   };
-}
-
-/**
- * Writes the filing's consent link inside the application's transaction: a new grant first ends the subject's
- * earlier consent for the matter (one consent in force per subject and matter, so revoking it means what it says).
- */
-export async function linkFilingConsent(trx: Transaction<Database>, app: NewApplication): Promise<void> {
-  const c = app.dataConsent;
-  if (!c) return;
-  if ('grant' in c) {
-    const g = c.grant;
-    await trx
-      .updateTable('consents')
-      .set({ ended_at: g.grantedAt, ended_reason: 'superseded' })
-      .where('subject', '=', g.subject)
-      .where('matter', '=', g.matter)
-      .where('ended_at', 'is', null)
-      .execute();
-    await trx
-      .insertInto('consents')
-      .values({
-        id: g.id,
-        subject: g.subject,
-        matter: g.matter,
-        purpose: g.purpose,
-        sources: JSON.stringify(g.sources),
-        application_id: app.id,
-        granted_at: g.grantedAt,
-        expires_at: g.expiresAt,
-        ended_at: null,
-        ended_reason: null,
-      })
-      .execute();
-    await trx.insertInto('application_consents').values({ application_id: app.id, consent_id: g.id, granted: 1 }).execute();
-  } else {
-    await trx.insertInto('application_consents').values({ application_id: app.id, consent_id: c.reuse, granted: 0 }).execute();
-  }
 }
 
 export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['dialect'] = 'sqlite'): Pick<Store, 'consents' | 'archive' | 'figures'> & {

@@ -2,9 +2,9 @@
  * Issue 16 repositories beside federation: 快递取送 deliveries, 授权查验 proof consents, and the 零材料 figure
  * (filings that needed no upload). Portable SQL for SQLite and PostgreSQL, like ./kysely-store.ts.
  */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, DeliveriesTable, ProofConsentsTable } from './schema.js';
-import type { ExpressDeliveryPatch, ExpressDeliveryRepository, ExpressDeliveryRow, NewApplication, ProofConsentRepository, ProofConsentRow, Store, TrackEvent } from './types.js';
+import type { ExpressDeliveryPatch, ExpressDeliveryRepository, ExpressDeliveryRow, ProofConsentRepository, ProofConsentRow, Store, TrackEvent } from './types.js';
 
 function toDelivery(r: Selectable<DeliveriesTable>): ExpressDeliveryRow {
   return {
@@ -38,37 +38,6 @@ function toProofConsent(r: Selectable<ProofConsentsTable>): ProofConsentRow {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
   };
-}
-
-/**
- * Writes the filing's delivery request inside the application's transaction: a filing accepted with a delivery
- * never exists without it. Parts not typed (address, recipient) are filled from the registered record later.
- */
-export async function linkDelivery(trx: Transaction<Database>, app: NewApplication): Promise<void> {
-  const d = app.delivery;
-  if (!d) return;
-  await trx
-    .insertInto('deliveries')
-    .values({
-      application_id: app.id,
-      method: d.method,
-      recipient: d.recipient ?? null,
-      phone: d.phone ?? null,
-      address: d.address ?? null,
-      address_source: d.address === undefined ? null : 'form',
-      status: 'pending',
-      waybill_no: null,
-      track: '[]',
-      attempts: 0,
-      next_attempt_at: app.createdAt,
-      lease_until: null,
-      last_error: null,
-      settled: 0,
-      created_at: app.createdAt,
-      updated_at: app.createdAt,
-      booked_at: null,
-    })
-    .execute();
 }
 
 export function deliveryRepository(db: Kysely<Database>): ExpressDeliveryRepository {

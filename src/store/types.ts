@@ -509,6 +509,11 @@ export interface Store {
   applications: {
     /** Application row + outbox row (+ idempotency row when a key is given) in one transaction. */
     create(app: NewApplication): Promise<CreateResult>;
+    /**
+     * Several filings in one transaction (group commit at intake, issue 13); results in the order given. All or
+     * nothing: on an error nothing of the batch is written.
+     */
+    createMany(apps: readonly NewApplication[]): Promise<CreateResult[]>;
     get(id: string): Promise<ApplicationRow | null>;
     /** queued|processing → processing, attempts+1. Null when the row is missing or already terminal. */
     startProcessing(id: string, at: string): Promise<ApplicationRow | null>;

@@ -6,6 +6,7 @@ import { canonicalJson } from '../../catalog/load-catalog.js';
 import { AppError } from '../../errors.js';
 import { applicationNumberPrefix } from '../../domain/application-number.js';
 import { validateFiling, type FilingBody } from '../../pipeline/validate-filing.js';
+import { IntakeBatcher } from '../../pipeline/intake-batcher.js';
 import type { MatterDef } from '../../catalog/types.js';
 import type { ApplicationRow, DeliveryRequest, ExpressDeliveryRow, FederatedFilingRow, NewConsent } from '../../store/types.js';
 import { acceptFederatedFiling } from '../../federation/intake.js';
@@ -147,6 +148,7 @@ export function mayRead(deps: HttpDeps, p: Principal, app: ApplicationRow): bool
 }
 
 export function applicationRoutes(app: TypeBoxApp, deps: HttpDeps): void {
+  intakeOf(deps, app.log);
   const applicant = requireRole(deps.verifyToken, ['applicant']);
   const reader = requireRole(deps.verifyToken, ['applicant', 'admin']);
 
@@ -349,7 +351,7 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
   const id = deps.newId();
   const response: AcceptedAnswer = { status: 202, body: { id, status: 'queued' } };
   const ttlHours = input.idempotencyTtlHours;
-  const res = await deps.store.applications.create({
+  const res = await intakeOf(deps, input.log).submit({
     id,
     matter: matter.def.code,
     matterVersion: matter.version,
@@ -371,11 +373,33 @@ export async function acceptFiling(deps: HttpDeps, input: AcceptInput): Promise<
     return { applicationId: res.applicationId, created: false, response: res.response ?? { status: 202, body: { id: res.applicationId, status: 'queued' } } };
   }
   deps.metrics.accepted(matter.def.code);
-  // Fast path; if Redis is away the outbox relay enqueues it later, so the filing is not lost.
-  // Bounded: with Redis away the request must not wait for it — the filing is committed already.
-  await Promise.race([deps.queue.enqueue([id]), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())])
-    .catch((err: unknown) => input.log.warn({ err: String(err), applicationId: id }, 'enqueue deferred to the outbox relay'));
   return { applicationId: id, created: true, response };
+}
+
+const batchers = new WeakMap<HttpDeps, IntakeBatcher>();
+
+/**
+ * The process's intake batcher for these deps, made on first use (applicationRoutes makes it with the root
+ * logger). After each commit it enqueues the batch (fast path); if Redis is away the outbox relay enqueues it
+ * later, so no filing is lost — bounded, because the filings are committed already and must not wait for Redis.
+ */
+export function intakeOf(deps: HttpDeps, log: { warn(obj: object, msg: string): void }): IntakeBatcher {
+  let b = batchers.get(deps);
+  if (!b) {
+    b = new IntakeBatcher({
+      createOne: (app) => deps.store.applications.create(app),
+      createMany: (apps) => deps.store.applications.createMany(apps),
+      afterCommit: (ids) =>
+        Promise.race([deps.queue.enqueue(ids), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())]).then(
+          () => undefined,
+          (err: unknown) => log.warn({ err: String(err), applications: ids.length, first: ids[0] }, 'enqueue deferred to the outbox relay'),
+        ),
+      maxBatch: deps.config.intakeMaxBatch,
+      onCommit: (filings) => deps.metrics.intakeCommit(filings),
+    });
+    batchers.set(deps, b);
+  }
+  return b;
 }
 
 /** The delivery as shown with the filing (to its applicant and the department's admins). */
