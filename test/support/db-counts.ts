@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Stack } from './stack.js';
 
-export type CountedTable = 'applications' | 'outbox' | 'idempotency_keys' | 'documents' | 'certificates' | 'data_access_log';
+export type CountedTable = 'applications' | 'outbox' | 'idempotency_keys' | 'documents' | 'certificates' | 'data_access_log' | 'application_consents';
 
 /** Equality filters on plain columns; `null` means IS NULL. */
 export type RowFilter = Record<string, string | number | null>;
