@@ -107,6 +107,17 @@ describe('bearer token verification', () => {
     await expect(platform(await es({ ...ok, exp: NOW_S + 3600 }))).rejects.toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
   });
 
+  it('takes an RS256 key for RS256 tokens only: not an ES256 token, not HS256 keyed with the public key (algorithm confusion)', async () => {
+    const kp = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = kp.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const platform = createTokenVerifier({ ...auth, jwtSecret: null, publicKeyPem: pem }, () => NOW);
+    const ok = { sub: 'S2', role: 'applicant', aud: DEV_AUTH_AUDIENCE, iss: DEV_AUTH_ISSUER, iat: NOW_S, exp: NOW_S + 600 };
+    await expect(platform(await new SignJWT(ok).setProtectedHeader({ alg: 'RS256' }).sign(kp.privateKey))).resolves.toMatchObject({ sub: 'S2' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await expect(platform(await new SignJWT(ok).setProtectedHeader({ alg: 'ES256' }).sign(ec.privateKey))).rejects.toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
+    await expect(platform(await new SignJWT(ok).setProtectedHeader({ alg: 'HS256' }).sign(Buffer.from(pem)))).rejects.toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
+  });
+
   it('will not build without an audience or issuer (fails closed)', () => {
     expect(() => createTokenVerifier({ ...auth, audience: null })).toThrow(/AUTH_AUDIENCE/);
     expect(() => createTokenVerifier({ ...auth, issuer: null })).toThrow(/AUTH_ISSUER/);
