@@ -200,12 +200,12 @@ export interface Config {
    * How long an applicant's Idempotency-Key deduplicates and replays its stored answer (IDEMPOTENCY_TTL_HOURS,
    * default 72); expired keys are purged by a leased worker pass.
    */
+  idempotencyTtlHours: number;
   /**
    * Most filings one intake transaction commits (INTAKE_MAX_BATCH, issue 13 group commit): filings arriving while a
    * commit runs go together into the next one. 1: a transaction per filing.
    */
   intakeMaxBatch: number;
-  idempotencyTtlHours: number;
 }
 
 export class ConfigError extends Error {

@@ -10,9 +10,7 @@
 import type { CreateResult, NewApplication } from '../store/types.js';
 
 export interface IntakeBatcherDeps {
-  /** One filing in its own transaction. */
-  createOne(app: NewApplication): Promise<CreateResult>;
-  /** Several in one transaction, all or nothing. */
+  /** Filings in one transaction, all or nothing; results in the order given. */
   createMany(apps: readonly NewApplication[]): Promise<CreateResult[]>;
   /** After a commit, with the ids it created (the fast-path enqueue); its failure does not fail the filings. */
   afterCommit(ids: string[]): Promise<void>;
@@ -64,7 +62,7 @@ export class IntakeBatcher {
   async #commit(batch: Pending[]): Promise<void> {
     let results: CreateResult[];
     try {
-      results = batch.length === 1 ? [await this.#deps.createOne(batch[0]!.app)] : await this.#deps.createMany(batch.map((p) => p.app));
+      results = await this.#deps.createMany(batch.map((p) => p.app));
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
@@ -74,8 +72,8 @@ export class IntakeBatcher {
       await Promise.all(
         batch.map(async (p) => {
           try {
-            const r = await this.#deps.createOne(p.app);
-            this.#count([r], 1);
+            const r = (await this.#deps.createMany([p.app]))[0]!;
+            this.#count([r]);
             await this.#after([r]);
             p.resolve(r);
           } catch (e) {
@@ -85,15 +83,16 @@ export class IntakeBatcher {
       );
       return;
     }
-    this.#count(results, 1);
+    this.#count(results);
     // The next batch need not wait for Redis: its filings are answered after their own commit and enqueue.
     void this.#after(results).then(() => batch.forEach((p, i) => p.resolve(results[i]!)));
   }
 
-  #count(results: CreateResult[], commits: number): void {
+  /** One committed transaction and its results. */
+  #count(results: CreateResult[]): void {
     const created = results.filter((r) => r.created).length;
     this.committed += created;
-    this.commits += commits;
+    this.commits += 1;
     this.#deps.onCommit?.(created);
   }
 

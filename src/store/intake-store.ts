@@ -17,10 +17,10 @@ import type { CreateResult, NewApplication, NewConsent } from './types.js';
 /** Rows per multi-row INSERT: well inside SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
 const ROWS_PER_INSERT = 200;
 
-async function insertRows(raw: RawSql, head: string, columns: number, rows: unknown[][], tail = ''): Promise<void> {
+async function insertRows(raw: RawSql, head: string, columns: number, rows: unknown[][]): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const part = rows.slice(i, i + ROWS_PER_INSERT);
-    await raw.run(`${head} values ${valueRows(part.length, columns)}${tail}`, part.flat());
+    await raw.run(`${head} values ${valueRows(part.length, columns)}`, part.flat());
   }
 }
 
@@ -82,25 +82,29 @@ export async function createApplications(db: Kysely<Database>, dialect: 'sqlite'
         : ((await claimKey(raw, a)) ?? undefined);
       if (!first && results[i] === undefined) claimedHere.set(k, a);
     }
-    const fresh = apps.filter((_, i) => results[i] === undefined);
+    const freshAt = apps.flatMap((_, i) => (results[i] === undefined ? [i] : []));
+    const fresh = freshAt.map((i) => apps[i]!);
     if (fresh.length > 0) {
       // 2. 申请编号: per Beijing day (a batch may straddle midnight) and prefix, consecutive in arrival order.
-      const numbers = new Map<NewApplication, string>();
-      const groups = new Map<string, NewApplication[]>();
-      for (const a of fresh) {
+      const numbers = new Array<string>(fresh.length);
+      const groups = new Map<string, number[]>();
+      fresh.forEach((a, j) => {
         const g = `${a.numberPrefix ?? ''}\u0000${beijingDayKey(a.createdAt)}`;
-        groups.set(g, [...(groups.get(g) ?? []), a]);
-      }
-      for (const group of groups.values()) {
-        const claimed = await claimApplicationNumbers(trx, group[0]!.createdAt, group[0]!.numberPrefix, group.length);
-        group.forEach((a, j) => numbers.set(a, claimed[j]!));
+        const members = groups.get(g);
+        if (members) members.push(j);
+        else groups.set(g, [j]);
+      });
+      for (const members of groups.values()) {
+        const first = fresh[members[0]!]!;
+        const claimed = await claimApplicationNumbers(trx, first.createdAt, first.numberPrefix, members.length);
+        members.forEach((j, k) => (numbers[j] = claimed[k]!));
       }
       // 3. The rows.
       await insertRows(
         raw,
         `insert into "applications" ("id", "number", "matter", "matter_version", "applicant", "status", "answers", "form", "consent", "body_hash", "decision", "receipt", "attempts", "last_error", "created_at", "updated_at", "decided_at")`,
         17,
-        fresh.map((a) => [a.id, numbers.get(a)!, a.matter, a.matterVersion, a.applicant, 'queued', JSON.stringify(a.answers), JSON.stringify(a.form), JSON.stringify(a.consent), a.bodyHash, null, null, 0, null, a.createdAt, a.createdAt, null]),
+        fresh.map((a, j) => [a.id, numbers[j]!, a.matter, a.matterVersion, a.applicant, 'queued', JSON.stringify(a.answers), JSON.stringify(a.form), JSON.stringify(a.consent), a.bodyHash, null, null, 0, null, a.createdAt, a.createdAt, null]),
       );
       await insertRows(raw, `insert into "outbox" ("application_id", "created_at", "enqueued_at")`, 3, fresh.map((a) => [a.id, a.createdAt, null]));
       await linkConsents(raw, fresh);
@@ -117,7 +121,7 @@ export async function createApplications(db: Kysely<Database>, dialect: 'sqlite'
           }),
         );
       }
-      for (const [a, number] of numbers) results[apps.indexOf(a)] = { created: true, applicationId: a.id, number };
+      freshAt.forEach((i, j) => (results[i] = { created: true, applicationId: apps[i]!.id, number: numbers[j]! }));
     }
     return results.map((r) => r!);
   });

@@ -387,7 +387,6 @@ export function intakeOf(deps: HttpDeps, log: { warn(obj: object, msg: string): 
   let b = batchers.get(deps);
   if (!b) {
     b = new IntakeBatcher({
-      createOne: (app) => deps.store.applications.create(app),
       createMany: (apps) => deps.store.applications.createMany(apps),
       afterCommit: (ids) =>
         Promise.race([deps.queue.enqueue(ids), new Promise((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_WAIT_MS).unref())]).then(

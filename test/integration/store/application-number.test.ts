@@ -5,31 +5,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { beijingDayKey, formatApplicationNumber, applicationNumberPrefix } from '../../../src/domain/application-number.js';
-import type { NewApplication } from '../../../src/store/types.js';
 import { testBackends } from '../../support/databases.js';
+import { newApplication } from '../../support/new-application.js';
 
 const backends = testBackends();
 afterAll(async () => {
   await Promise.all(backends.map((b) => b.cleanup()));
 });
 
-let counter = 0;
-function filing(createdAt: string, over: Partial<NewApplication> = {}): NewApplication {
-  counter += 1;
-  return {
-    id: `app-${process.pid}-${counter}`,
-    matter: 'grain-purchase-filing',
-    matterVersion: 'sha256:abc',
-    applicant: '91210100MA0Q1A2B6L',
-    answers: {},
-    form: {},
-    consent: { dataSharing: true, sealAuthorization: true },
-    bodyHash: 'b'.repeat(64),
-    idempotencyKey: null,
-    createdAt,
-    ...over,
-  };
-}
+const filing = newApplication;
 
 describe('application number helpers', () => {
   it('uses the Beijing calendar day, 5-digit counter and the city abbreviation', () => {

@@ -9,6 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NewApplication, NewConsent } from '../../../src/store/types.js';
 import { testBackends } from '../../support/databases.js';
+import { newApplication } from '../../support/new-application.js';
 
 const backends = testBackends();
 afterAll(async () => {
@@ -16,22 +17,19 @@ afterAll(async () => {
 });
 
 let counter = 0;
+/** Distinct applicant, body and stored answer per filing (the batch tells them apart). */
 function filing(createdAt: string, over: Partial<NewApplication> = {}): NewApplication {
   counter += 1;
-  return {
-    id: `batch-${process.pid}-${counter}`,
-    matter: 'grain-purchase-filing',
-    matterVersion: 'sha256:abc',
+  const id = `batch-${process.pid}-${counter}`;
+  return newApplication(createdAt, {
+    id,
     applicant: `91210100MA0Q${String(counter).padStart(4, '0')}6L`,
     answers: { filingType: '首次' },
     form: { contactPhone: '13800000000' },
-    consent: { dataSharing: true, sealAuthorization: true },
     bodyHash: `${counter}`.padStart(64, 'b'),
-    idempotencyKey: null,
-    createdAt,
-    response: { status: 202, body: { id: `batch-${process.pid}-${counter}`, status: 'queued' } },
+    response: { status: 202, body: { id, status: 'queued' } },
     ...over,
-  };
+  });
 }
 
 function grant(subject: string, at: string, id: string): NewConsent {
