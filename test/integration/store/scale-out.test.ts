@@ -1,8 +1,10 @@
 /**
  * Issue 13: many processes on one database. Certificate numbers claimed concurrently from two store instances are
  * exactly 1..N (no duplicate, no gap), a filing that claims twice gets its own number back, and a lease is held by
- * one holder at a time until it expires or is released. Both engines.
+ * one holder at a time until it expires or is released. Both engines. On SQLite, a connection waits for another's
+ * write lock while its event loop goes on (two connections in one thread work; the worker's other jobs run).
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../support/databases.js';
 import { passLeases } from '../../../src/queue/pass-lease.js';
@@ -19,10 +21,9 @@ describe.each(backends)('scale-out store ($name)', (backend) => {
   it('numbers 400 concurrent claims from two store instances exactly 1..400, each filing keeping its number', { timeout: 120_000 }, async () => {
     const db = backend.database();
     try {
-      const a = await db.open();
-      // better-sqlite3 is synchronous: a second SQLite connection in this same thread would wait for the first's
-      // write lock while blocking the thread that must release it. SQLite's processes are apart; here one instance.
-      const b = backend.name === 'sqlite' ? a : await db.open();
+      // Two connections in one thread: on SQLite one waits for the other's write lock without blocking the thread
+      // that must release it (src/store/sqlite.ts retries SQLITE_BUSY after a pause instead of sleeping).
+      const [a, b] = [await db.open(), await db.open()];
       const N = 400;
       const claimants = Array.from({ length: N }, (_, i) => `app-${i}`);
       // Every filing claims twice, once through each instance, all at once: a retry racing the first attempt.
@@ -90,6 +91,38 @@ describe.each(backends)('scale-out store ($name)', (backend) => {
       expect(await second.run('sweep', 5_000, () => Promise.resolve(++ran))).toBeNull();
       await first.releaseAll();
       expect(await second.run('sweep', 5_000, () => Promise.resolve(++ran))).toBe(2);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('SQLite write lock', () => {
+  const sqlite = backends.find((b) => b.name === 'sqlite')!;
+
+  it('waits for another process\'s write lock without stopping the event loop, and writes once it is free', { timeout: 30_000 }, async () => {
+    const db = sqlite.database();
+    try {
+      const store = await db.open();
+      // Another process holds SQLite's write lock for 300 ms.
+      const other = new BetterSqlite3(db.options.sqlitePath);
+      other.prepare('begin immediate').run();
+      const started = performance.now();
+      const write = store.certificates.claimSerial('lock:2026', 'app-1', AT).then((n) => ({ n, ms: performance.now() - started }));
+      // Meanwhile the event loop goes on: a 10 ms timer keeps firing.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      await new Promise((r) => setTimeout(r, 300));
+      const ticksWhileLocked = ticks;
+      other.prepare('commit').run();
+      other.close();
+      const done = await write;
+      clearInterval(timer);
+      expect(ticksWhileLocked).toBeGreaterThanOrEqual(15);
+      expect(done.n).toBe(1);
+      expect(done.ms).toBeGreaterThanOrEqual(290);
+      expect(await store.certificates.claimSerial('lock:2026', 'app-1', AT)).toBe(1);
+      console.log(`SQLITE BUSY: a claim waited ${done.ms.toFixed(0)} ms for another connection's lock; ${ticksWhileLocked} timer ticks of 10 ms ran meanwhile`);
     } finally {
       await db.drop();
     }
