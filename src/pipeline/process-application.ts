@@ -12,7 +12,7 @@ import type { Signer } from '../signing/types.js';
 import { isValidIdNumber } from '../domain/identifiers.js';
 import { PermanentFailure } from '../errors.js';
 import type { ApplicationStatus, DecisionReceipt, Outcome, RuleEvaluation } from '../domain/types.js';
-import type { ESealSignEntry, Store, StoredDocument } from '../store/types.js';
+import type { DataAccessEntry, ESealSignEntry, Store, StoredDocument } from '../store/types.js';
 import { applicantSeal, sealSignFailed } from './applicant-seal.js';
 import { decide, evaluateRules, type Facts } from './evaluate-rules.js';
 import { fetchLookups } from './fetch-lookups.js';
@@ -58,6 +58,23 @@ export function applicantKind(code: string): 'organisation' | 'person' {
 }
 
 export async function processApplication(deps: PipelineDeps, applicationId: string): Promise<ProcessResult> {
+  const unrecorded: Unrecorded = { reads: null };
+  try {
+    return await processOnce(deps, applicationId, unrecorded);
+  } catch (err) {
+    // The reads are audited in the decision's transaction; a job that fails before it commits records them on its
+    // way out (the retry reads again and is audited again, as every read is). Only a killed process loses them,
+    // and with them the data, which went nowhere.
+    if (unrecorded.reads) await deps.store.dataAccess.record(unrecorded.reads).catch(() => undefined);
+    throw err;
+  }
+}
+
+interface Unrecorded {
+  reads: DataAccessEntry[] | null;
+}
+
+async function processOnce(deps: PipelineDeps, applicationId: string, unrecorded: Unrecorded): Promise<ProcessResult> {
   const started = deps.clock();
   const app = await deps.store.applications.startProcessing(applicationId, started.toISOString());
   if (!app) return { done: false, reason: 'missing-or-finished' };
@@ -88,9 +105,8 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose },
     permission.allowed ? { allowed: permission.allowed } : {},
   );
-  await deps.store.dataAccess.record(
-    auditEntries(lookups.reads, { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose, matter: def.code, consentId: permission.consent?.id ?? null }),
-  );
+  const accessLog = auditEntries(lookups.reads, { requester: app.applicant, applicationId: app.id, purpose: def.consent.purpose, matter: def.code, consentId: permission.consent?.id ?? null });
+  unrecorded.reads = accessLog;
 
   const { fields, withFields, holder, subjectKey } = certificateInputs(matter, base, lookups.top);
 
@@ -177,10 +193,11 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
   };
   const status = STATUS[evaluation.decision.outcome];
   const decidedAt = deps.clock();
-  // Everything the filing produced commits together, in one transaction: the sealed form and the audit of its
-  // signing, the certificate, the figures, the follow-ups and the decision. A crash before the commit leaves the
-  // filing `processing` with nothing half-written, and the retried job does it all again.
+  // Everything the filing produced commits together, in one transaction: the audit of its reads, the sealed form
+  // and the audit of its signing, the certificate, the figures, the follow-ups and the decision. A crash before the
+  // commit leaves the filing `processing` with nothing half-written, and the retried job does it all again.
   const cert = await deps.store.transaction(async (tx) => {
+    await tx.dataAccess.record(accessLog);
     if (form) await tx.documents.put(form);
     await tx.eseals.recordSigns(signLog);
     const row = made ? await tx.certificates.insert(made.row) : null;
@@ -189,6 +206,7 @@ export async function processApplication(deps: PipelineDeps, applicationId: stri
     await tx.applications.complete(app.id, { status, decision: evaluation.decision, receipt, at: decidedAt.toISOString() });
     return row;
   });
+  unrecorded.reads = null;
   // Issue 15: a `gm` department's OFD, made once the certificate is recorded (a request makes it if this fails).
   if (cert && made && deps.onIssued && cert.id === made.row.id) await deps.onIssued(cert, made.content);
   return { done: true, status, outcome: evaluation.decision.outcome, certificateId: cert?.id ?? null };

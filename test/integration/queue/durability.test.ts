@@ -112,6 +112,21 @@ describe.each(['sqlite', 'postgres'] as const)('queue durability (%s)', (backend
     for (const id of ids) expect(await countRows(stack, 'certificates', { application_id: id })).toBe(1);
   });
 
+  it('audits the reads of a job that fails after reading (no decision recorded), and again those of its retry', async () => {
+    await stack.stopWorker();
+    const id = await committedNotEnqueued(approvableFiling());
+    // The department's key is away when the certificate is signed: the job fails after every source was read.
+    const failing = { ...stack.deps, departmentSigner: () => { throw new Error('HSM session lost'); } };
+    await expect(processApplication(failing, id)).rejects.toThrow('HSM session lost');
+    const reads = await countRows(stack, 'data_access_log', { application_id: id });
+    expect(reads).toBeGreaterThanOrEqual(4);
+    expect(await countRows(stack, 'certificates', { application_id: id })).toBe(0);
+    expect((await stack.deps.store.applications.get(id))?.status).toBe('processing');
+    stack.startWorker();
+    expect((await waitForDecision(stack, id, applicant, 15_000)).status).toBe('approved');
+    expect(await countRows(stack, 'data_access_log', { application_id: id })).toBe(2 * reads);
+  });
+
   it('issues exactly one certificate when the same job runs twice at once, again after completion, and is enqueued again', async () => {
     const id = await committedNotEnqueued(approvableFiling());
     // Two concurrent runs (and, within ~100 ms, the relay's job on the worker as well).
