@@ -1,3 +1,4 @@
+import { defaultWorkerProcesses } from '../src/config.js';
 /** Command-line flags of the benchmark (`npm run bench -- --db postgres --rate 50`). */
 export interface BenchArgs {
   /** `single` (one API, N workers, its own redis-server) or `cluster` (src/cluster/: PostgreSQL, Sentinel, 1→2 APIs and workers). */
@@ -11,7 +12,7 @@ export interface BenchArgs {
   burst: number;
   /** Filings in the long run that watches RSS (0 = skip). */
   soak: number;
-  /** Worker processes (WORKER_PROCESSES of the embedded default is 1). */
+  /** Worker processes; default as the embedded default (WORKER_PROCESSES unset: one per core, at most 4). */
   workers: number;
   /** Jobs per worker process; null → the service default (WORKER_CONCURRENCY). */
   concurrency: number | null;
@@ -44,7 +45,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     seconds: quick ? 4 : 10,
     burst: quick ? 200 : 1500,
     soak: quick ? 1000 : 20_000,
-    workers: 1,
+    workers: defaultWorkerProcesses(),
     concurrency: null,
     profile: false,
     micro: true,

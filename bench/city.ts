@@ -206,7 +206,8 @@ export async function soak(svc: Service, subjects: Subjects, n: number, rate: nu
   let accepted = 0;
   const sampler = setInterval(() => {
     trace.api.push(rssMb(svc.api.pid));
-    trace.worker.push(rssMb(svc.workers[0]!.pid));
+    // The largest worker's RSS: with several worker processes, any one growing shows.
+    trace.worker.push(Math.max(...svc.workers.map((w) => rssMb(w.pid))));
     trace.progress.push(accepted);
   }, 1000);
   try {
@@ -215,7 +216,7 @@ export async function soak(svc: Service, subjects: Subjects, n: number, rate: nu
       const sent = await openLoop(svc.base, batch, rate);
       accepted += sent.filter((s) => s.status === 202).length;
       all.push(...sent);
-      if ((done / chunk) % 5 === 0) log(`  soak: ${done + batch.length}/${n} sent, RSS api ${rssMb(svc.api.pid).toFixed(0)} MB, worker ${rssMb(svc.workers[0]!.pid).toFixed(0)} MB, open ${await svc.open()}`);
+      if ((done / chunk) % 5 === 0) log(`  soak: ${done + batch.length}/${n} sent, RSS api ${rssMb(svc.api.pid).toFixed(0)} MB, worker(s) ${svc.workers.map((w) => rssMb(w.pid).toFixed(0)).join(' / ')} MB, open ${await svc.open()}`);
     }
   } finally {
     clearInterval(sampler);

@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     );
     if (rss) {
       rows.push([
-        `RSS across ${args.soak} filings at ${rss.rate}/s: API / worker MB (at 10 % → min–max after)`,
+        `RSS across ${args.soak} filings at ${rss.rate}/s: API / ${args.workers > 1 ? 'largest ' : ''}worker MB (at 10 % → min–max after)`,
         `${fmt(rss.apiWarm, 0)} → ${fmt(rss.apiMin, 0)}–${fmt(rss.apiMax, 0)} / ${fmt(rss.workerWarm, 0)} → ${fmt(rss.workerMin, 0)}–${fmt(rss.workerMax, 0)}`,
         `flat ±20 % — ${goal(rss.flat && rss.soak.approved === rss.soak.sent)}`,
       ]);

@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ensurePrivateDir } from './private-files.js';
 import { parseHostPorts, type RedisTopology } from './redis.js';
@@ -220,6 +221,15 @@ type Env = Record<string, string | undefined>;
 function str(env: Env, name: string): string | null {
   const v = env[name];
   return v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+/**
+ * Worker processes `npm start` forks when WORKER_PROCESSES is unset: one per core, at most 4. A worker is one
+ * thread; on the 2-core machine two gave 1.3× the certificates/s of one (README, Benchmarks). More than 4 writers on
+ * one SQLite file mostly wait for each other; larger sites run ROLE=worker processes on PostgreSQL.
+ */
+export function defaultWorkerProcesses(): number {
+  return Math.min(4, Math.max(1, availableParallelism()));
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -534,7 +544,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
-    workerProcesses: int(env, 'WORKER_PROCESSES', 1, 1, 64),
+    workerProcesses: int(env, 'WORKER_PROCESSES', defaultWorkerProcesses(), 1, 64),
     logLevel: levelRaw as LogLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',

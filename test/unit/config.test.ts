@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -19,6 +19,9 @@ describe('configuration', () => {
     expect(c.publicUrl).toBe('http://localhost:3000');
     expect(c.auth.jwtSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(path.join(d, 'dev-jwt-secret')).mode & 0o777).toBe(0o600);
+    // One worker process per core, 1 to 4; WORKER_PROCESSES overrides.
+    expect(c.workerProcesses).toBe(Math.min(4, availableParallelism()));
+    expect(loadConfig({ DATA_DIR: d, WORKER_PROCESSES: '1' }, '/srv').workerProcesses).toBe(1);
   });
 
   it('keeps the dev secret across restarts so tokens stay valid', () => {
