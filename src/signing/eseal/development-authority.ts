@@ -44,7 +44,11 @@ export interface DevelopmentAuthorityOptions {
   poolSize?: number;
   /** Start making keys at once (default true); false waits for warm() or the first enrolment (API processes). */
   prefill?: boolean;
-  /** Seals kept parsed in memory. Default 10 000. */
+  /**
+   * Seals kept parsed in memory (with their keys). Default 1 000: a seal is used within a filing (look-up, then
+   * sign) and by an enterprise's next filing much later, so more holds memory (~3 KB each, mostly OpenSSL's
+   * key) for few hits; a miss is one indexed read.
+   */
   cacheSize?: number;
 }
 
@@ -68,7 +72,7 @@ export interface DevelopmentAuthority extends ESealPlatform {
 export function createDevelopmentAuthority(opts: DevelopmentAuthorityOptions): DevelopmentAuthority {
   const clock = opts.clock ?? (() => new Date());
   const pool = new KeyPool(opts.poolSize ?? 64, opts.prefill ?? true);
-  const cacheSize = Math.max(1, opts.cacheSize ?? 10_000);
+  const cacheSize = Math.max(1, opts.cacheSize ?? 1_000);
   const cache = new Map<string, Entry>();
   const caChain = new Uint8Array(opts.ca.certificate);
 
