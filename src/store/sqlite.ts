@@ -60,8 +60,8 @@ class BusyRetryConnection implements DatabaseConnection {
 /**
  * Starts every transaction with `BEGIN IMMEDIATE`. A plain (deferred) `BEGIN` that reads and then writes
  * fails at once with SQLITE_BUSY when another process (API vs worker) wrote in between: WAL cannot upgrade a
- * stale read snapshot, and busy_timeout does not apply. Taking the write lock up front makes the
- * transaction wait (busy_timeout) instead.
+ * stale read snapshot, and no wait applies. Taking the write lock up front makes the transaction wait
+ * instead (BusyRetryConnection tries the BEGIN IMMEDIATE again).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   readonly #database: BetterSqlite3.Database;
