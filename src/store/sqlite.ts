@@ -41,12 +41,14 @@ class BusyRetryConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    let deadline = 0; // set on the first refusal: a statement that is not refused reads no clock
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.inner.executeQuery<R>(query);
       } catch (err) {
-        if (!isBusy(err) || this.database.inTransaction || performance.now() >= deadline) throw err;
+        if (!isBusy(err) || this.database.inTransaction) throw err;
+        deadline ||= performance.now() + BUSY_TIMEOUT_MS;
+        if (performance.now() >= deadline) throw err;
         await pause(attempt);
       }
     }
