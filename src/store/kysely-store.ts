@@ -311,10 +311,22 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
       if (f.issuedSince !== undefined) q = q.where('issued_at', '>=', f.issuedSince);
       const after = f.after;
       if (after) {
-        q = q.where((eb) => eb.or([eb('issued_at', '>', after.issuedAt), eb.and([eb('issued_at', '=', after.issuedAt), eb('id', '>', after.id)])]));
+        // A row-value comparison: both engines seek the (issued_at, id) index to the cursor instead of reading from
+        // the start of the range and filtering.
+        q = q.where((eb) => eb(eb.refTuple('issued_at', 'id'), '>', eb.tuple(after.issuedAt, after.id)));
       }
       const rows = await q.orderBy('issued_at').orderBy('id').limit(f.limit).execute();
       return rows.map(toCertificate);
+    },
+
+    async issuedAfter(after: { issuedAt: string; id: string }, limit: number): Promise<Array<{ id: string; issuedAt: string }>> {
+      // A row-value comparison, so both engines seek the (issued_at, id) index to `after` and read only what follows
+      // (an OR of the two conditions made SQLite read every row from the start of the window on each poll).
+      const rows = await raw.rows<{ id: string; issued_at: string }>(
+        `select "id", "issued_at" from "certificates" where ("issued_at", "id") > (?, ?) order by "issued_at", "id" limit ?`,
+        [after.issuedAt, after.id, limit],
+      );
+      return rows.map((r) => ({ id: r.id, issuedAt: r.issued_at }));
     },
 
     async nextSerial(name: string): Promise<number> {

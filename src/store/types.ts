@@ -561,6 +561,11 @@ export interface Store {
     bySha256(sha256: string): Promise<CertificateRow | null>;
     /** One page of certificates matching the filter, oldest first (keyset pagination). */
     list(filter: CertificateFilter): Promise<CertificateRow[]>;
+    /**
+     * Ids and issue times of the certificates after `after` in (issuedAt, id) order, at most `limit`: what the
+     * issued-certificate feed walks. Read from the (issued_at, id) index alone, starting at `after`.
+     */
+    issuedAfter(after: { issuedAt: string; id: string }, limit: number): Promise<Array<{ id: string; issuedAt: string }>>;
   };
   revocations: {
     /** Marks a not-yet-revoked certificate revoked and records who/when/why, in one transaction. */

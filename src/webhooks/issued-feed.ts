@@ -2,8 +2,17 @@
  * Watches the certificate register for newly issued certificates and emits `certificate.issued` for each,
  * whichever path issued it (the worker, an admin's manual approval in the API process, anything added later).
  * The worker also emits right after issuing (the fast path); both are idempotent, the CloudEvents id dedupes.
- * Polls a window of recent issue times (not a single watermark: a certificate's issue time is taken before its
- * PDF is signed, so rows can land out of order) and remembers what it emitted within the window.
+ *
+ * A certificate's issue time is taken before its PDF is signed and its row committed, so rows can land behind
+ * rows already seen. The feed keeps a cursor (the newest (issuedAt, id) it has read) and each poll reads, from the
+ * (issued_at, id) index alone, what follows the cursor less `lateMs` — rows that land up to that much out of
+ * order are emitted on the next poll. Every `sweepMs` it walks the whole window (`windowMs`) once more, so a row
+ * that landed later still is emitted then. What it emitted within the window it remembers and does not emit
+ * again.
+ *
+ * Before (until 2026-12): each poll read every certificate of the last 10 minutes in pages of 200, at most 20
+ * pages — ~5 ms a poll, twice a second, at city load (0.5 ms of worker CPU per filing), and past 4,000
+ * certificates in the window the newest were never reached.
  */
 import type { Store } from '../store/types.js';
 import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
@@ -17,23 +26,60 @@ export interface IssuedFeedDeps {
   leases?: PassLeases;
 }
 
+export interface IssuedFeedOptions {
+  /** Between polls. Default 500 ms. */
+  intervalMs?: number;
+  /** How far back the feed looks at all (and on start). Default 10 minutes. */
+  windowMs?: number;
+  /** How far behind the cursor each poll reads again. Default 15 s. */
+  lateMs?: number;
+  /** Between walks of the whole window. Default 60 s. */
+  sweepMs?: number;
+}
+
 export interface IssuedFeed {
   pollOnce(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export function startIssuedFeed(deps: IssuedFeedDeps, opts: { intervalMs?: number; windowMs?: number } = {}): IssuedFeed {
+/** Ids read per query. */
+const PAGE = 500;
+/** Queries per poll at most (100,000 certificates); the rest waits for the next poll. */
+const MAX_PAGES = 200;
+
+interface Position {
+  issuedAt: string;
+  id: string;
+}
+
+const later = (a: Position, b: Position) => a.issuedAt > b.issuedAt || (a.issuedAt === b.issuedAt && a.id > b.id);
+
+export function startIssuedFeed(deps: IssuedFeedDeps, opts: IssuedFeedOptions = {}): IssuedFeed {
   const intervalMs = opts.intervalMs ?? 500;
   const windowMs = opts.windowMs ?? 10 * 60_000;
+  const lateMs = Math.min(opts.lateMs ?? 15_000, windowMs);
+  const sweepMs = opts.sweepMs ?? 60_000;
+  /** Emitted ids and their issue times (ms): kept while within the window. */
   const emitted = new Map<string, number>();
+  let cursor: Position | null = null;
+  let lastSweep = Number.NEGATIVE_INFINITY;
+
+  function forget(): void {
+    emitted.clear();
+    cursor = null;
+  }
 
   async function pollOnce(): Promise<number> {
     const now = deps.clock().getTime();
-    for (const [id, at] of emitted) if (at < now - 2 * windowMs) emitted.delete(id);
-    let after: { issuedAt: string; id: string } | undefined;
+    const windowStart = now - windowMs;
+    for (const [id, at] of emitted) if (at < windowStart) emitted.delete(id);
+    const sweep = cursor === null || now - lastSweep >= sweepMs;
+    if (sweep) lastSweep = now;
+    const fromMs = sweep ? windowStart : Math.max(windowStart, Date.parse(cursor!.issuedAt) - lateMs);
+    let from: Position = { issuedAt: new Date(fromMs).toISOString(), id: '' };
     let count = 0;
-    for (let page = 0; page < 20; page++) {
-      const rows = await deps.store.certificates.list({ issuedSince: new Date(now - windowMs).toISOString(), limit: 200, ...(after ? { after } : {}) });
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const rows = await deps.store.certificates.issuedAfter(from, PAGE);
       for (const c of rows) {
         if (emitted.has(c.id)) continue;
         await deps.emit(c.id);
@@ -41,8 +87,10 @@ export function startIssuedFeed(deps: IssuedFeedDeps, opts: { intervalMs?: numbe
         count++;
       }
       const last = rows[rows.length - 1];
-      if (rows.length < 200 || !last) break;
-      after = { issuedAt: last.issuedAt, id: last.id };
+      if (!last) break;
+      from = last;
+      if (cursor === null || later(last, cursor)) cursor = { issuedAt: last.issuedAt, id: last.id };
+      if (rows.length < PAGE) break;
     }
     return count;
   }
@@ -53,6 +101,10 @@ export function startIssuedFeed(deps: IssuedFeedDeps, opts: { intervalMs?: numbe
   const tick = () => {
     if (stopped) return;
     running = (deps.leases ? deps.leases.run('issued-feed', leaseTtl(intervalMs), pollOnce) : pollOnce())
+      .then((n) => {
+        // Another process holds the feed: what this one remembers goes stale; a takeover starts with a full sweep.
+        if (n === null) forget();
+      })
       .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'issued-certificate feed poll failed; will retry'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);
