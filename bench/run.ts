@@ -4,7 +4,7 @@
  * load). Every filing comes from a NEW enterprise with a new responsible person, as a city loads the service; the
  * same burst from one repeated enterprise is printed beside it, never instead of it.
  *
- *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--soak 20000]
+ *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--soak 20000] [--warmup 2000]
  *                    [--workers 1] [--concurrency N] [--profile] [--no-micro] [--quick]
  *   npm run bench -- catalog
  *   npm run bench -- templates      (official e-form template fill only, bench/templates.ts)
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     let since = new Date().toISOString();
     let sent = await burst(svc.base, await prepare(subjects, args.warmup), 16);
     const warm = await results(svc, sent, since, await drain(svc, drainMs(args.warmup)));
-    log(`warm-up: ${outcome(warm)}`);
+    log(`warm-up: ${outcome(warm)} (--warmup ${args.warmup})`);
     for (const s of warm.samples) log(`  ${s}`);
 
     // ---- latency: open loop at --rate

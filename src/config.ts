@@ -224,12 +224,14 @@ function str(env: Env, name: string): string | null {
 }
 
 /**
- * Worker processes `npm start` forks when WORKER_PROCESSES is unset: one per core, at most 4. A worker is one
- * thread; on the 2-core machine two gave 1.3× the certificates/s of one (README, Benchmarks). More than 4 writers on
- * one SQLite file mostly wait for each other; larger sites run ROLE=worker processes on PostgreSQL.
+ * Worker processes `npm start` forks when WORKER_PROCESSES is unset. On SQLite (the embedded default) one: every
+ * write of every process takes the one write lock of the file, and a second worker process on the 2-core machine gave
+ * no more certificates/s than one (107.6 against 108.6, medians of 4 and 4 interleaved bursts of 1,500 distinct
+ * enterprises) for 1.5× the worker CPU per filing (12.9 against 8.5 ms) — README, Benchmark. On PostgreSQL one per
+ * core, at most 4 (larger sites run ROLE=worker processes on more machines).
  */
-export function defaultWorkerProcesses(): number {
-  return Math.min(4, Math.max(1, availableParallelism()));
+export function defaultWorkerProcesses(database: 'sqlite' | 'postgres' = 'sqlite'): number {
+  return database === 'sqlite' ? 1 : Math.min(4, Math.max(1, availableParallelism()));
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -544,7 +546,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
-    workerProcesses: int(env, 'WORKER_PROCESSES', defaultWorkerProcesses(), 1, 64),
+    workerProcesses: int(env, 'WORKER_PROCESSES', defaultWorkerProcesses(databaseUrl ? 'postgres' : 'sqlite'), 1, 64),
     logLevel: levelRaw as LogLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',

@@ -19,9 +19,10 @@ describe('configuration', () => {
     expect(c.publicUrl).toBe('http://localhost:3000');
     expect(c.auth.jwtSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(path.join(d, 'dev-jwt-secret')).mode & 0o777).toBe(0o600);
-    // One worker process per core, 1 to 4; WORKER_PROCESSES overrides.
-    expect(c.workerProcesses).toBe(Math.min(4, availableParallelism()));
-    expect(loadConfig({ DATA_DIR: d, WORKER_PROCESSES: '1' }, '/srv').workerProcesses).toBe(1);
+    // One worker process on SQLite (one write lock); on PostgreSQL one per core, 1 to 4; WORKER_PROCESSES overrides.
+    expect(c.workerProcesses).toBe(1);
+    expect(loadConfig({ DATA_DIR: d, DATABASE_URL: 'postgres://u@db.example/miaopi' }, '/srv').workerProcesses).toBe(Math.min(4, availableParallelism()));
+    expect(loadConfig({ DATA_DIR: d, WORKER_PROCESSES: '3' }, '/srv').workerProcesses).toBe(3);
   });
 
   it('keeps the dev secret across restarts so tokens stay valid', () => {
