@@ -65,6 +65,33 @@ describe('withResilience', () => {
     expect(state.calls).toBe(2);
   });
 
+  it('lets expired answers go as new ones are stored, and holds at most cacheMaxEntries (2,000 by default)', async () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const now = () => new Date(t);
+    const { state, source } = scripted(now);
+    const s = withResilience(source, { failureThreshold: 3, openMs: 1000, cacheTtlSeconds: 60, now });
+    // A new subject every 10 ms for 2 minutes (city load): 12,000 answers, none asked for twice.
+    for (let i = 0; i < 12_000; i++) {
+      await s.read(`new-${i}`, ctx);
+      t += 10;
+    }
+    expect(state.calls).toBe(12_000);
+    expect(s.cacheEntries()).toBe(2_000);
+    // Slower: one a second for 10 minutes. Only the last 60 s of answers are held, not 2,000.
+    for (let i = 0; i < 600; i++) {
+      await s.read(`slow-${i}`, ctx);
+      t += 1000;
+    }
+    expect(s.cacheEntries()).toBeGreaterThanOrEqual(59);
+    expect(s.cacheEntries()).toBeLessThanOrEqual(61);
+    // A recent answer is still served from the cache.
+    t -= 1000;
+    expect((await s.read('slow-599', ctx)).cached).toBe(true);
+    const explicit = withResilience(scripted(now).source, { failureThreshold: 3, openMs: 1000, cacheTtlSeconds: 60, cacheMaxEntries: 10, now });
+    for (let i = 0; i < 50; i++) await explicit.read(`k-${i}`, ctx);
+    expect(explicit.cacheEntries()).toBe(10);
+  });
+
   it('never caches an UNKNOWN answer', async () => {
     const { state, source } = scripted(() => new Date());
     const s = withResilience(source, { failureThreshold: 10, openMs: 1000, cacheTtlSeconds: 60 });
