@@ -14,6 +14,8 @@ export interface BenchArgs {
   soak: number;
   /** Worker processes; default as the service with WORKER_PROCESSES unset (src/config.ts: 1 on SQLite, one per core up to 4 on PostgreSQL). */
   workers: number;
+  /** PDF render threads per worker process; null → the service default (RENDER_THREADS unset). */
+  renderThreads: number | null;
   /** Jobs per worker process; null → the service default (WORKER_CONCURRENCY). */
   concurrency: number | null;
   /** --cpu-prof on the worker(s) and a summary of where the CPU went. */
@@ -31,7 +33,7 @@ export interface BenchArgs {
 }
 
 const USAGE =
-  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--warmup N] [--workers N] [--concurrency N] [--profile] [--no-micro] [--quick]';
+  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--warmup N] [--workers N] [--render-threads N] [--concurrency N] [--profile] [--no-micro] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -52,6 +54,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     soak: quick ? 1000 : 20_000,
     workers: 0, // 0: as the service defaults for --db (set below)
     concurrency: null,
+    renderThreads: null,
     profile: false,
     micro: true,
     quick,
@@ -101,6 +104,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         break;
       case '--workers':
         a.workers = Math.round(num(flag, next(), 1, 64));
+        break;
+      case '--render-threads':
+        a.renderThreads = Math.round(num(flag, next(), 0, 16));
         break;
       case '--concurrency':
         a.concurrency = Math.round(num(flag, next(), 1, 256));

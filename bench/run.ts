@@ -70,7 +70,7 @@ const outcome = (r: PhaseResult) =>
   `${r.approved}/${r.sent} approved${Object.keys(r.other).length ? `, ${Object.entries(r.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${r.accepted < r.sent ? `, ${r.sent - r.accepted} not accepted` : ''}${r.drained ? '' : ' (NOT drained in time)'}`;
 
 async function main(): Promise<void> {
-  log(`node ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, db ${args.db}, workers ${args.workers}${args.quick ? ', --quick' : ''}`);
+  log(`node ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, db ${args.db}, workers ${args.workers}, render threads ${args.renderThreads ?? 'default'}${args.quick ? ', --quick' : ''}`);
 
   let micro: MicroResult | null = null;
   if (args.micro) {
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const total = args.warmup + Math.round(args.rate * args.seconds) + args.burst + args.soak + 10;
   const profileDir = args.profile ? mkdtempSync(path.join(os.tmpdir(), 'miaopi-prof-')) : null;
   log(`service: redis-server, data-source stand-in with ${total} synthetic enterprises, API, ${args.workers} worker process(es) …`);
-  const svc = await startService({ db: args.db, synthetic: total, seed, workers: args.workers, concurrency: args.concurrency ?? 4, profileDir });
+  const svc = await startService({ db: args.db, synthetic: total, seed, workers: args.workers, concurrency: args.concurrency ?? 4, profileDir, ...(args.renderThreads === null ? {} : { env: { RENDER_THREADS: String(args.renderThreads) } }) });
   const concurrency = args.concurrency ?? 4;
   try {
     // ---- warm-up (JIT, pools, connections, the e-seal key pool)

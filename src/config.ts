@@ -71,6 +71,8 @@ export interface Config {
   workerConcurrency: number;
   /** Extra worker processes the launcher forks (npm start). */
   workerProcesses: number;
+  /** Threads of a worker process that lay out and write unsigned PDFs (0 = on the main thread). */
+  renderThreads: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
   queueName: string;
@@ -232,6 +234,15 @@ function str(env: Env, name: string): string | null {
  */
 export function defaultWorkerProcesses(database: 'sqlite' | 'postgres' = 'sqlite'): number {
   return database === 'sqlite' ? 1 : Math.min(4, Math.max(1, availableParallelism()));
+}
+
+/**
+ * PDF render threads of a worker process when RENDER_THREADS is unset (src/documents/pdf/render-pool.ts): on SQLite,
+ * where one worker process runs, one per core beyond the first, at most 3; on PostgreSQL none (a worker process per
+ * core already uses the cores).
+ */
+export function defaultRenderThreads(database: 'sqlite' | 'postgres' = 'sqlite'): number {
+  return database === 'sqlite' ? Math.max(0, Math.min(3, availableParallelism() - 1)) : 0;
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -547,6 +558,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
     workerProcesses: int(env, 'WORKER_PROCESSES', defaultWorkerProcesses(databaseUrl ? 'postgres' : 'sqlite'), 1, 64),
+    renderThreads: int(env, 'RENDER_THREADS', defaultRenderThreads(databaseUrl ? 'postgres' : 'sqlite'), 0, 16),
     logLevel: levelRaw as LogLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 50 * 1024 * 1024),
     queueName: str(env, 'QUEUE_NAME') ?? 'applications',

@@ -26,6 +26,7 @@ import { emitDeliveryUpdated } from './webhooks/delivery-event.js';
 import { openAuditKey } from './authoring/audit-checkpoint.js';
 import { startAuditCheckpoints, type AuditCheckpoints } from './authoring/audit-checkpointer.js';
 import { startIdempotencyPurge } from './queue/idempotency-purge.js';
+import { renderPool } from './documents/pdf/render-pool.js';
 
 /** How often expired Idempotency-Keys are purged (they stop deduplicating at expiry whether purged or not). */
 const IDEMPOTENCY_PURGE_MS = 10 * 60_000;
@@ -57,6 +58,9 @@ export function startWorkerRuntime(
   const log = deps.logger;
   // The development e-seal authority makes new applicants' keys ahead of need, in the thread pool (never in an API process).
   if ('warm' in deps.eseal) void deps.eseal.warm(30_000);
+  // PDF layout on render threads (RENDER_THREADS): the main thread keeps the database, the queue and the keys.
+  const renderer = deps.config.renderThreads > 0 ? renderPool(deps.config.renderThreads) : null;
+  if (renderer) deps.renderer = renderer;
   const connection = redisConnection(deps.config);
   connection.on('error', (err: Error) => log.warn({ err: err.message }, 'worker redis connection error'));
   const bundleConnection = redisConnection(deps.config);
@@ -194,6 +198,10 @@ export function startWorkerRuntime(
       await issuedFeed.stop();
       await revocationFeed.stop();
       await deliveries.close();
+      if (renderer) {
+        if (deps.renderer === renderer) delete deps.renderer;
+        await renderer.close();
+      }
       hookConnection.disconnect();
       connection.disconnect();
       await leases.releaseAll();

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
 import type { FormTemplates } from '../catalog/form-templates.js';
-import { renderForm } from '../documents/pdf/certificate-pdf.js';
+import { inProcessRenderer, type PdfRenderer } from '../documents/pdf/render-pool.js';
 import { renderTemplateForm } from '../documents/pdf/template-form.js';
 import { beijingDate, formatChineseDate } from '../documents/layout.js';
 import { reserveFor, signPdf } from '../signing/sign-pdf.js';
@@ -23,6 +23,8 @@ export interface FormDeps {
   sourceNames: ReadonlyMap<string, string>;
   /** Departments' official e-form templates (rules/templates/): needed only for a matter that names one. */
   templates?: FormTemplates;
+  /** Where unsigned PDFs are laid out (render threads in a worker process); default this thread. */
+  renderer?: PdfRenderer;
 }
 
 export async function generateForm(
@@ -91,7 +93,7 @@ export async function generateForm(
       sig,
     );
   } else {
-    unsigned = await renderForm(
+    unsigned = await (deps.renderer ?? inProcessRenderer).form(
       { title: def.output.form.title, applicant, applicantKind: kind, submittedAt: app.createdAt, ...(app.number ? { applicationNumber: app.number } : {}), rows, statements },
       sig,
     );

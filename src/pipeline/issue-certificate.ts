@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LoadedMatter } from '../catalog/load-catalog.js';
-import { renderCertificate } from '../documents/pdf/certificate-pdf.js';
+import { inProcessRenderer, type PdfRenderer } from '../documents/pdf/render-pool.js';
 import { assertPrintable } from '../documents/fonts.js';
 import { makeLicenseId } from '../documents/license-id.js';
 import { reserveFor, signPdf } from '../signing/sign-pdf.js';
@@ -25,6 +25,8 @@ export interface IssueDeps {
   timestamper?: Timestamper | null;
   /** Called once for a newly issued certificate (issue 15: `gm` departments get their OFD in the same job). */
   onIssued?: (row: CertificateRow, content: CertificateContent) => Promise<void>;
+  /** Where the unsigned PDF is laid out (render threads in a worker process); default this thread. */
+  renderer?: PdfRenderer;
 }
 
 /** Verification link printed in the QR code: the id plus a random code, so the id alone reveals nothing. */
@@ -92,7 +94,7 @@ export async function recordCertificate(deps: Pick<IssueDeps, 'store' | 'onIssue
  * CERTIFICATE_TOO_LONG when the content does not fit its page.
  */
 export async function makeCertificate(
-  deps: Pick<IssueDeps, 'store' | 'departmentSigner' | 'publicUrl' | 'newId' | 'timestamper'>,
+  deps: Pick<IssueDeps, 'store' | 'departmentSigner' | 'publicUrl' | 'newId' | 'timestamper' | 'renderer'>,
   matter: LoadedMatter,
   app: ApplicationRow,
   holder: Party,
@@ -148,7 +150,7 @@ export async function makeCertificate(
   };
   const signer = deps.departmentSigner(def.department.code);
   const timestamper = deps.timestamper ?? null;
-  const unsigned = await renderCertificate(content, {
+  const unsigned = await (deps.renderer ?? inProcessRenderer).certificate(content, {
     signerName: issuer.name,
     reason: `${out.title} 电子证照签发`,
     location: '沈阳',

@@ -42,6 +42,8 @@ export interface PipelineDeps {
   sourceTtls?: ReadonlyMap<string, number | undefined>;
   /** After a new certificate (issue 15: the OFD of `gm` departments). */
   onIssued?: IssueDeps['onIssued'];
+  /** Where unsigned PDFs are laid out: render threads in a worker process (RENDER_THREADS), else this thread. */
+  renderer?: IssueDeps['renderer'];
 }
 
 // Defined in errors.ts so lower layers (documents/) can raise it too; re-exported for existing importers.

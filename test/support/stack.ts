@@ -69,6 +69,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     QUEUE_NAME: `applications-${path.basename(dataDir)}`,
     // Suites flip data sources between modes per filing: a cached answer would hide the change. Tests of the cache set their own cap.
     DATASOURCE_CACHE_MAX_TTL_SECONDS: '0',
+    // PDFs laid out on the test's own thread; render threads have their own test (render-threads.test.ts) and run in
+    // every test that starts dist/worker.js.
+    RENDER_THREADS: '0',
     ...(db.options.databaseUrl ? { DATABASE_URL: db.options.databaseUrl } : {}),
   };
   if (opts.httpSources !== false) {

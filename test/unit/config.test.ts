@@ -23,6 +23,10 @@ describe('configuration', () => {
     expect(c.workerProcesses).toBe(1);
     expect(loadConfig({ DATA_DIR: d, DATABASE_URL: 'postgres://u@db.example/miaopi' }, '/srv').workerProcesses).toBe(Math.min(4, availableParallelism()));
     expect(loadConfig({ DATA_DIR: d, WORKER_PROCESSES: '3' }, '/srv').workerProcesses).toBe(3);
+    // PDF render threads of a worker: on SQLite one per core beyond the first (at most 3); none on PostgreSQL.
+    expect(c.renderThreads).toBe(Math.max(0, Math.min(3, availableParallelism() - 1)));
+    expect(loadConfig({ DATA_DIR: d, DATABASE_URL: 'postgres://u@db.example/miaopi' }, '/srv').renderThreads).toBe(0);
+    expect(loadConfig({ DATA_DIR: d, RENDER_THREADS: '0' }, '/srv').renderThreads).toBe(0);
   });
 
   it('keeps the dev secret across restarts so tokens stay valid', () => {
