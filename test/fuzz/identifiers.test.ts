@@ -106,13 +106,16 @@ describe('identifiers under generated input', () => {
 
   it('normalises full-width, lower-case and blank-padded input to the same valid code', () => {
     const pad = fc.constantFrom('', ' ', '\t', '\u3000', '\u00a0');
+    // Tagged by generator: a USCC may be all digits (fast-check favours '0'), which makes it look like an ID number
+    // without being one (seed -2051708860 found 002009100000020903).
+    const tagged = fc.oneof(validUscc.map((code) => ({ code, id: false })), validIdNumber.map((code) => ({ code, id: true })));
     fc.assert(
-      fc.property(fc.oneof(validUscc, validIdNumber), fc.boolean(), fc.boolean(), pad, pad, counted((code, wide, lower, before, after) => {
+      fc.property(tagged, fc.boolean(), fc.boolean(), pad, pad, counted(({ code, id }, wide, lower, before, after) => {
         let typed = lower ? code.toLowerCase() : code;
         if (wide) typed = fullWidth(typed);
         typed = before + typed + after;
         expect(normaliseCode(typed)).toBe(code);
-        if (/^\d{17}[\dX]$/.test(code)) expect(isValidIdNumber(typed, TODAY)).toBe(true);
+        if (id) expect(isValidIdNumber(typed, TODAY)).toBe(true);
         expect(isValidUscc(typed)).toBe(isValidUscc(code));
       })),
       { numRuns: RUNS },
