@@ -341,15 +341,23 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
     claimSerial(name: string, claimant: string, at: string): Promise<number> {
       return withTransaction(db, async (trx) => {
         const t = rawSql(trx, dialect);
-        // Lock the counter row first (an upsert that changes nothing): claims of one counter then run one after
-        // another, and the check below sees a claim another transaction committed while we waited.
-        await t.run(`insert into "serials" ("name", "value") values (?, 0) on conflict ("name") do update set "value" = "serials"."value"`, [name]);
-        const held = await t.rows<{ value: number | string }>(`select "value" from "serial_claims" where "name" = ? and "claimant" = ?`, [name, claimant]);
-        if (held[0] !== undefined) return Number(held[0].value);
-        const next = await t.rows<{ value: number | string }>(`update "serials" set "value" = "value" + 1 where "name" = ? returning "value"`, [name]);
+        // Take the next number, which also locks the counter row: claims of one counter run one after another, and
+        // the claim below sees any claim another transaction committed while we waited. Two statements for a new
+        // claimant (the common case: once per approved filing); a claimant that holds a number already — a retried
+        // job — gives the one just taken back (nobody else can have taken it: we hold the row) and gets its own.
+        const next = await t.rows<{ value: number | string }>(
+          `insert into "serials" ("name", "value") values (?, 1) on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"`,
+          [name],
+        );
         const value = Number(next[0]!.value);
-        await t.run(`insert into "serial_claims" ("name", "value", "claimant", "claimed_at") values (?, ?, ?, ?)`, [name, value, claimant, at]);
-        return value;
+        const claimed = await t.rows<{ value: number | string }>(
+          `insert into "serial_claims" ("name", "value", "claimant", "claimed_at") values (?, ?, ?, ?) on conflict ("name", "claimant") do nothing returning "value"`,
+          [name, value, claimant, at],
+        );
+        if (claimed[0] !== undefined) return value;
+        await t.run(`update "serials" set "value" = "value" - 1 where "name" = ?`, [name]);
+        const held = await t.rows<{ value: number | string }>(`select "value" from "serial_claims" where "name" = ? and "claimant" = ?`, [name, claimant]);
+        return Number(held[0]!.value);
       });
     },
   };
