@@ -20,6 +20,7 @@ import { idempotencyExpiry } from './0052-idempotency-expiry.js';
 import { signingCertificateRevocations } from './0053-signing-certificate-revocations.js';
 import { revocationAnnouncements } from './0054-revocation-announcements.js';
 import { filingIdempotencyExpiry } from './0055-filing-idempotency-expiry.js';
+import { binaryStorage } from './0056-binary-storage.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -46,6 +47,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0053-signing-certificate-revocations', signingCertificateRevocations],
   ['0054-revocation-announcements', revocationAnnouncements],
   ['0055-filing-idempotency-expiry', filingIdempotencyExpiry],
+  ['0056-binary-storage', binaryStorage],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
