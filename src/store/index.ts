@@ -40,9 +40,14 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     const parsed = parsePostgresUrl(opts.databaseUrl, opts.schema);
     schema = parsed.schema;
     kind = 'postgres';
-    dialect = postgresDialect(parsed.connectionString, schema, (err) => {
-      logger?.info({ err: err.message }, 'postgres idle client error');
-    });
+    dialect = postgresDialect(
+      parsed.connectionString,
+      schema,
+      (err) => {
+        logger?.info({ err: err.message }, 'postgres idle client error');
+      },
+      parsed.preparedStatements,
+    );
   } else {
     kind = 'sqlite';
     dialect = sqliteDialect(opts.sqlitePath);
