@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { signDevToken } from '../src/http/dev-token.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../src/standins/synthetic.js';
-import { cpuMs, rssMb, SECRET, type Service } from './processes.js';
+import { cpuMs, postgresCpuMs, rssMb, SECRET, type Service } from './processes.js';
 import { sleep, summarize, type Summary } from './stats.js';
 
 export interface Sent {
@@ -175,6 +175,8 @@ export interface CpuSnapshot {
   workers: number;
   redis: number;
   sources: number;
+  /** The PostgreSQL server (all its processes); NaN on SQLite. */
+  postgres: number;
 }
 
 export function cpuSnapshot(svc: Service): CpuSnapshot {
@@ -184,6 +186,7 @@ export function cpuSnapshot(svc: Service): CpuSnapshot {
     workers: svc.workers.reduce((a, w) => a + cpuMs(w.pid), 0),
     redis: cpuMs(svc.redis.process.pid!),
     sources: cpuMs(svc.sources.pid),
+    postgres: svc.postmasterPid === null ? NaN : postgresCpuMs(svc.postmasterPid),
   };
 }
 

@@ -17,7 +17,7 @@ import { startLocalCluster, type LocalCluster } from '../src/cluster/local-clust
 import { startSyntheticSources } from '../test/support/synthetic-sources.js';
 import type { BenchArgs } from './args.js';
 import { post, prepare, Subjects, type Prepared, type Sent } from './city.js';
-import { cpuMs, SECRET } from './processes.js';
+import { cpuMs, postgresCpuMs, SECRET } from './processes.js';
 import { fmt, round, sleep, summarize } from './stats.js';
 
 /** A burst over `bases` round robin, `concurrency` in flight; bounded to 120 s. */
@@ -86,9 +86,14 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
 
     // CPU time of the service's own processes, from /proc: what a filing costs whatever else the machine runs.
     const cpuOf = (ps: Array<{ pid: number }>) => ps.reduce((t, p) => t + cpuMs(p.pid), 0);
+    // PostgreSQL's share: its postmaster and every backend (NaN when /proc does not show them).
+    const pgCpu = () => {
+      const pid = cluster?.postgres.pid() ?? null;
+      return pid === null ? NaN : postgresCpuMs(pid);
+    };
 
     // ---- 1. intake
-    const intake: Array<{ apis: number; accepted: number; sent: number; perSec: number; apiCpuMs: number }> = [];
+    const intake: Array<{ apis: number; accepted: number; sent: number; perSec: number; apiCpuMs: number; postgresCpuMs: number }> = [];
     const api1 = cluster.apis[0]!.url!;
     await burstOver([api1], await prepare(subjects, 50), 16);
     for (const apis of [1, 2]) {
@@ -99,16 +104,17 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
       const bases = cluster.apis.slice(0, apis).map((a) => a.url!);
       const filings = await prepare(subjects, intakeN);
       const c0 = cpuOf(cluster.apis);
+      const p0 = pgCpu();
       const { sent, seconds } = await burstOver(bases, filings, 64 * apis);
       const ok = sent.filter((s) => s.status === 202);
-      const r = { apis, accepted: ok.length, sent: sent.length, perSec: ok.length / seconds, apiCpuMs: (cpuOf(cluster.apis) - c0) / Math.max(1, ok.length) };
+      const r = { apis, accepted: ok.length, sent: sent.length, perSec: ok.length / seconds, apiCpuMs: (cpuOf(cluster.apis) - c0) / Math.max(1, ok.length), postgresCpuMs: (pgCpu() - p0) / Math.max(1, ok.length) };
       intake.push(r);
       const other = sent.filter((s) => s.status !== 202);
-      log(`intake, ${apis} API process(es): ${ok.length}/${sent.length} durable 202 in ${fmt(seconds, 2)} s → ${fmt(r.perSec, 0)}/s, API CPU ${fmt(r.apiCpuMs, 2)} ms per 202${other.length ? `; not 202: ${other.length} (${other[0]!.status} ${other[0]!.error ?? ''})`.slice(0, 300) : ''}`);
+      log(`intake, ${apis} API process(es): ${ok.length}/${sent.length} durable 202 in ${fmt(seconds, 2)} s → ${fmt(r.perSec, 0)}/s, API CPU ${fmt(r.apiCpuMs, 2)} ms, PostgreSQL ${fmt(r.postgresCpuMs, 2)} ms per 202${other.length ? `; not 202: ${other.length} (${other[0]!.status} ${other[0]!.error ?? ''})`.slice(0, 300) : ''}`);
     }
 
     // ---- 2. workers on the backlog
-    const workers: Array<{ workers: number; perSec: number; backlogLeft: number; workerCpuMs: number }> = [];
+    const workers: Array<{ workers: number; perSec: number; backlogLeft: number; workerCpuMs: number; postgresCpuMs: number }> = [];
     for (const n of [1, 2]) {
       const open0 = await count(`status in ('queued', 'processing')`);
       if (open0 < backlogFloor) {
@@ -119,14 +125,17 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
       await sleep(warmS * 1000);
       const from = new Date().toISOString();
       const c0 = cpuOf(cluster.workers);
+      const p0 = pgCpu();
       await sleep(windowS * 1000);
       const to = new Date().toISOString();
       const used = cpuOf(cluster.workers) - c0;
+      const pgUsed = pgCpu() - p0;
       const approved = await count(`status = 'approved' and decided_at >= $1 and decided_at < $2`, [from, to]);
       const left = await count(`status in ('queued', 'processing')`);
       const workerCpuMs = used / Math.max(1, approved);
-      workers.push({ workers: n, perSec: approved / windowS, backlogLeft: left, workerCpuMs });
-      log(`certificates, ${n} worker process(es) × ${concurrency} jobs: ${approved} approved in ${windowS} s → ${fmt(approved / windowS, 1)}/s, worker CPU ${fmt(workerCpuMs, 1)} ms per approval (${fmt(used / windowS / 10, 0)} % of one core); backlog left ${left}${left === 0 ? ' (ran out inside the window: figure is a lower bound)' : ''}`);
+      const postgresCpuMs = pgUsed / Math.max(1, approved);
+      workers.push({ workers: n, perSec: approved / windowS, backlogLeft: left, workerCpuMs, postgresCpuMs });
+      log(`certificates, ${n} worker process(es) × ${concurrency} jobs: ${approved} approved in ${windowS} s → ${fmt(approved / windowS, 1)}/s, worker CPU ${fmt(workerCpuMs, 1)} ms per approval (${fmt(used / windowS / 10, 0)} % of one core), PostgreSQL ${fmt(postgresCpuMs, 1)} ms (${fmt(pgUsed / windowS / 10, 0)} %); backlog left ${left}${left === 0 ? ' (ran out inside the window: figure is a lower bound)' : ''}`);
     }
     const drainUntil = Date.now() + (quick ? 120_000 : 600_000);
     let open = await count(`status in ('queued', 'processing')`);
@@ -157,9 +166,9 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
     const [w1, w2] = workers;
     const rowsOut: Array<[string, string, string]> = [
       [`CLUSTER TOPOLOGY (PostgreSQL, Redis via Sentinel; new enterprise per filing; ${os.cpus().length} CPU, load ${load0.map((l) => l.toFixed(1)).join(' ')} → ${load1.map((l) => l.toFixed(1)).join(' ')})`, '', ''],
-      ['intake durable 202/s, 1 API process', fmt(i1!.perSec, 0), `API CPU ${fmt(i1!.apiCpuMs, 2)} ms per 202 → ceiling ≈ ${fmt(1000 / i1!.apiCpuMs, 0)}/s per free core`],
+      ['intake durable 202/s, 1 API process', fmt(i1!.perSec, 0), `API CPU ${fmt(i1!.apiCpuMs, 2)} ms per 202 → ceiling ≈ ${fmt(1000 / i1!.apiCpuMs, 0)}/s per free core; PostgreSQL ${fmt(i1!.postgresCpuMs, 2)} ms per 202`],
       ['intake durable 202/s, 2 API processes', fmt(i2!.perSec, 0), `${fmt(i2!.perSec / i1!.perSec, 2)}× — goal ≥ 3,000/s: ${i2!.perSec >= 3000 ? 'met' : 'NOT met'}`],
-      [`certificates/s, 1 worker process × ${concurrency}`, fmt(w1!.perSec, 1), `worker CPU ${fmt(w1!.workerCpuMs, 1)} ms per approval → ceiling ≈ ${fmt(1000 / w1!.workerCpuMs, 0)}/s per free core`],
+      [`certificates/s, 1 worker process × ${concurrency}`, fmt(w1!.perSec, 1), `worker CPU ${fmt(w1!.workerCpuMs, 1)} ms per approval → ceiling ≈ ${fmt(1000 / w1!.workerCpuMs, 0)}/s per free core; PostgreSQL ${fmt(w1!.postgresCpuMs, 1)} ms per approval`],
       [`certificates/s, 2 worker processes × ${concurrency}`, fmt(w2!.perSec, 1), `${fmt(w2!.perSec / w1!.perSec, 2)}× — goal ≥ 1.5×: ${w2!.perSec / w1!.perSec >= 1.5 ? 'met' : 'NOT met'}`],
       [`p99 submit→approved at ${args.rate}/s, 2 APIs + 2 workers (p50 / p95 / p99 ms)`, `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)} / ${fmt(lat.p99, 0)}`, `${approvedRows.length}/${sent.length} approved`],
     ];
@@ -174,8 +183,8 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
         quick,
         cpus: os.cpus().length,
         load: [load0.map((l) => round(l, 1)), load1.map((l) => round(l, 1))],
-        intake: intake.map((r) => ({ apis: r.apis, n: r.sent, accepted: r.accepted, perSec: round(r.perSec, 0), apiCpuMs: round(r.apiCpuMs, 2) })),
-        workers: workers.map((r) => ({ workers: r.workers, concurrency, certsPerSec: round(r.perSec, 1), backlogLeft: r.backlogLeft, workerCpuMs: round(r.workerCpuMs, 1) })),
+        intake: intake.map((r) => ({ apis: r.apis, n: r.sent, accepted: r.accepted, perSec: round(r.perSec, 0), apiCpuMs: round(r.apiCpuMs, 2), postgresCpuMs: round(r.postgresCpuMs, 2) })),
+        workers: workers.map((r) => ({ workers: r.workers, concurrency, certsPerSec: round(r.perSec, 1), backlogLeft: r.backlogLeft, workerCpuMs: round(r.workerCpuMs, 1), postgresCpuMs: round(r.postgresCpuMs, 1) })),
         ratio: { intake: round(i2!.perSec / i1!.perSec, 2), workers: round(w2!.perSec / w1!.perSec, 2) },
         latency: { rate: args.rate, n: sent.length, approved: approvedRows.length, p50: round(lat.p50, 0), p95: round(lat.p95, 0), p99: round(lat.p99, 0) },
       })}`,

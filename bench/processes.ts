@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,45 @@ export function cpuMs(pid: number): number {
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * CPU ms of a PostgreSQL server so far: the postmaster's own time, the time of the children it has reaped
+ * (connections closed since) and that of every live child (backends, WAL writer, checkpointer …). Needs the
+ * postmaster's pid (first line of postmaster.pid) and a /proc that shows other users' processes.
+ */
+export function postgresCpuMs(postmasterPid: number): number {
+  try {
+    const fields = (pid: number) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    };
+    const f = fields(postmasterPid);
+    let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const c = fields(Number(name));
+        if (Number(c[1]) === postmasterPid) ticks += Number(c[11]) + Number(c[12]);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return ticks * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The postmaster of a PostgreSQL server from its data directory (`show data_directory`); null if unreadable. */
+export function localPostmasterPid(dataDirectory: string | null): number | null {
+  if (!dataDirectory) return null;
+  try {
+    const pid = Number(readFileSync(path.join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 
@@ -110,6 +149,8 @@ export interface Service {
   rows(since: string): Promise<Array<{ id: string; status: string; created_at: string; decided_at: string | null; last_error: string | null; decision: string | null }>>;
   /** How many applications are still queued or processing. */
   open(): Promise<number>;
+  /** The PostgreSQL server's postmaster (its CPU is the database's share of a filing); null on SQLite or if unreadable. */
+  postmasterPid: number | null;
   stop(): Promise<void>;
 }
 
@@ -160,7 +201,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const sqlite = o.db === 'sqlite' ? new BetterSqlite3(path.join(dir, 'miaopi.sqlite'), { readonly: true, fileMustExist: true }) : null;
   const pool = databaseUrl ? new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }) : null;
   const cols = 'id, status, created_at, decided_at, last_error, decision';
+  const dataDirectory = pool ? ((await pool.query('show data_directory').catch(() => null))?.rows[0]?.data_directory as string | undefined) ?? null : null;
   return {
+    postmasterPid: localPostmasterPid(dataDirectory),
     base: `http://127.0.0.1:${port}`,
     api,
     workers,

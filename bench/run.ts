@@ -63,7 +63,7 @@ async function runTemplates(): Promise<void> {
 
 function perFiling(a: CpuSnapshot, b: CpuSnapshot, n: number) {
   const d = (k: keyof CpuSnapshot) => (b[k] - a[k]) / Math.max(1, n);
-  return { worker: d('workers'), api: d('api'), redis: d('redis'), sources: d('sources') };
+  return { worker: d('workers'), api: d('api'), redis: d('redis'), sources: d('sources'), postgres: d('postgres') };
 }
 
 const outcome = (r: PhaseResult) =>
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const tp = await results(svc, sent, since, await drain(svc, drainMs(args.burst)));
     let c1 = cpuSnapshot(svc);
     const tpCpu = perFiling(c0, c1, tp.approved);
-    log(`throughput: ${outcome(tp)}; ${fmt(tp.certsPerSec, 1)} certificates/s over ${fmt(tp.spanS, 2)} s; CPU ms per approved filing: worker ${fmt(tpCpu.worker, 2)}, API ${fmt(tpCpu.api, 2)}, redis ${fmt(tpCpu.redis, 2)}, data sources ${fmt(tpCpu.sources, 2)}`);
+    log(`throughput: ${outcome(tp)}; ${fmt(tp.certsPerSec, 1)} certificates/s over ${fmt(tp.spanS, 2)} s; CPU ms per approved filing: worker ${fmt(tpCpu.worker, 2)}, API ${fmt(tpCpu.api, 2)}, redis ${fmt(tpCpu.redis, 2)}, data sources ${fmt(tpCpu.sources, 2)}${Number.isNaN(tpCpu.postgres) ? '' : `, PostgreSQL server ${fmt(tpCpu.postgres, 2)}`}`);
     for (const s of tp.samples) log(`  ${s}`);
 
     // ---- the same burst from ONE enterprise (stands only beside the figure above)
@@ -178,6 +178,8 @@ async function main(): Promise<void> {
       ['worker CPU ms per approved filing (2 PDFs + 2 signatures incl.)', fmt(tpCpu.worker, 2), `≤ 6 — ${goal(tpCpu.worker <= 6)}`],
       ['  API / redis-server / data-source stand-in CPU ms per filing', `${fmt(tpCpu.api, 2)} / ${fmt(tpCpu.redis, 2)} / ${fmt(tpCpu.sources, 2)}`, ''],
     );
+    // The database server's share (all of it: this bench is its only client while it runs, as far as it knows).
+    if (!Number.isNaN(tpCpu.postgres)) rows.push(['  PostgreSQL server CPU ms per filing (postmaster and all its processes)', fmt(tpCpu.postgres, 2), '']);
     if (rss) {
       rows.push([
         `RSS across ${args.soak} filings at ${rss.rate}/s: API / ${args.workers > 1 ? 'largest ' : ''}worker MB (at 10 % → min–max after)`,
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
       quick: args.quick,
       distinct: {
         latency: { rate: args.rate, n: lat.sent, approved: lat.approved, p50: round(lat.latency.p50, 0), p95: round(lat.latency.p95, 0), p99: round(lat.latency.p99, 0) },
-        burst: { n: tp.sent, approved: tp.approved, certsPerSec: round(tp.certsPerSec, 1), workerCpuMs: round(tpCpu.worker, 2), apiCpuMs: round(tpCpu.api, 2), redisCpuMs: round(tpCpu.redis, 2) },
+        burst: { n: tp.sent, approved: tp.approved, certsPerSec: round(tp.certsPerSec, 1), workerCpuMs: round(tpCpu.worker, 2), apiCpuMs: round(tpCpu.api, 2), redisCpuMs: round(tpCpu.redis, 2), ...(Number.isNaN(tpCpu.postgres) ? {} : { postgresCpuMs: round(tpCpu.postgres, 2) }) },
         rss: rss && { filings: args.soak, rate: rss.rate, approved: rss.soak.approved, api: [round(rss.apiWarm, 0), round(rss.apiMin, 0), round(rss.apiMax, 0), round(rss.apiEnd, 0)], worker: [round(rss.workerWarm, 0), round(rss.workerMin, 0), round(rss.workerMax, 0), round(rss.workerEnd, 0)], flat: rss.flat },
       },
       repeated: { n: one.sent, approved: one.approved, certsPerSec: round(one.certsPerSec, 1), workerCpuMs: round(oneCpu.worker, 2) },

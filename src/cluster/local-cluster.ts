@@ -61,6 +61,8 @@ export interface LocalCluster {
   env(extra?: Record<string, string>): Record<string, string>;
   postgres: {
     readonly port: number;
+    /** The postmaster's pid while it runs (benchmarks read the server's CPU time from /proc). */
+    pid(): number | null;
     /** Fast shutdown (SIGINT) and wait for the exit. */
     stop(): Promise<void>;
     start(): Promise<void>;
@@ -322,6 +324,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       },
       postgres: {
         port: pgPort,
+        pid: () => (pgProcess && pgProcess.exitCode === null && pgProcess.signalCode === null ? (pgProcess.pid ?? null) : null),
         async stop() {
           const p = pgProcess;
           if (!p || p.exitCode !== null || p.signalCode !== null) return;
