@@ -125,6 +125,20 @@ function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
 const CERT_COLS = CERTIFICATE_COLUMNS.map((c) => `"${c}"`).join(', ');
 const TERMINAL_LIST = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
+/**
+ * PostgreSQL's certificate number claim (see claimSerial): the number the claimant holds, or the next one, claimed.
+ * $1 counter name, $2 claimant, $3 time (written with $n: PostgreSQL only, no `?` to rewrite).
+ */
+const CLAIM_IN_ONE_STATEMENT = `with "held" as (
+  select "value" from "serial_claims" where "name" = $1::text and "claimant" = $2::text
+), "next" as (
+  insert into "serials" ("name", "value") select $1, 1 where not exists (select 1 from "held")
+  on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"
+), "claimed" as (
+  insert into "serial_claims" ("name", "value", "claimant", "claimed_at") select $1, "value", $2, $3::text from "next" returning "value"
+)
+select "value" from "held" union all select "value" from "claimed"`;
+
 export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], secretBox: SecretBox | null = null): Store {
   const raw = rawSql(db, dialect);
   const applications: Store['applications'] = {
@@ -338,7 +352,22 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
       return Number(rows[0]!.value);
     },
 
-    claimSerial(name: string, claimant: string, at: string): Promise<number> {
+    async claimSerial(name: string, claimant: string, at: string): Promise<number> {
+      if (dialect === 'postgres' && !db.isTransaction) {
+        // One statement, so one round trip and no BEGIN/COMMIT: a claimant that holds a number gets it; otherwise the
+        // counter is incremented (locking its row: claims of one counter run one after another) and the claim
+        // inserted, atomically — no number is taken without its claim. Two attempts of one filing racing each other
+        // both see no claim; the second then fails on the (name, claimant) key as a whole, increment included, and
+        // reads the first's claim when tried again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const rows = await raw.rows<{ value: number | string }>(CLAIM_IN_ONE_STATEMENT, [name, claimant, at]);
+            return Number(rows[0]!.value);
+          } catch (err) {
+            if ((err as { code?: unknown }).code !== '23505' || attempt >= 3) throw err;
+          }
+        }
+      }
       return withTransaction(db, async (trx) => {
         const t = rawSql(trx, dialect);
         // Take the next number, which also locks the counter row: claims of one counter run one after another, and
