@@ -123,7 +123,15 @@ export function startWorkerRuntime(
     hookConnection,
     webhookQueueName(deps.config.queueName),
   );
-  const issuedFeed = startIssuedFeed({ store: deps.store, emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id), clock: deps.clock, log, leases });
+  const issuedFeed = startIssuedFeed({
+    store: deps.store,
+    emit: (id) => emitCertificateIssued({ ...deps, webhookQueue: deps.webhookQueue }, id),
+    // One look at the webhooks per poll rather than one per certificate (most cities have few or no subscribers).
+    listening: async () => (await deps.store.webhooks.subscribedTo('certificate.issued')).length > 0,
+    clock: deps.clock,
+    log,
+    leases,
+  });
   const revocationFeed = startRevocationFeed({ store: deps.store, announce: (r) => announceRevocation({ ...deps, webhookQueue: deps.webhookQueue }, r), clock: deps.clock, log, leases });
   const relay = startRelay({ store: deps.store, queue: deps.queue, clock: deps.clock, log, leases, ...(opts.relay ?? {}) });
   // 业务协同: filings waiting only for another department's result are decided again periodically.

@@ -20,6 +20,12 @@ import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
 export interface IssuedFeedDeps {
   store: Pick<Store, 'certificates'>;
   emit(certificateId: string): Promise<unknown>;
+  /**
+   * Whether any webhook listens for `certificate.issued` now. Asked once per poll that finds certificates not yet
+   * emitted; when none does, they are passed over as emitting them would (no delivery, remembered as done) without
+   * asking once per certificate. Absent: every certificate goes to `emit`.
+   */
+  listening?(): Promise<boolean>;
   clock: () => Date;
   log: { warn(obj: object, msg: string): void };
   /** With many worker processes, one polls at a time (src/queue/pass-lease.ts). */
@@ -78,11 +84,13 @@ export function startIssuedFeed(deps: IssuedFeedDeps, opts: IssuedFeedOptions = 
     const fromMs = sweep ? windowStart : Math.max(windowStart, Date.parse(cursor!.issuedAt) - lateMs);
     let from: Position = { issuedAt: new Date(fromMs).toISOString(), id: '' };
     let count = 0;
+    let listening: boolean | null = deps.listening ? null : true;
     for (let page = 0; page < MAX_PAGES; page++) {
       const rows = await deps.store.certificates.issuedAfter(from, PAGE);
       for (const c of rows) {
         if (emitted.has(c.id)) continue;
-        await deps.emit(c.id);
+        listening ??= await deps.listening!();
+        if (listening) await deps.emit(c.id);
         emitted.set(c.id, Date.parse(c.issuedAt));
         count++;
       }

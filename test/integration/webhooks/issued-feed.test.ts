@@ -125,4 +125,51 @@ describe.each(backends)('issued-certificate feed ($name)', (backend) => {
       await db.drop();
     }
   });
+
+  it('asks whether anyone listens once per poll, not once per certificate, and passes certificates over while no one does', { timeout: 60_000 }, async () => {
+    const db = backend.database();
+    let feed: IssuedFeed | null = null;
+    try {
+      const store = await db.open();
+      const first: string[] = [];
+      for (let i = 0; i < 30; i++) first.push(await issue(store, NOW - 60_000 + i * 100));
+      let now = NOW;
+      let asked = 0;
+      let anyone = false;
+      const emitted: string[] = [];
+      feed = startIssuedFeed(
+        {
+          store,
+          emit: async (id) => void emitted.push(id),
+          listening: async () => {
+            asked++;
+            return anyone;
+          },
+          clock: () => new Date(now),
+          log: { warn: () => undefined },
+        },
+        { intervalMs: 3_600_000, windowMs: 10 * 60_000, lateMs: 15_000, sweepMs: 60_000 },
+      );
+      await feed.stop();
+      // 30 new certificates, no webhook: one question, nothing emitted, all of them done.
+      expect(await feed.pollOnce()).toBe(30);
+      expect(asked).toBe(1);
+      expect(emitted).toEqual([]);
+      // Nothing new: no question at all.
+      now += 500;
+      expect(await feed.pollOnce()).toBe(0);
+      expect(asked).toBe(1);
+      // A webhook now, and 2 new certificates: one question, those 2 emitted, the 30 passed over stay done.
+      anyone = true;
+      const fresh = [await issue(store, now), await issue(store, now + 1)];
+      now += 500;
+      expect(await feed.pollOnce()).toBe(2);
+      expect(asked).toBe(2);
+      expect(emitted.sort()).toEqual(fresh.sort());
+      expect(emitted.some((id) => first.includes(id))).toBe(false);
+    } finally {
+      await feed?.stop();
+      await db.drop();
+    }
+  });
 });
