@@ -5,11 +5,12 @@
  * the clock skew) nor be older than AUTH_MAX_TOKEN_AGE_SECONDS, and `exp − iat` may not exceed that age either, so a
  * token that claims to live for ever (`exp: 1e20`) is refused rather than trusted until it is revoked by hand.
  */
-import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { JwtRefused, verifyJwtSync, type SyncJwtKey } from './jwt-sync.js';
 
 /** `ops` (issue 17): the city's operators — /metrics in full and the queue dashboard; no filing or personal data. */
 export type Role = 'applicant' | 'admin' | 'consumer' | 'supervisor' | 'ops';
@@ -44,9 +45,10 @@ const CLAIM_MESSAGES: Record<string, string> = {
   exp: '令牌已过期 Token expired',
 };
 
-/** The claim a jose failure is about, for a message that says what to fix; null → the generic message. */
+/** The claim a failure is about, for a message that says what to fix; null → the generic message. */
 function claimOf(err: unknown): string | null {
   if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) return err.claim;
+  if (err instanceof JwtRefused) return err.claim;
   return null;
 }
 
@@ -55,42 +57,30 @@ export function createTokenVerifier(auth: Config['auth'], clock: () => Date = ()
   if (auth.audience === null) throw new Error('AUTH_AUDIENCE is not set: tokens cannot be checked for their audience');
   if (auth.issuer === null) throw new Error('AUTH_ISSUER is not set: tokens cannot be checked for their issuer');
   const { audience, issuer, maxTokenAgeSeconds } = auth;
-  let key: KeyObject | JWTVerifyGetKey | Promise<webcrypto.CryptoKey>;
-  let algorithms: string[];
+  const claimOptions = { requiredClaims: ['sub', 'exp', 'iat'], audience, issuer, maxTokenAge: maxTokenAgeSeconds, clockTolerance: CLOCK_SKEW_SECONDS };
+  // A key fixed at start is checked on this thread (./jwt-sync.ts); the identity platform's JWKS (rotating keys,
+  // `kid`) through jose.
+  let verifyToken: (token: string, now: Date) => Promise<Record<string, unknown>>;
   if (auth.jwksUrl) {
-    key = createRemoteJWKSet(new URL(auth.jwksUrl));
-    algorithms = ['RS256', 'ES256'];
+    const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
+    verifyToken = async (token, now) => (await jwtVerify(token, jwks, { ...claimOptions, algorithms: ['RS256', 'ES256'], currentDate: now })).payload;
   } else if (auth.publicKeyPem) {
-    const pub = createPublicKey(auth.publicKeyPem);
-    const web = webCryptoAlgorithm(pub);
-    // A WebCrypto key imported once: jose converts a KeyObject on every call (measured: ~90 vs ~40 µs per verify).
-    key = web ? importPublic(pub, web.import) : pub;
-    algorithms = web ? [web.jws] : ['RS256', 'ES256'];
+    const key = pinnedKey(createPublicKey(auth.publicKeyPem));
+    verifyToken = (token, now) => Promise.resolve(verifyJwtSync(token, key, claimOptions, now));
   } else if (auth.jwtSecret) {
-    key = webcrypto.subtle.importKey('raw', Buffer.from(auth.jwtSecret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-    algorithms = ['HS256'];
+    const key: SyncJwtKey = { alg: 'HS256', secret: Buffer.from(auth.jwtSecret, 'utf8') };
+    verifyToken = (token, now) => Promise.resolve(verifyJwtSync(token, key, claimOptions, now));
   } else {
     throw new Error('no token verification key configured');
   }
-  // An import that fails is a configuration error: it surfaces on the first request as a 500, not as a refused token.
-  if (key instanceof Promise) key.catch(() => undefined);
   return async (token) => {
     if (token.length > MAX_TOKEN_BYTES) throw new AppError('AUTH_TOKEN_TOO_LARGE');
     const now = clock();
     let payload: Record<string, unknown>;
     try {
-      const res = await jwtVerify(token, key instanceof Promise ? await key : (key as KeyObject), {
-        algorithms,
-        requiredClaims: ['sub', 'exp', 'iat'],
-        audience,
-        issuer,
-        maxTokenAge: maxTokenAgeSeconds,
-        clockTolerance: CLOCK_SKEW_SECONDS,
-        currentDate: now,
-      });
-      payload = res.payload;
+      payload = await verifyToken(token, now);
     } catch (err) {
-      // jose checks claims only after the signature held, so naming the claim tells a forger nothing.
+      // Claims are checked only after the signature held, so naming the claim tells a forger nothing.
       const claim = claimOf(err);
       const message = claim === null ? undefined : CLAIM_MESSAGES[claim];
       throw new AppError('AUTH_TOKEN_INVALID', message === undefined ? {} : { message });
@@ -127,13 +117,16 @@ export function requireRole(verify: TokenVerifier, roles: readonly Role[]) {
   };
 }
 
-/** The JWS algorithm and WebCrypto import parameters of an RSA or P-256 public key; null for any other key. */
-function webCryptoAlgorithm(pub: KeyObject): { jws: 'RS256' | 'ES256'; import: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams } | null {
-  if (pub.asymmetricKeyType === 'rsa') return { jws: 'RS256', import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
-  if (pub.asymmetricKeyType === 'ec' && pub.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { jws: 'ES256', import: { name: 'ECDSA', namedCurve: 'P-256' } };
-  return null;
-}
-
-function importPublic(pub: KeyObject, params: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams): Promise<webcrypto.CryptoKey> {
-  return webcrypto.subtle.importKey('spki', pub.export({ type: 'spki', format: 'der' }), params, false, ['verify']);
+/**
+ * The JWS algorithm a configured public key verifies: RS256 for RSA of 2048 bits or more, ES256 for P-256. Any
+ * other key is a configuration error, said at start rather than as every token refused.
+ */
+function pinnedKey(pub: KeyObject): SyncJwtKey {
+  if (pub.asymmetricKeyType === 'rsa') {
+    const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new Error(`AUTH_PUBLIC_KEY_PEM: an RSA key of ${bits} bits; RS256 needs 2048 or more`);
+    return { alg: 'RS256', key: pub };
+  }
+  if (pub.asymmetricKeyType === 'ec' && pub.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { alg: 'ES256', key: pub };
+  throw new Error(`AUTH_PUBLIC_KEY_PEM: a ${pub.asymmetricKeyType ?? 'unknown'} key; RS256 (RSA ≥ 2048 bits) or ES256 (P-256) expected`);
 }
