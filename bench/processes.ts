@@ -18,7 +18,11 @@ import { freePort, startLocalRedis, type LocalRedis } from '../src/local-redis.j
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SECRET = 'bench-secret-bench-secret-bench-secret-01234';
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The PostgreSQL of `--db postgres` (a fresh schema in it per run). BENCH_DATABASE_URL overrides, e.g. the same
+ * server through its Unix socket: postgres://postgres@localhost/test?host=/var/run/postgresql
+ */
+const PG_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface Proc {
   name: string;
