@@ -124,9 +124,9 @@ export function requireRole(verify: TokenVerifier, roles: readonly Role[]) {
 function pinnedKey(pub: KeyObject): SyncJwtKey {
   if (pub.asymmetricKeyType === 'rsa') {
     const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < 2048) throw new Error(`AUTH_PUBLIC_KEY_PEM: an RSA key of ${bits} bits; RS256 needs 2048 or more`);
+    if (bits < 2048) throw new Error(`AUTH_PUBLIC_KEY: an RSA key of ${bits} bits; RS256 needs 2048 or more`);
     return { alg: 'RS256', key: pub };
   }
   if (pub.asymmetricKeyType === 'ec' && pub.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { alg: 'ES256', key: pub };
-  throw new Error(`AUTH_PUBLIC_KEY_PEM: a ${pub.asymmetricKeyType ?? 'unknown'} key; RS256 (RSA ≥ 2048 bits) or ES256 (P-256) expected`);
+  throw new Error(`AUTH_PUBLIC_KEY: a ${pub.asymmetricKeyType ?? 'unknown'} key; RS256 (RSA ≥ 2048 bits) or ES256 (P-256) expected`);
 }

@@ -1,6 +1,6 @@
 /**
  * Compact JWT verification on the request's own thread, for a key fixed at start (AUTH_JWT_SECRET, or
- * AUTH_PUBLIC_KEY_PEM: RSA ≥ 2048 bits or P-256). jose verifies through WebCrypto, whose every call is a job on
+ * AUTH_PUBLIC_KEY: RSA ≥ 2048 bits or P-256). jose verifies through WebCrypto, whose every call is a job on
  * libuv's thread pool; at intake that hop cost more than the verification (API profile: ~0.4 ms per filing in the
  * job's promise, against ~5 µs for HS256 and ~60 µs for ES256 here). The checks and their order are jose's
  * `jwtVerify` with the options auth.ts passes (test/unit/http/jwt-sync.test.ts compares the two on a corpus of
