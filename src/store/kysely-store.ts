@@ -125,6 +125,9 @@ function toFollowUp(r: Selectable<FollowUpsTable>): FollowUpRow {
 const CERT_COLS = CERTIFICATE_COLUMNS.map((c) => `"${c}"`).join(', ');
 const TERMINAL_LIST = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
+/** The counter's next value, created at 1: one atomic statement on both engines (it locks the row until commit). */
+const NEXT_SERIAL = `insert into "serials" ("name", "value") values (?, 1) on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"`;
+
 /**
  * PostgreSQL's certificate number claim (see claimSerial): the number the claimant holds, or the next one, claimed.
  * $1 counter name, $2 claimant, $3 time (written with $n: PostgreSQL only, no `?` to rewrite).
@@ -345,10 +348,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
 
     async nextSerial(name: string): Promise<number> {
       // One statement, atomic on both engines; no read-modify-write race.
-      const rows = await raw.rows<{ value: number | string }>(
-        `insert into "serials" ("name", "value") values (?, 1) on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"`,
-        [name],
-      );
+      const rows = await raw.rows<{ value: number | string }>(NEXT_SERIAL, [name]);
       return Number(rows[0]!.value);
     },
 
@@ -374,10 +374,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store['dialect'], sec
         // the claim below sees any claim another transaction committed while we waited. Two statements for a new
         // claimant (the common case: once per approved filing); a claimant that holds a number already — a retried
         // job — gives the one just taken back (nobody else can have taken it: we hold the row) and gets its own.
-        const next = await t.rows<{ value: number | string }>(
-          `insert into "serials" ("name", "value") values (?, 1) on conflict ("name") do update set "value" = "serials"."value" + 1 returning "value"`,
-          [name],
-        );
+        const next = await t.rows<{ value: number | string }>(NEXT_SERIAL, [name]);
         const value = Number(next[0]!.value);
         const claimed = await t.rows<{ value: number | string }>(
           `insert into "serial_claims" ("name", "value", "claimant", "claimed_at") values (?, ?, ?, ?) on conflict ("name", "claimant") do nothing returning "value"`,
