@@ -60,16 +60,16 @@ export function createTokenVerifier(auth: Config['auth'], clock: () => Date = ()
   const claimOptions = { requiredClaims: ['sub', 'exp', 'iat'], audience, issuer, maxTokenAge: maxTokenAgeSeconds, clockTolerance: CLOCK_SKEW_SECONDS };
   // A key fixed at start is checked on this thread (./jwt-sync.ts); the identity platform's JWKS (rotating keys,
   // `kid`) through jose.
-  let verifyToken: (token: string, now: Date) => Promise<Record<string, unknown>>;
+  let verifyToken: (token: string, now: Date) => Record<string, unknown> | Promise<Record<string, unknown>>;
   if (auth.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
     verifyToken = async (token, now) => (await jwtVerify(token, jwks, { ...claimOptions, algorithms: ['RS256', 'ES256'], currentDate: now })).payload;
   } else if (auth.publicKeyPem) {
     const key = pinnedKey(createPublicKey(auth.publicKeyPem));
-    verifyToken = (token, now) => Promise.resolve(verifyJwtSync(token, key, claimOptions, now));
+    verifyToken = (token, now) => verifyJwtSync(token, key, claimOptions, now);
   } else if (auth.jwtSecret) {
     const key: SyncJwtKey = { alg: 'HS256', secret: Buffer.from(auth.jwtSecret, 'utf8') };
-    verifyToken = (token, now) => Promise.resolve(verifyJwtSync(token, key, claimOptions, now));
+    verifyToken = (token, now) => verifyJwtSync(token, key, claimOptions, now);
   } else {
     throw new Error('no token verification key configured');
   }
