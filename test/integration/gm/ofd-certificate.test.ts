@@ -45,7 +45,13 @@ describe.each([
   const fetchOfd = () => stack.app.inject({ method: 'GET', url: `/v1/certificates/${certId}/ofd`, headers: { authorization: `Bearer ${token}` } });
 
   it(suite === 'gm' ? 'is made in the issuing job' : 'is not made at issuance, only on first request', async () => {
-    const stored = await stack.deps.store.ofd.get(certId);
+    // The decision commits before the job makes a `gm` OFD, so a poll that sees `approved` may come first: wait for
+    // the job (bounded) without asking for the OFD, which would make it on request.
+    let stored = await stack.deps.store.ofd.get(certId);
+    for (const until = Date.now() + 10_000; suite === 'gm' && !stored && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 25));
+      stored = await stack.deps.store.ofd.get(certId);
+    }
     if (suite === 'gm') expect(stored?.suite).toBe('gm');
     else expect(stored).toBeNull();
     const first = await fetchOfd();
