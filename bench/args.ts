@@ -10,6 +10,8 @@ export interface BenchArgs {
   seconds: number;
   /** Filings in the throughput burst (distinct enterprises; the same count again from one enterprise). */
   burst: number;
+  /** Throughput bursts of distinct enterprises; their medians are the figures (3, --quick 1). */
+  bursts: number;
   /** Filings in the long run that watches RSS (0 = skip). */
   soak: number;
   /** Worker processes; default as the service with WORKER_PROCESSES unset (src/config.ts: 1 on SQLite, one per core up to 4 on PostgreSQL). */
@@ -33,7 +35,7 @@ export interface BenchArgs {
 }
 
 const USAGE =
-  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--soak N] [--warmup N] [--workers N] [--render-threads N] [--concurrency N] [--profile] [--no-micro] [--quick]';
+  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--bursts N] [--soak N] [--warmup N] [--workers N] [--render-threads N] [--concurrency N] [--profile] [--no-micro] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -51,6 +53,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     rate: quick ? 20 : 50,
     seconds: quick ? 4 : 10,
     burst: quick ? 200 : 1500,
+    bursts: quick ? 1 : 3,
     soak: quick ? 1000 : 20_000,
     workers: 0, // 0: as the service defaults for --db (set below)
     concurrency: null,
@@ -95,6 +98,9 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--burst':
         a.burst = Math.round(num(flag, next(), 1, 100_000));
         burstGiven = true;
+        break;
+      case '--bursts':
+        a.bursts = Math.round(num(flag, next(), 1, 25));
         break;
       case '--warmup':
         a.warmup = Math.round(num(flag, next(), 1, 1_000_000));
