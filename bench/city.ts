@@ -4,6 +4,7 @@
  * a burst (throughput, CPU per filing); the same burst from ONE enterprise (the figure that only stands beside the
  * distinct one); a long run (RSS of the API and the worker across many filings).
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { signDevToken } from '../src/http/dev-token.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../src/standins/synthetic.js';
@@ -64,12 +65,13 @@ export async function prepareRepeated(subjects: Subjects, n: number): Promise<{ 
   return { first: { token, body: JSON.stringify(grainFilingOf(e, region, '首次')) }, rest: Array.from({ length: n }, () => ({ token, body: change })) };
 }
 
+/** One filing as the portal sends it: with a new Idempotency-Key (DESIGN.md §6), which the intake claims and keeps. */
 export async function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
   const sentAt = Date.now();
   try {
     const res = await fetch(`${base}/v1/applications`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
       body: p.body,
       signal: AbortSignal.timeout(30_000),
     });
