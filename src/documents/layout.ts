@@ -21,7 +21,24 @@ const KEEP_TOGETHER = /\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}|[0-9A-Za-z
  * no spaces) and honouring '\n', but never inside a number, code or date (a piece wider than a whole line, such as
  * a long URL, is still broken by character). Runs in O(n).
  */
-export function wrapText(text: string, maxWidth: number, size: number, font: LoadedFont): string[] {
+export function wrapText(text: string, maxWidth: number, size: number, font: LoadedFont): readonly string[] {
+  // Most wrapped text of a filing's two PDFs is the same in every filing (statements, labels, notes), so the lines
+  // are remembered per font and width; values that vary take a slot until the map is full, then it starts again.
+  let cache = wrapped.get(font);
+  if (!cache) wrapped.set(font, (cache = new Map<string, readonly string[]>()));
+  const key = `${size} ${maxWidth} ${text}`;
+  const known = cache.get(key);
+  if (known) return known;
+  const lines = Object.freeze(wrapUncached(text, maxWidth, size, font));
+  if (cache.size >= WRAP_CACHE_SIZE) cache.clear();
+  cache.set(key, lines);
+  return lines;
+}
+
+const WRAP_CACHE_SIZE = 2000;
+const wrapped = new WeakMap<LoadedFont, Map<string, readonly string[]>>();
+
+function wrapUncached(text: string, maxWidth: number, size: number, font: LoadedFont): string[] {
   const lines: string[] = [];
   const widthOf = (piece: string): number => {
     let w = 0;

@@ -143,11 +143,12 @@ function indexOfAll(buf: Buffer, needle: string): number[] {
  */
 export async function signPdf(pdfWithPlaceholder: Uint8Array, signer: Signer, opts: SignOptions = {}): Promise<Uint8Array> {
   const buf = Buffer.from(pdfWithPlaceholder); // copy
-  const placeholders = indexOfAll(buf, BYTE_RANGE_PLACEHOLDER);
-  if (placeholders.length !== 1 || indexOfAll(buf, '/ByteRange').length !== 1) {
-    throw new Error(`expected exactly one unsigned signature placeholder, found ${placeholders.length}`);
+  // One pass over the file: every /ByteRange, which must be exactly one, and that one the unsigned placeholder.
+  const byteRanges = indexOfAll(buf, '/ByteRange');
+  const brAt = byteRanges.length === 1 ? (byteRanges[0] as number) : -1;
+  if (brAt < 0 || buf.toString('latin1', brAt, brAt + BYTE_RANGE_PLACEHOLDER.length) !== BYTE_RANGE_PLACEHOLDER) {
+    throw new Error(`expected exactly one unsigned signature placeholder, found ${indexOfAll(buf, BYTE_RANGE_PLACEHOLDER).length}`);
   }
-  const brAt = placeholders[0] as number;
   const contentsAt = buf.indexOf('/Contents <', brAt, 'latin1');
   if (contentsAt < 0) throw new Error('signature placeholder has no /Contents hex string');
   const start = contentsAt + '/Contents '.length; // at '<'

@@ -5,7 +5,7 @@ import { loadFont, missingGlyphs } from '../../../src/documents/fonts.js';
 import { formatChineseDate, wrapText } from '../../../src/documents/layout.js';
 import { ensureDevPki } from '../../../src/signing/pki.js';
 import type { DevPki } from '../../../src/signing/pki.js';
-import { SIGNATURE_CONTENTS_BYTES, signPdf } from '../../../src/signing/sign-pdf.js';
+import { BYTE_RANGE_PLACEHOLDER, SIGNATURE_CONTENTS_BYTES, signPdf } from '../../../src/signing/sign-pdf.js';
 import { pdfText, tempDir, writeTemp } from '../../support/pdf-tools.js';
 import { DEPT, META, certificateContent, formContent } from './sample.js';
 import { applicantSealSigner } from '../../support/seals.js';
@@ -97,6 +97,13 @@ describe('signPdf', () => {
     const plain = await PDFDocument.create();
     plain.addPage();
     await expect(signPdf(await plain.save(), signer)).rejects.toThrow(/placeholder/);
+    // A second /ByteRange anywhere (here a second placeholder, then any other) is refused too: which one to sign?
+    const unsigned = await renderCertificate(certificateContent(), META);
+    const twice = Buffer.concat([Buffer.from(unsigned), Buffer.from(`\n% ${BYTE_RANGE_PLACEHOLDER}\n`, 'latin1')]);
+    await expect(signPdf(twice, signer)).rejects.toThrow(/exactly one unsigned signature placeholder, found 2/);
+    const other = Buffer.concat([Buffer.from(unsigned), Buffer.from('\n% /ByteRange [ 0 1 2 3 ]\n', 'latin1')]);
+    await expect(signPdf(other, signer)).rejects.toThrow(/exactly one unsigned signature placeholder, found 1/);
+    expect((await signPdf(unsigned, signer)).length).toBe(unsigned.length);
   });
 });
 
@@ -109,6 +116,12 @@ describe('layout helpers', () => {
     expect(lines.join('')).toBe(text);
     for (const l of lines) expect(font.widthOf(l, 12)).toBeLessThanOrEqual(200 + 12);
     for (const l of lines.slice(1)) expect(l[0]).not.toMatch(/[，。）]/);
+    // Remembered per font, width and size: the same lines again (and not to be changed by a caller); another width
+    // or size is wrapped anew.
+    expect(wrapText(text, 200, 12, font)).toBe(lines);
+    expect(Object.isFrozen(lines)).toBe(true);
+    expect(wrapText(text, 300, 12, font).length).toBeLessThan(lines.length);
+    expect(wrapText(text, 200, 9, font).length).toBeLessThan(lines.length);
   });
 
   it('formats ISO dates the Chinese way', () => {
