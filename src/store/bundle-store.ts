@@ -17,7 +17,35 @@ interface ManualDecisionsRow {
 }
 type Db = Database & { manual_decisions: ManualDecisionsRow };
 
-const FINAL = ['approved', 'rejected', 'failed'];
+/** Every status a filing can have (a status added to the type fails to compile here until it is placed). */
+const STATUS_IS_FINAL: Record<ApplicationStatus, boolean> = {
+  queued: false,
+  processing: false,
+  manual_review: false,
+  approved: true,
+  rejected: true,
+  failed: true,
+};
+
+/**
+ * The member statuses that can still change: `pending` (no filing yet) and every status that is not final (approved,
+ * rejected and failed never change again). Listed (`in`), not excluded (`not in`), so the orchestrator's pass reads
+ * them through the `bundle_members_seen` index — `not in` read every member there ever was, on every pass, a cost
+ * that grew with every bundle filed.
+ */
+const OPEN_SEEN = ['pending', ...Object.entries(STATUS_IS_FINAL).filter(([, final]) => !final).map(([s]) => s)];
+
+/** Bundles with a member whose filing moved since the orchestrator last looked (exported for its plan's test). */
+export function changedBundlesQuery(db: Kysely<Database>, limit: number) {
+  return db
+    .selectFrom('bundle_members as m')
+    .innerJoin('applications as a', 'a.id', 'm.application_id')
+    .select('m.bundle_id')
+    .where('m.seen_status', 'in', OPEN_SEEN)
+    .whereRef('a.status', '!=', 'm.seen_status')
+    .groupBy('m.bundle_id')
+    .limit(limit);
+}
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -320,15 +348,7 @@ export function bundleRepository(kdb: Kysely<Database>): BundleStore {
         .limit(limit)
         .execute();
       // Only members that can still change are compared (approved/rejected/failed never change again).
-      const changed = await db
-        .selectFrom('bundle_members as m')
-        .innerJoin('applications as a', 'a.id', 'm.application_id')
-        .select('m.bundle_id')
-        .where('m.seen_status', 'not in', FINAL)
-        .whereRef('a.status', '!=', 'm.seen_status')
-        .groupBy('m.bundle_id')
-        .limit(limit)
-        .execute();
+      const changed = await changedBundlesQuery(kdb, limit).execute();
       return [...new Set([...due.map((r) => r.id), ...changed.map((r) => r.bundle_id)])];
     },
 
