@@ -22,6 +22,7 @@ import { revocationAnnouncements } from './0054-revocation-announcements.js';
 import { filingIdempotencyExpiry } from './0055-filing-idempotency-expiry.js';
 import { binaryStorage } from './0056-binary-storage.js';
 import { foreignKeyIndexes } from './0057-foreign-key-indexes.js';
+import { certificateListIndexes } from './0058-certificate-list-indexes.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -50,6 +51,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0055-filing-idempotency-expiry', filingIdempotencyExpiry],
   ['0056-binary-storage', binaryStorage],
   ['0057-foreign-key-indexes', foreignKeyIndexes],
+  ['0058-certificate-list-indexes', certificateListIndexes],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
