@@ -10,8 +10,8 @@ export interface FigureInputs {
   filings: number;
   byStatus: Record<string, number>;
   byOutcome: Record<'APPROVE' | 'REJECT' | 'MANUAL', number>;
-  /** Ascending. */
-  decisionMs: number[];
+  /** Time from receipt to the automatic decision: how many, and the nearest-rank median and 95th percentile. */
+  decisionMs: DecisionTimes;
   materials: Record<'exempted' | 'reused' | 'uploaded' | 'committed' | 'generated' | 'missing', number>;
   fieldsPrefilled: number;
   fieldsTyped: number;
@@ -24,6 +24,13 @@ export interface FigureInputs {
   zeroUploadFilings: number;
   /** Materials by how they were actually obtained (证照共享 … upload, missing). */
   materialsByAcquisition: Record<string, number>;
+}
+
+/** Decision times as the store reads them: the count and two nearest-rank percentiles (null when none). */
+export interface DecisionTimes {
+  count: number;
+  median: number | null;
+  p95: number | null;
 }
 
 /** The once-only figures measured on real filings (the catalog says what should happen; these, what did). */
@@ -68,7 +75,7 @@ export function emptyFigureInputs(matter: string): FigureInputs {
     filings: 0,
     byStatus: {},
     byOutcome: { APPROVE: 0, REJECT: 0, MANUAL: 0 },
-    decisionMs: [],
+    decisionMs: { count: 0, median: null, p95: null },
     materials: { exempted: 0, reused: 0, uploaded: 0, committed: 0, generated: 0, missing: 0 },
     fieldsPrefilled: 0,
     fieldsTyped: 0,
@@ -80,11 +87,15 @@ export function emptyFigureInputs(matter: string): FigureInputs {
   };
 }
 
-/** Nearest-rank percentile of an ascending list: the smallest value with at least p of the values at or below it. */
+/** The nearest rank (1-based) of percentile p among n values: the smallest value with at least p of them at or below it. */
+export function nearestRank(n: number, p: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(p * n)));
+}
+
+/** Nearest-rank percentile of an ascending list. */
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil(p * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
+  return sorted[nearestRank(sorted.length, p) - 1]!;
 }
 
 export function matterFigures(a: FigureInputs, topReasons = 5): MatterFigures {
@@ -100,7 +111,7 @@ export function matterFigures(a: FigureInputs, topReasons = 5): MatterFigures {
       inProgress: (a.byStatus['queued'] ?? 0) + (a.byStatus['processing'] ?? 0),
     },
     autoApprovalRate: decided === 0 ? null : a.byOutcome.APPROVE / decided,
-    timeToDecisionMs: { count: a.decisionMs.length, median: percentile(a.decisionMs, 0.5), p95: percentile(a.decisionMs, 0.95) },
+    timeToDecisionMs: { ...a.decisionMs },
     materials: { ...a.materials },
     fields: { prefilled: a.fieldsPrefilled, typed: a.fieldsTyped },
     topFalloutReasons: Object.entries(a.fallout)

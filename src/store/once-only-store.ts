@@ -4,7 +4,8 @@
  */
 import { rawSql, valueRows } from './raw.js';
 import { withTransaction } from './tx.js';
-import type { Kysely, Selectable } from 'kysely';
+import { nearestRank } from '../domain/figures.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ArchiveMaterialsTable, ConsentsTable, Database, DataAccessLogTable } from './schema.js';
 import type {
   ArchiveMaterialRow,
@@ -221,13 +222,30 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
       if (to) apps = apps.where('created_at', '<', to);
       const statusRows = await apps.groupBy(['matter', 'status']).execute();
 
+      // The decided filings' figures are summed by the database (they were read row by row into the process on every
+      // /v1/stats and /metrics call: every filing of the period). Fall-out rules are read only from filings that fell
+      // out, and the decision times' median and 95th percentile are two seeks per matter (decisionTimes below).
       let figs = db
         .selectFrom('application_figures')
-        .select(['matter', 'outcome', 'decision_ms', 'fields_prefilled', 'fields_typed', 'fields_fallback', 'fields_total', 'fallout_rules']);
+        .select(['matter', 'outcome'])
+        .select((eb) => [
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.sum<number | string>('fields_prefilled').as('prefilled'),
+          eb.fn.sum<number | string>('fields_typed').as('typed'),
+          eb.fn.sum<number | string>('fields_fallback').as('fallback'),
+          eb.fn.sum<number | string | null>(eb.fn.coalesce('fields_total', sql.lit(0))).as('counted_total'),
+          eb.fn.sum<number | string | null>(eb.case().when('fields_total', 'is not', null).then(eb.ref('fields_typed')).else(0).end()).as('counted_typed'),
+        ]);
       if (matters) figs = figs.where('matter', 'in', matters);
       if (from) figs = figs.where('created_at', '>=', from);
       if (to) figs = figs.where('created_at', '<', to);
-      const figureRows = await figs.execute();
+      const figureRows = await figs.groupBy(['matter', 'outcome']).execute();
+
+      let falls = db.selectFrom('application_figures').select(['matter', 'fallout_rules']).where('outcome', '!=', 'APPROVE');
+      if (matters) falls = falls.where('matter', 'in', matters);
+      if (from) falls = falls.where('created_at', '>=', from);
+      if (to) falls = falls.where('created_at', '<', to);
+      const falloutRows = await falls.execute();
 
       let mats = db
         .selectFrom('application_materials as m')
@@ -272,7 +290,7 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
             filings: 0,
             byStatus: {},
             byOutcome: { APPROVE: 0, REJECT: 0, MANUAL: 0 },
-            decisionMs: [],
+            decisionMs: { count: 0, median: null, p95: null },
             materials: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as MatterAggregates['materials'],
             fieldsPrefilled: 0,
             fieldsTyped: 0,
@@ -293,16 +311,17 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
       }
       for (const r of figureRows) {
         const a = get(r.matter);
-        a.byOutcome[r.outcome] += 1;
-        a.decisionMs.push(Number(r.decision_ms));
-        a.fieldsPrefilled += Number(r.fields_prefilled);
-        a.fieldsTyped += Number(r.fields_typed);
-        a.fieldsFallback += Number(r.fields_fallback);
-        if (r.fields_total !== null) {
-          a.fieldsCounted.total += Number(r.fields_total);
-          a.fieldsCounted.typed += Number(r.fields_typed);
-        }
-        a.zeroUploadFilings += 1;
+        const n = Number(r.n);
+        a.byOutcome[r.outcome] += n;
+        a.fieldsPrefilled += Number(r.prefilled ?? 0);
+        a.fieldsTyped += Number(r.typed ?? 0);
+        a.fieldsFallback += Number(r.fallback ?? 0);
+        a.fieldsCounted.total += Number(r.counted_total ?? 0);
+        a.fieldsCounted.typed += Number(r.counted_typed ?? 0);
+        a.zeroUploadFilings += n;
+      }
+      for (const r of falloutRows) {
+        const a = get(r.matter);
         for (const rule of JSON.parse(r.fallout_rules) as string[]) a.fallout[rule] = (a.fallout[rule] ?? 0) + 1;
       }
       for (const r of materialRows) {
@@ -316,8 +335,20 @@ export function onceOnlyRepositories(db: Kysely<Database>, dialect: Store['diale
         const key = acquisitionOf(r.category as FilingMaterial['category'], r.how);
         a.materialsByAcquisition[key] = (a.materialsByAcquisition[key] ?? 0) + Number(r.n);
       }
-      for (const a of byMatter.values()) a.decisionMs.sort((x, y) => x - y);
+      for (const a of byMatter.values()) {
+        const count = a.byOutcome.APPROVE + a.byOutcome.REJECT + a.byOutcome.MANUAL;
+        a.decisionMs = count === 0 ? { count, median: null, p95: null } : { count, median: await decisionTime(a.matter, count, 0.5), p95: await decisionTime(a.matter, count, 0.95) };
+      }
       return [...byMatter.values()].sort((x, y) => (x.matter < y.matter ? -1 : 1));
+
+      /** The nearest-rank percentile p of a matter's `count` decision times: one seek of (matter, decision_ms, created_at). */
+      async function decisionTime(matter: string, count: number, p: number): Promise<number | null> {
+        let q = db.selectFrom('application_figures').select('decision_ms').where('matter', '=', matter);
+        if (from) q = q.where('created_at', '>=', from);
+        if (to) q = q.where('created_at', '<', to);
+        const row = await q.orderBy('decision_ms').limit(1).offset(nearestRank(count, p) - 1).executeTakeFirst();
+        return row === undefined ? null : Number(row.decision_ms);
+      }
     },
   };
 

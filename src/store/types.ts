@@ -1,6 +1,7 @@
 import type { AuditCheckpointStore, SigningRevocationStore } from './audit-checkpoint-store.js';
 import type { AuthoringStore } from './authoring-store.js';
 import type { ApplicationStatus, Consent, Decision, DecisionReceipt, SourceReadStatus } from '../domain/types.js';
+import type { DecisionTimes } from '../domain/figures.js';
 
 /**
  * The repository layer. One implementation (Kysely) over SQLite and PostgreSQL.
@@ -222,8 +223,8 @@ export interface MatterAggregates {
   filings: number;
   byStatus: Record<string, number>;
   byOutcome: Record<'APPROVE' | 'REJECT' | 'MANUAL', number>;
-  /** Decision times in ms, ascending. */
-  decisionMs: number[];
+  /** Decision times in ms: how many, nearest-rank median and 95th percentile. */
+  decisionMs: DecisionTimes;
   materials: Record<FilingMaterial['category'], number>;
   fieldsPrefilled: number;
   fieldsTyped: number;

@@ -23,6 +23,7 @@ import { filingIdempotencyExpiry } from './0055-filing-idempotency-expiry.js';
 import { binaryStorage } from './0056-binary-storage.js';
 import { foreignKeyIndexes } from './0057-foreign-key-indexes.js';
 import { certificateListIndexes } from './0058-certificate-list-indexes.js';
+import { decisionTimeIndex } from './0059-decision-time-index.js';
 
 /**
  * Every migration, in order. Names are `NNNN-name` (the file name); Kysely applies them in name order and
@@ -52,6 +53,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (ctx: MigrationContext) => Mig
   ['0056-binary-storage', binaryStorage],
   ['0057-foreign-key-indexes', foreignKeyIndexes],
   ['0058-certificate-list-indexes', certificateListIndexes],
+  ['0059-decision-time-index', decisionTimeIndex],
 ];
 
 /** In-code provider: no filesystem scanning, so it works the same from `src/` (tsx) and `dist/`. */
