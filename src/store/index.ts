@@ -92,6 +92,9 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
  * (`pg_get_serial_sequence` per column). When another schema or table is dropped at that moment — another
  * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01 about an object
  * that is not ours. Migrations are idempotent by name and run under Kysely's lock, so such a run is retried.
+ * On SQLite the lock is the file's write lock: a process starting while another migrates (the API and the worker
+ * on a fresh file, on a loaded host) waits 5 s for it, then is refused with SQLITE_BUSY, and tries again until the
+ * same deadline — the other's migrations may take longer than 5 s there, and then there is nothing left to do.
  */
 async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite'): Promise<MigrationResultSet> {
   const deadline = Date.now() + 15_000;
@@ -99,7 +102,9 @@ async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite')
     // The introspection runs before Kysely's own error capture, so a race may also be thrown rather than returned.
     const outcome: MigrationResultSet = await migrator.migrateToLatest().catch((error: unknown) => ({ error }));
     const code = (outcome.error as { code?: unknown } | undefined)?.code;
-    const raced = kind === 'postgres' && (code === '3F000' || code === '42P01') && (outcome.results ?? []).every((r) => r.status !== 'Error');
+    const raced =
+      (kind === 'postgres' && (code === '3F000' || code === '42P01') && (outcome.results ?? []).every((r) => r.status !== 'Error')) ||
+      (kind === 'sqlite' && typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
     if (!raced || Date.now() > deadline) return outcome;
     await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500) * (0.5 + Math.random())));
   }
