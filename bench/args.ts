@@ -12,6 +12,8 @@ export interface BenchArgs {
   burst: number;
   /** Throughput bursts of distinct enterprises; their medians are the figures (3, --quick 1). */
   bursts: number;
+  /** Send an Idempotency-Key with every filing, as the portal does (default); --no-idempotency-keys to compare. */
+  idempotencyKeys: boolean;
   /** Filings in the long run that watches RSS (0 = skip). */
   soak: number;
   /** Worker processes; default as the service with WORKER_PROCESSES unset (src/config.ts: 1 on SQLite, one per core up to 4 on PostgreSQL). */
@@ -35,7 +37,7 @@ export interface BenchArgs {
 }
 
 const USAGE =
-  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--bursts N] [--soak N] [--warmup N] [--workers N] [--render-threads N] [--concurrency N] [--profile] [--no-micro] [--quick]';
+  'usage: npm run bench -- [catalog|templates|intake] [--topology single|cluster] [--db sqlite|postgres] [--rate N] [--seconds S] [--burst N] [--bursts N] [--soak N] [--warmup N] [--workers N] [--render-threads N] [--concurrency N] [--profile] [--no-micro] [--no-idempotency-keys] [--quick]';
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -54,6 +56,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     seconds: quick ? 4 : 10,
     burst: quick ? 200 : 1500,
     bursts: quick ? 1 : 3,
+    idempotencyKeys: true,
     soak: quick ? 1000 : 20_000,
     workers: 0, // 0: as the service defaults for --db (set below)
     concurrency: null,
@@ -119,6 +122,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         break;
       case '--profile':
         a.profile = true;
+        break;
+      case '--no-idempotency-keys':
+        a.idempotencyKeys = false;
         break;
       case '--no-micro':
         a.micro = false;

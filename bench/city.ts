@@ -65,13 +65,16 @@ export async function prepareRepeated(subjects: Subjects, n: number): Promise<{ 
   return { first: { token, body: JSON.stringify(grainFilingOf(e, region, '首次')) }, rest: Array.from({ length: n }, () => ({ token, body: change })) };
 }
 
+/** How filings are sent; `--no-idempotency-keys` (bench/args.ts) turns the keys off to show what they cost. */
+export const sending = { idempotencyKeys: true };
+
 /** One filing as the portal sends it: with a new Idempotency-Key (DESIGN.md §6), which the intake claims and keeps. */
 export async function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
   const sentAt = Date.now();
   try {
     const res = await fetch(`${base}/v1/applications`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json', ...(sending.idempotencyKeys ? { 'idempotency-key': randomUUID() } : {}) },
       body: p.body,
       signal: AbortSignal.timeout(30_000),
     });

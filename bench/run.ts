@@ -5,7 +5,7 @@
  * same burst from one repeated enterprise is printed beside it, never instead of it.
  *
  *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--bursts 3] [--soak 20000]
- *                    [--warmup 2000] [--workers 1] [--concurrency N] [--profile] [--no-micro] [--quick]
+ *                    [--warmup 2000] [--workers 1] [--concurrency N] [--profile] [--no-micro] [--no-idempotency-keys] [--quick]
  *   npm run bench -- catalog
  *   npm run bench -- templates      (official e-form template fill only, bench/templates.ts)
  *   npm run bench -- intake [--db sqlite|postgres] [--burst N] [--concurrency C] [--profile]   (durable 202s alone, bench/intake.ts)
@@ -24,7 +24,7 @@ import { runCatalogBench } from './catalog.js';
 import { runTemplateBench, type TemplateFigure } from './templates.js';
 import { runClusterBench } from './cluster.js';
 import { runIntakeBench } from './intake.js';
-import { burst, cpuSnapshot, drain, openLoop, prepare, prepareRepeated, results, soak, Subjects, type CpuSnapshot, type PhaseResult } from './city.js';
+import { burst, cpuSnapshot, drain, openLoop, prepare, prepareRepeated, results, sending, soak, Subjects, type CpuSnapshot, type PhaseResult } from './city.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { startService } from './processes.js';
 import { summarizeProfiles } from './profile.js';
@@ -32,6 +32,7 @@ import { fmt, percentile, round } from './stats.js';
 import { startStack } from '../test/support/stack.js';
 
 const args = parseArgs(process.argv.slice(2));
+sending.idempotencyKeys = args.idempotencyKeys;
 const t0 = Date.now();
 const log = (msg: string) => console.log(`[${fmt((Date.now() - t0) / 1000, 1).padStart(6)} s] ${msg}`);
 const drainMs = (n: number) => Math.max(60_000, n * 100);
@@ -86,7 +87,7 @@ const outcome = (r: PhaseResult) =>
   `${r.approved}/${r.sent} approved${Object.keys(r.other).length ? `, ${Object.entries(r.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${r.accepted < r.sent ? `, ${r.sent - r.accepted} not accepted` : ''}${r.drained ? '' : ' (NOT drained in time)'}`;
 
 async function main(): Promise<void> {
-  log(`node ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, db ${args.db}, workers ${args.workers}, render threads ${args.renderThreads ?? 'default'}${args.quick ? ', --quick' : ''}`);
+  log(`node ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, db ${args.db}, workers ${args.workers}, render threads ${args.renderThreads ?? 'default'}${args.quick ? ', --quick' : ''}${args.idempotencyKeys ? ', an Idempotency-Key with every filing' : ', no Idempotency-Keys'}`);
 
   let micro: MicroResult | null = null;
   if (args.micro) {
