@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { OIDS, hashOf, parseSignedData, parseTstInfo } from '../verification/cms.js';
 import { TAG, UNIVERSAL, children, derHeader, expectTlv, rawOf, readTlv, valueOf } from '../verification/der.js';
+import { uint } from './der-writer.js';
 import type { Timestamper } from './types.js';
 
 const SHA256_OID_DER = Buffer.from('0609608648016503040201', 'hex');
@@ -13,15 +14,30 @@ function tlv(tagByte: number, content: Buffer): Buffer {
   return Buffer.concat([derHeader(tagByte, content.length), content]);
 }
 
-/** DER TimeStampReq v1 over a SHA-256 `digest`, asking for the TSA's certificate, with `nonce`. */
+/**
+ * DER TimeStampReq v1 over a SHA-256 `digest`, asking for the TSA's certificate, with `nonce` (unsigned big-endian
+ * bytes, written as a minimal INTEGER: a random nonce starting with 0x00 and then a byte below 0x80 is not valid DER
+ * as it stands, and openssl's TSA rejected it — one request in 512).
+ */
 export function timeStampRequest(digest: Uint8Array, nonce: Buffer): Buffer {
   const imprint = tlv(0x30, Buffer.concat([tlv(0x30, SHA256_OID_DER), tlv(0x04, Buffer.from(digest))]));
-  const n = (nonce[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), nonce]) : nonce;
-  return tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), imprint, tlv(0x02, n), Buffer.from([0x01, 0x01, 0xff])]));
+  return tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), imprint, uint(nonce), Buffer.from([0x01, 0x01, 0xff])]));
 }
 
 export class TimestampError extends Error {
   override name = 'TimestampError';
+}
+
+const FAILURES = ['badAlg', '', 'badRequest', '', '', 'badDataFormat', '', '', '', '', '', '', '', '', 'timeNotAvailable', 'unacceptedPolicy', 'unacceptedExtension', 'addInfoNotAvailable', '', '', '', '', '', '', '', 'systemFailure'];
+
+/** The refusal's PKIFailureInfo bits by name (RFC 3161 §2.4.2), for the error an operator reads. */
+function failInfo(buf: Buffer, statusInfo: ReturnType<typeof children>): string {
+  const bits = statusInfo.find((t) => t.tag === TAG.BIT_STRING);
+  if (!bits) return '';
+  const v = valueOf(buf, bits);
+  const names: string[] = [];
+  for (let i = 0; i < (v.length - 1) * 8; i++) if (((v[1 + (i >> 3)] as number) >> (7 - (i & 7))) & 1) names.push(FAILURES[i] || `bit ${i}`);
+  return names.length ? `, failInfo ${names.join(', ')}` : '';
 }
 
 /**
@@ -33,7 +49,7 @@ export function tokenFromResponse(resp: Uint8Array, digest: Uint8Array, nonce: B
   const top = children(buf, expectTlv(readTlv(buf, 0), UNIVERSAL, TAG.SEQUENCE, 'TimeStampResp'), 2);
   const statusInfo = children(buf, expectTlv(top[0], UNIVERSAL, TAG.SEQUENCE, 'PKIStatusInfo'), 3);
   const status = valueOf(buf, expectTlv(statusInfo[0], UNIVERSAL, TAG.INTEGER, 'PKIStatus'));
-  if (status.length !== 1 || (status[0] as number) > 1) throw new TimestampError(`TSA refused the request (status ${status.toString()})`);
+  if (status.length !== 1 || (status[0] as number) > 1) throw new TimestampError(`TSA refused the request (PKIStatus ${status.length === 1 ? String(status[0]) : `0x${Buffer.from(status).toString('hex')}`}${failInfo(buf, statusInfo)})`);
   if (!top[1]) throw new TimestampError('TSA response has no token');
   const token = Buffer.from(rawOf(buf, top[1]));
   const sd = parseSignedData(token);

@@ -166,6 +166,28 @@ describe('timestamp client', () => {
     expect(() => tokenFromResponse(body, digest, Buffer.from('09', 'hex'))).toThrow(/nonce/);
   });
 
+  it('writes every nonce as minimal DER, so the TSA grants nonces that start with zero bytes (one random nonce in 512 did not)', async () => {
+    const digest = createHash('sha256').update('n').digest();
+    const nonces = ['0001020304050607', '007f000000000001', '0000ff0000000001', '0000000000000000', '80ffffffffffffff', '7fffffffffffffff'];
+    const granted: string[] = [];
+    for (const hex of nonces) {
+      const nonce = Buffer.from(hex, 'hex');
+      const res = await fetch(tsa.url, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: timeStampRequest(digest, nonce) });
+      // tokenFromResponse throws on a refusal, and on a token whose nonce is not this one.
+      if (tokenFromResponse(new Uint8Array(await res.arrayBuffer()), digest, nonce).length > 500) granted.push(hex);
+    }
+    expect(granted).toEqual(nonces);
+    // The encoding itself: INTEGER 1 for 00…01, a leading 00 only before a high bit.
+    const intOf = (hex: string) => timeStampRequest(digest, Buffer.from(hex, 'hex')).subarray(2 + 3 + 49, -3).toString('hex');
+    expect([intOf('0000000000000001'), intOf('0000000000000000'), intOf('80ffffffffffffff')]).toEqual(['020101', '020100', '02090080ffffffffffffff']);
+  });
+
+  it('names the status and failure of a refusal', () => {
+    // TimeStampResp { PKIStatusInfo { status 2 (rejection), failInfo badDataFormat (bit 5) } }
+    const refusal = Buffer.from('300930070201020302020420', 'hex');
+    expect(() => tokenFromResponse(refusal, Buffer.alloc(32), null)).toThrow('TSA refused the request (PKIStatus 2, failInfo badDataFormat)');
+  });
+
   it('fails loudly when the TSA is down (issuing then retries instead of silently dropping to B-B)', async () => {
     tsa.down = true;
     try {
