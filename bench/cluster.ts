@@ -62,10 +62,17 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
 
   const seed = 1 + (Date.now() % 100_000);
   const subjects = new Subjects(seed);
-  // Each worker step must start on a backlog it cannot finish inside its warm-up and window, even at the goal's
-  // 150/s per step: the intake bursts alone ran out on an idle machine (the 2-worker window measured 0/s).
-  const backlogFloor = 150 * (warmS + windowS);
-  const total = 2 * intakeN + latN + 100 + 2 * backlogFloor;
+  // Each worker step must start on a backlog it cannot finish inside its warm-up and window. The intake bursts alone
+  // ran out on an idle machine (the 2-worker window measured 0/s); a floor of 150/s per step still ran out in a fast
+  // hour (1 worker 139/s, and the first worker goes on eating while the second starts and warms up), and measured
+  // 2 workers at 0.90× of one. So: room for every running worker at PER_WORKER_CAP through the new one's start,
+  // warm-up and window, topped up in rounds because the running workers eat while the top-up is sent.
+  const PER_WORKER_CAP = 200;
+  const STARTUP_S = 5;
+  const backlogFloor = (n: number) => PER_WORKER_CAP * (n * (warmS + windowS) + (n - 1) * STARTUP_S);
+  const TOP_UP_ROUNDS = 4;
+  // What the rounds may send at most: each round sends what is missing, and the workers eat less than the intake adds.
+  const total = 2 * intakeN + latN + 100 + 2 * (backlogFloor(1) + backlogFloor(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'miaopi-bench-cluster-'));
   chmodSync(dir, 0o755);
   const sources = await startSyntheticSources(total, seed, 120_000);
@@ -116,11 +123,15 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
     // ---- 2. workers on the backlog
     const workers: Array<{ workers: number; perSec: number; backlogLeft: number; workerCpuMs: number; postgresCpuMs: number }> = [];
     for (const n of [1, 2]) {
-      const open0 = await count(`status in ('queued', 'processing')`);
-      if (open0 < backlogFloor) {
-        const extra = await burstOver(cluster.apis.map((a) => a.url!), await prepare(subjects, backlogFloor - open0), 64);
-        log(`backlog topped up by ${extra.sent.filter((x) => x.status === 202).length} filings to ≥ ${backlogFloor} before the ${n}-worker step`);
+      const floor = backlogFloor(n);
+      let added = 0;
+      let open = await count(`status in ('queued', 'processing')`);
+      for (let round = 0; round < TOP_UP_ROUNDS && open < floor; round++) {
+        const extra = await burstOver(cluster.apis.map((a) => a.url!), await prepare(subjects, floor - open), 64);
+        added += extra.sent.filter((x) => x.status === 202).length;
+        open = await count(`status in ('queued', 'processing')`);
       }
+      if (added > 0) log(`backlog topped up by ${added} filings to ${open} open (floor ${floor}) before the ${n}-worker step`);
       await cluster.addWorker();
       await sleep(warmS * 1000);
       const from = new Date().toISOString();
