@@ -8,11 +8,17 @@ import type { MigrationContext } from './context.js';
  * few. These indexes lead with the holder or issuer and keep the order, so a page is a seek and a short read.
  * `test/integration/store/certificate-list-plan.test.ts` reads SQLite's plan for both.
  */
+export const CERTIFICATE_LIST_INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: readonly string[]]> = [
+  ['certificates_holder_issued', 'certificates', ['holder_code', 'issued_at', 'id']],
+  ['certificates_issuer_issued', 'certificates', ['issuer_code', 'issued_at', 'id']],
+];
+
 export function certificateListIndexes(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema.createIndex('certificates_holder_issued').ifNotExists().on('certificates').columns(['holder_code', 'issued_at', 'id']).execute();
-      await db.schema.createIndex('certificates_issuer_issued').ifNotExists().on('certificates').columns(['issuer_code', 'issued_at', 'id']).execute();
+      for (const [name, table, columns] of CERTIFICATE_LIST_INDEXES) {
+        await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
+      }
     },
   };
 }

@@ -8,10 +8,16 @@ import type { MigrationContext } from './context.js';
  * order with the creation time beside them (the period's filter reads no row). Test:
  * `test/integration/store/figures-aggregate.test.ts`.
  */
+export const DECISION_TIME_INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: readonly string[]]> = [
+  ['application_figures_matter_decision', 'application_figures', ['matter', 'decision_ms', 'created_at']],
+];
+
 export function decisionTimeIndex(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema.createIndex('application_figures_matter_decision').ifNotExists().on('application_figures').columns(['matter', 'decision_ms', 'created_at']).execute();
+      for (const [name, table, columns] of DECISION_TIME_INDEXES) {
+        await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
+      }
     },
   };
 }
