@@ -287,8 +287,15 @@ export function subsetTrueType(
   const order = [...gids];
   const blocks: GlyphBlock[] = [];
   const componentIndex = new Map<number, number>();
+  // Only simple glyphs are cached, so a glyph met before needs neither its bytes read again nor a look for components.
+  const simple = blockCache.get(font);
   for (let i = 0; i < order.length; i++) {
     const gid = order[i] as number;
+    const known = simple?.get(gid);
+    if (known) {
+      blocks.push(known);
+      continue;
+    }
     const raw = font.glyph(gid);
     const comps = componentOffsets(raw);
     if (comps.length === 0) {

@@ -101,6 +101,22 @@ describe('TrueType reader', () => {
     expect(at(2).readInt16BE(2)).toBe(1);
     expect(at(3).readInt16BE(2)).toBe(3);
     expect(fileChecksum(out)).toBe(0xb1b0afba);
+
+    // Simple glyphs are cached per font after a first subset; a composite never is: it is renumbered per subset.
+    expect(subsetTrueType(fake, [0, 2]).bytes().equals(out)).toBe(true);
+    const again = subsetTrueType(fake, [0, 3, 2]).bytes();
+    const [loca2, glyf2] = [tableOf(again, 'loca'), tableOf(again, 'glyf')];
+    const at2 = (i: number) => glyf2.subarray(loca2.readUInt32BE(4 * i), loca2.readUInt32BE(4 * i + 4));
+    expect(at2(1).readInt16BE(2)).toBe(3); // glyph 3 asked for first: subset index 1
+    // The composite's components are appended after the requested glyphs (glyph 1 at 3, glyph 3 again at 4).
+    expect([at2(2).readUInt16BE(12), at2(2).readUInt16BE(18)]).toEqual([3, 4]);
+    expect(at2(4).readInt16BE(2)).toBe(3);
+  });
+
+  it('gives the same file when every glyph comes from the cache', () => {
+    const gids = [0, ...[...'沈阳市粮食收购备案'].map((ch) => ttf.glyphId(cp(ch)))];
+    const first = subsetTrueType(ttf, gids).bytes();
+    expect(subsetTrueType(ttf, gids).bytes().equals(first)).toBe(true);
   });
 });
 
