@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 import type { MigrationContext } from './context.js';
+import { createIndexes, type IndexList } from './indexes.js';
 
 /**
  * An index led by the child columns of every foreign key. Without one, SQLite checks a foreign key by scanning the
@@ -11,7 +12,7 @@ import type { MigrationContext } from './context.js';
  * PostgreSQL does not check children on insert, but deletes a parent the same way, so both engines get them.
  * `test/integration/store/foreign-key-indexes.test.ts` reads both catalogues for any foreign key left without one.
  */
-export const FOREIGN_KEY_INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: readonly string[]]> = [
+export const FOREIGN_KEY_INDEXES: IndexList = [
   ['idempotency_keys_application', 'idempotency_keys', ['application_id']],
   ['outbox_application', 'outbox', ['application_id']],
   ['application_consents_consent', 'application_consents', ['consent_id']],
@@ -21,9 +22,7 @@ export const FOREIGN_KEY_INDEXES: ReadonlyArray<readonly [name: string, table: s
 export function foreignKeyIndexes(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      for (const [name, table, columns] of FOREIGN_KEY_INDEXES) {
-        await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
-      }
+      await createIndexes(db, FOREIGN_KEY_INDEXES);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 import type { MigrationContext } from './context.js';
+import { createIndexes, type IndexList } from './indexes.js';
 
 /**
  * A holder's certificates (GET /v1/certificates for an enterprise or person, their archive page) and a department's
@@ -8,7 +9,7 @@ import type { MigrationContext } from './context.js';
  * few. These indexes lead with the holder or issuer and keep the order, so a page is a seek and a short read.
  * `test/integration/store/certificate-list-plan.test.ts` reads SQLite's plan for both.
  */
-export const CERTIFICATE_LIST_INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: readonly string[]]> = [
+export const CERTIFICATE_LIST_INDEXES: IndexList = [
   ['certificates_holder_issued', 'certificates', ['holder_code', 'issued_at', 'id']],
   ['certificates_issuer_issued', 'certificates', ['issuer_code', 'issued_at', 'id']],
 ];
@@ -16,9 +17,7 @@ export const CERTIFICATE_LIST_INDEXES: ReadonlyArray<readonly [name: string, tab
 export function certificateListIndexes(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      for (const [name, table, columns] of CERTIFICATE_LIST_INDEXES) {
-        await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
-      }
+      await createIndexes(db, CERTIFICATE_LIST_INDEXES);
     },
   };
 }

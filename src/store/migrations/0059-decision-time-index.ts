@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 import type { MigrationContext } from './context.js';
+import { createIndexes, type IndexList } from './indexes.js';
 
 /**
  * The reform's figures (GET /v1/stats, /metrics) give each matter's median and 95th-percentile time to decision.
@@ -8,16 +9,14 @@ import type { MigrationContext } from './context.js';
  * order with the creation time beside them (the period's filter reads no row). Test:
  * `test/integration/store/figures-aggregate.test.ts`.
  */
-export const DECISION_TIME_INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: readonly string[]]> = [
+export const DECISION_TIME_INDEXES: IndexList = [
   ['application_figures_matter_decision', 'application_figures', ['matter', 'decision_ms', 'created_at']],
 ];
 
 export function decisionTimeIndex(_ctx: MigrationContext): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      for (const [name, table, columns] of DECISION_TIME_INDEXES) {
-        await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
-      }
+      await createIndexes(db, DECISION_TIME_INDEXES);
     },
   };
 }
