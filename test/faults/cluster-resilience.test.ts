@@ -8,14 +8,14 @@
  * certificate numbers have no duplicate and no gap, and no answer was a 5xx other than 503 with Retry-After.
  * Everything is bounded: load 36 s, drain ≤ 100 s.
  */
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster, type LocalCluster } from '../../src/cluster/local-cluster.js';
 import { sleep } from '../support/processes.js';
-import { SECRET, SHARED_CERTS_DIR } from '../support/stack.js';
+import { SECRET, privateCertsDir } from '../support/stack.js';
 import { distinctFilings, startSyntheticSources, type DistinctFiling, type SyntheticSources } from '../support/synthetic-sources.js';
 
 const RATE = 8;
@@ -48,8 +48,7 @@ describe('cluster topology under load: Redis master, a worker, an API killed; Po
     dir = mkdtempSync(path.join(tmpdir(), 'miaopi-resilience-'));
     // PostgreSQL runs as the postgres user when this runs as root: it must reach its folder below this one.
     chmodSync(dir, 0o755);
-    const certsDir = path.join(dir, 'certs');
-    if (existsSync(SHARED_CERTS_DIR)) cpSync(SHARED_CERTS_DIR, certsDir, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
+    const certsDir = privateCertsDir(path.join(dir, 'certs'));
     [sources, filings] = await Promise.all([startSyntheticSources(N + 10, seed), distinctFilings(N, seed)]);
     cluster = await startLocalCluster({
       dir: path.join(dir, 'cluster'),

@@ -5,7 +5,7 @@
  * Redis. Everything listens on 127.0.0.1 only, and every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import type { ApplicationStatus } from '../../src/domain/types.js';
 import type { ApplicationRow, Store } from '../../src/store/types.js';
 import { testBackends, type TestDatabase } from './databases.js';
 import { loadDemoDataRecords, startDataSourceServer, type DataSourceServer } from './datasource-server.js';
-import { REPO_ROOT, SECRET, SHARED_CERTS_DIR } from './stack.js';
+import { REPO_ROOT, SECRET, privateCertsDir } from './stack.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -279,8 +279,7 @@ export async function startFaultBed(opts: FaultBedOptions): Promise<FaultBed> {
   // The bed's own copy of the test PKI: ensureDevPki takes a lock folder in CERTS_DIR, and a process SIGKILLed while
   // holding it (a worker killed during start-up) blocks every process of that folder for up to 60 s. Kills in
   // one bed must not stall the processes of another bed running beside it.
-  const certsDir = path.join(dataDir, 'certs');
-  if (existsSync(SHARED_CERTS_DIR)) cpSync(SHARED_CERTS_DIR, certsDir, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
+  const certsDir = privateCertsDir(path.join(dataDir, 'certs'));
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   queueConnection.on('error', () => undefined);
   const queue = new Queue(queueName, { connection: queueConnection, prefix: QUEUE_PREFIX });

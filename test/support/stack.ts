@@ -3,7 +3,7 @@
  * PostgreSQL schema, data sources over real HTTP (or the fixture backend), the Fastify app (inject) and a
  * BullMQ worker — wired exactly as in production through loadConfig/createDeps.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +23,16 @@ export const SECRET = 'test-secret-test-secret-test-secret-0123456789';
 export const REPO_ROOT = path.resolve(RULES_DIR, '..');
 /** One dev PKI for the whole run: key generation is not what these tests are about. */
 export const SHARED_CERTS_DIR = path.join(tmpdir(), 'miaopi-test-certs');
+
+/**
+ * A CERTS_DIR of one's own at `dir`: a copy of the shared test PKI (when made already) without its lock folder. Every
+ * start takes that lock (`.lock/`) in the folder it uses: a process SIGKILLed while holding it stalls the others of
+ * the folder, and a test counting the folder's files would count another file's start.
+ */
+export function privateCertsDir(dir: string): string {
+  if (existsSync(SHARED_CERTS_DIR)) cpSync(SHARED_CERTS_DIR, dir, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
+  return dir;
+}
 
 export interface Stack {
   deps: Deps;

