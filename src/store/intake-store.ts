@@ -24,40 +24,66 @@ async function insertRows(raw: RawSql, head: string, columns: number, rows: unkn
   }
 }
 
-const CLAIM_KEY = `insert into "idempotency_keys" ("applicant", "key", "application_id", "body_hash", "created_at", "expires_at", "response_status", "response_body")
-  values ${valueRows(1, 8)}
+/**
+ * Claims Idempotency-Keys, many rows per statement. A key past its expiry (not purged yet) is taken over as if it
+ * were new: the update's condition compares the stored expiry with the new filing's own time (`excluded`).
+ * RETURNING lists the keys claimed; a key not listed is held by an earlier filing.
+ */
+const CLAIM_KEYS_HEAD = `insert into "idempotency_keys" ("applicant", "key", "application_id", "body_hash", "created_at", "expires_at", "response_status", "response_body") values `;
+const CLAIM_KEYS_TAIL = `
   on conflict ("applicant", "key") do update set "application_id" = excluded."application_id", "body_hash" = excluded."body_hash",
     "created_at" = excluded."created_at", "expires_at" = excluded."expires_at", "response_status" = excluded."response_status", "response_body" = excluded."response_body"
-  where "idempotency_keys"."expires_at" is not null and "idempotency_keys"."expires_at" <= ?
-  returning "application_id"`;
+  where "idempotency_keys"."expires_at" is not null and "idempotency_keys"."expires_at" <= excluded."created_at"
+  returning "applicant", "key"`;
 const EXISTING_KEY = `select "application_id", "body_hash", "response_status", "response_body" from "idempotency_keys" where "applicant" = ? and "key" = ?`;
 
+type Keyed = NewApplication & { idempotencyKey: string };
+
 /**
- * Claims the filing's Idempotency-Key. Null: claimed (the filing goes on); otherwise the earlier filing's answer.
- * On PostgreSQL a concurrent duplicate blocks here until the winner commits, then inserts nothing; on SQLite BEGIN
- * IMMEDIATE already serialises writers. A key past its expiry (not purged yet) is taken over as if it were new.
+ * Claims the keys of `apps` (distinct (applicant, key) pairs, in that order). For each: null when claimed (the
+ * filing goes on), otherwise the earlier filing's answer. On PostgreSQL a concurrent duplicate blocks until the winner
+ * commits, then inserts nothing; on SQLite BEGIN IMMEDIATE already serialises writers. The rows go in the order given,
+ * so two batches sorted alike never wait on each other's keys in a cycle.
  */
-async function claimKey(raw: RawSql, app: NewApplication & { idempotencyKey: string }): Promise<CreateResult | null> {
-  const claimed = await raw.rows<{ application_id: string }>(CLAIM_KEY, [
-    app.applicant,
-    app.idempotencyKey,
-    app.id,
-    app.bodyHash,
-    app.createdAt,
-    app.idempotencyExpiresAt ?? null,
-    app.response?.status ?? null,
-    app.response === undefined ? null : JSON.stringify(app.response.body),
-    app.createdAt,
-  ]);
-  if (claimed.length > 0) return null;
-  const [e] = await raw.rows<{ application_id: string; body_hash: string; response_status: number | null; response_body: string | null }>(EXISTING_KEY, [app.applicant, app.idempotencyKey]);
-  if (!e) throw new Error('idempotency key neither claimed nor found'); // cannot happen inside one transaction
-  return {
-    created: false,
-    applicationId: e.application_id,
-    bodyHash: e.body_hash,
-    response: e.response_status === null || e.response_body === null ? null : { status: Number(e.response_status), body: JSON.parse(e.response_body) as unknown },
-  };
+async function claimKeys(raw: RawSql, apps: readonly Keyed[]): Promise<Array<CreateResult | null>> {
+  const claimed = new Set<string>();
+  for (let i = 0; i < apps.length; i += ROWS_PER_INSERT) {
+    const part = apps.slice(i, i + ROWS_PER_INSERT);
+    const rows = await raw.rows<{ applicant: string; key: string }>(
+      `${CLAIM_KEYS_HEAD}${valueRows(part.length, 8)}${CLAIM_KEYS_TAIL}`,
+      part.flatMap((a) => [
+        a.applicant,
+        a.idempotencyKey,
+        a.id,
+        a.bodyHash,
+        a.createdAt,
+        a.idempotencyExpiresAt ?? null,
+        a.response?.status ?? null,
+        a.response === undefined ? null : JSON.stringify(a.response.body),
+      ]),
+    );
+    for (const r of rows) claimed.add(keyOf(r.applicant, r.key));
+  }
+  const out: Array<CreateResult | null> = [];
+  for (const a of apps) {
+    if (claimed.has(keyOf(a.applicant, a.idempotencyKey))) {
+      out.push(null);
+      continue;
+    }
+    const [e] = await raw.rows<{ application_id: string; body_hash: string; response_status: number | null; response_body: string | null }>(EXISTING_KEY, [a.applicant, a.idempotencyKey]);
+    if (!e) throw new Error('idempotency key neither claimed nor found'); // cannot happen inside one transaction
+    out.push({
+      created: false,
+      applicationId: e.application_id,
+      bodyHash: e.body_hash,
+      response: e.response_status === null || e.response_body === null ? null : { status: Number(e.response_status), body: JSON.parse(e.response_body) as unknown },
+    });
+  }
+  return out;
+}
+
+function keyOf(applicant: string, key: string): string {
+  return `${applicant}\u0000${key}`;
 }
 
 /** Results in the order of `apps`; `created: false` for a key already used (in the database or earlier in the batch). */
@@ -70,17 +96,22 @@ export async function createApplications(db: Kysely<Database>, dialect: 'sqlite'
     // 1. Idempotency-Keys, in (applicant, key) order: two batches never wait on each other's keys in a cycle.
     const keyed = apps
       .map((a, i) => ({ a, i }))
-      .filter((x): x is { a: NewApplication & { idempotencyKey: string }; i: number } => x.a.idempotencyKey !== null)
+      .filter((x): x is { a: Keyed; i: number } => x.a.idempotencyKey !== null)
       .sort((x, y) => (x.a.applicant < y.a.applicant ? -1 : x.a.applicant > y.a.applicant ? 1 : x.a.idempotencyKey < y.a.idempotencyKey ? -1 : x.a.idempotencyKey > y.a.idempotencyKey ? 1 : x.i - y.i));
-    const claimedHere = new Map<string, NewApplication>();
-    for (const { a, i } of keyed) {
-      const k = `${a.applicant}\u0000${a.idempotencyKey}`;
-      const first = claimedHere.get(k);
-      // The same key twice in one batch: the second is a replay of the first, as if it had come a moment later.
-      results[i] = first
-        ? { created: false, applicationId: first.id, bodyHash: first.bodyHash, response: first.response ?? null }
-        : ((await claimKey(raw, a)) ?? undefined);
-      if (!first && results[i] === undefined) claimedHere.set(k, a);
+    // The same key twice in one batch: the second is a replay of the first, as if it had come a moment later.
+    const firstOf = new Map<string, { a: Keyed; i: number }>();
+    const replays: Array<{ i: number; first: { a: Keyed; i: number } }> = [];
+    for (const x of keyed) {
+      const k = keyOf(x.a.applicant, x.a.idempotencyKey);
+      const first = firstOf.get(k);
+      if (first) replays.push({ i: x.i, first });
+      else firstOf.set(k, x);
+    }
+    const firsts = [...firstOf.values()];
+    const answers = await claimKeys(raw, firsts.map((x) => x.a));
+    firsts.forEach((x, j) => (results[x.i] = answers[j] ?? undefined));
+    for (const { i, first } of replays) {
+      results[i] = results[first.i] ?? { created: false, applicationId: first.a.id, bodyHash: first.a.bodyHash, response: first.a.response ?? null };
     }
     const freshAt = apps.flatMap((_, i) => (results[i] === undefined ? [i] : []));
     const fresh = freshAt.map((i) => apps[i]!);

@@ -91,6 +91,42 @@ describe.each(backends)('intake batches on $name', (backend) => {
     }
   });
 
+  it('claims a batch\'s keys together: takes over an expired key, answers a live one, claims 250 new ones', { timeout: 60_000 }, async () => {
+    const store = await backend.open();
+    try {
+      const subject = `91210100MA0QKEYS${String(process.pid % 100).padStart(2, '0')}`;
+      const expired = filing('2026-12-07T01:00:00.000Z', { applicant: subject, idempotencyKey: 'k-expired', idempotencyExpiresAt: '2026-12-07T02:00:00.000Z' });
+      const live = filing('2026-12-07T01:00:00.000Z', { applicant: subject, idempotencyKey: 'k-live', idempotencyExpiresAt: '2026-12-09T02:00:00.000Z' });
+      for (const app of [expired, live]) expect((await store.applications.create(app)).created).toBe(true);
+
+      const at = '2026-12-07T03:00:00.000Z';
+      const takeOver = filing(at, { applicant: subject, idempotencyKey: 'k-expired', idempotencyExpiresAt: '2026-12-08T03:00:00.000Z' });
+      const replayOfLive = filing(at, { applicant: subject, idempotencyKey: 'k-live', bodyHash: live.bodyHash });
+      // More keys than one multi-row statement takes (200), so the claim runs in two statements.
+      const many = Array.from({ length: 250 }, (_, i) => filing(at, { idempotencyKey: `k-many-${i}` }));
+      const results = await store.applications.createMany([...many.slice(0, 100), takeOver, replayOfLive, ...many.slice(100)]);
+
+      expect(results.filter((r) => r.created)).toHaveLength(251);
+      expect(results[100]).toMatchObject({ created: true, applicationId: takeOver.id });
+      expect(results[101]).toMatchObject({ created: false, applicationId: live.id, bodyHash: live.bodyHash, response: live.response });
+      many.forEach((m, i) => expect(results[i < 100 ? i : i + 2]).toMatchObject({ created: true, applicationId: m.id }));
+
+      // The keys now answer with the filings that claimed them.
+      const again = await store.applications.createMany([
+        filing(at, { applicant: subject, idempotencyKey: 'k-expired' }),
+        filing(at, { applicant: many[0]!.applicant, idempotencyKey: 'k-many-0' }),
+        filing(at, { applicant: many[249]!.applicant, idempotencyKey: 'k-many-249' }),
+      ]);
+      expect(again.map((r) => [r.created, r.applicationId])).toEqual([
+        [false, takeOver.id],
+        [false, many[0]!.id],
+        [false, many[249]!.id],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes nothing of a batch when one of its rows fails, and takes no number', { timeout: 60_000 }, async () => {
     const store = await backend.open();
     try {
