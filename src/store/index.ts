@@ -90,22 +90,33 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
 /**
  * Kysely's migrator looks for its own tables with an introspection query over every schema of the database
  * (`pg_get_serial_sequence` per column). When another schema or table is dropped at that moment — another
- * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01 about an object
- * that is not ours. Migrations are idempotent by name and run under Kysely's lock, so such a run is retried.
+ * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01/42703 (schema, table
+ * or column undefined) about an object that is not ours. Migrations are idempotent by name and run under Kysely's
+ * lock, so such a run is retried.
  * On SQLite the lock is the file's write lock: a process starting while another migrates (the API and the worker
  * on a fresh file, on a loaded host) waits 5 s for it, then is refused with SQLITE_BUSY, and tries again until the
  * same deadline — the other's migrations may take longer than 5 s there, and then there is nothing left to do.
  */
+/** PostgreSQL's answers when an object of another schema went away under the introspection query. */
+const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);
+
+/**
+ * Whether a migration run failed only by such a race (no migration of ours failed): then it is run again. Seen in
+ * CI: 42703 `column "body_hash" of relation "idempotency_keys" does not exist` while a parallel test dropped its schema.
+ */
+export function migrationRaced(outcome: Pick<MigrationResultSet, 'error' | 'results'>, kind: 'postgres' | 'sqlite'): boolean {
+  const code = (outcome.error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return false;
+  if (kind === 'sqlite') return code.startsWith('SQLITE_BUSY');
+  return INTROSPECTION_RACE.has(code) && (outcome.results ?? []).every((r) => r.status !== 'Error');
+}
+
 async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite'): Promise<MigrationResultSet> {
   const deadline = Date.now() + 15_000;
   for (let attempt = 1; ; attempt++) {
     // The introspection runs before Kysely's own error capture, so a race may also be thrown rather than returned.
     const outcome: MigrationResultSet = await migrator.migrateToLatest().catch((error: unknown) => ({ error }));
-    const code = (outcome.error as { code?: unknown } | undefined)?.code;
-    const raced =
-      (kind === 'postgres' && (code === '3F000' || code === '42P01') && (outcome.results ?? []).every((r) => r.status !== 'Error')) ||
-      (kind === 'sqlite' && typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
-    if (!raced || Date.now() > deadline) return outcome;
+    if (!migrationRaced(outcome, kind) || Date.now() > deadline) return outcome;
     await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500) * (0.5 + Math.random())));
   }
 }
