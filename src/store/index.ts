@@ -87,16 +87,6 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   return store;
 }
 
-/**
- * Kysely's migrator looks for its own tables with an introspection query over every schema of the database
- * (`pg_get_serial_sequence` per column). When another schema or table is dropped at that moment — another
- * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01/42703 (schema, table
- * or column undefined) about an object that is not ours. Migrations are idempotent by name and run under Kysely's
- * lock, so such a run is retried.
- * On SQLite the lock is the file's write lock: a process starting while another migrates (the API and the worker
- * on a fresh file, on a loaded host) waits 5 s for it, then is refused with SQLITE_BUSY, and tries again until the
- * same deadline — the other's migrations may take longer than 5 s there, and then there is nothing left to do.
- */
 /** PostgreSQL's answers when an object of another schema went away under the introspection query. */
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);
 
@@ -111,6 +101,16 @@ export function migrationRaced(outcome: Pick<MigrationResultSet, 'error' | 'resu
   return INTROSPECTION_RACE.has(code) && (outcome.results ?? []).every((r) => r.status !== 'Error');
 }
 
+/**
+ * Kysely's migrator looks for its own tables with an introspection query over every schema of the database
+ * (`pg_get_serial_sequence` per column). When another schema or table is dropped at that moment — another
+ * service sharing the database, or parallel test schemas — PostgreSQL answers 3F000/42P01/42703 (schema, table
+ * or column undefined) about an object that is not ours. Migrations are idempotent by name and run under Kysely's
+ * lock, so such a run is retried.
+ * On SQLite the lock is the file's write lock: a process starting while another migrates (the API and the worker
+ * on a fresh file, on a loaded host) waits 5 s for it, then is refused with SQLITE_BUSY, and tries again until the
+ * same deadline — the other's migrations may take longer than 5 s there, and then there is nothing left to do.
+ */
 async function migrateWithRetry(migrator: Migrator, kind: 'postgres' | 'sqlite'): Promise<MigrationResultSet> {
   const deadline = Date.now() + 15_000;
   for (let attempt = 1; ; attempt++) {
