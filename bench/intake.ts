@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BenchArgs } from './args.js';
 import { burst, prepare, Subjects } from './city.js';
-import { cpuMs, startService } from './processes.js';
+import { cpuMs, machineCpuMs, postgresCpuMs, selfCpuMs, startService } from './processes.js';
 import { summarizeProfiles } from './profile.js';
-import { fmt, round, summarize } from './stats.js';
+import { fmt, machineNote, machineShare, round, summarize } from './stats.js';
 
 export async function runIntakeBench(args: BenchArgs, log: (m: string) => void): Promise<void> {
   const runs: Array<Record<string, unknown>> = [];
@@ -38,17 +38,24 @@ async function intakeRun(args: BenchArgs, log: (m: string) => void, maxBatch: nu
     const filings = await prepare(subjects, n);
     const c0 = cpuMs(svc.api.pid);
     const r0 = cpuMs(svc.redis.process.pid!);
+    const pgCpu = () => (svc.postmasterPid === null ? NaN : postgresCpuMs(svc.postmasterPid));
+    const p0 = pgCpu();
+    const g0 = selfCpuMs();
+    const m0 = machineCpuMs();
     const t0 = performance.now();
     const sent = await burst(svc.base, filings, concurrency);
     const seconds = (performance.now() - t0) / 1000;
     const ok = sent.filter((s) => s.status === 202);
     const apiCpu = (cpuMs(svc.api.pid) - c0) / Math.max(1, ok.length);
     const redisCpu = (cpuMs(svc.redis.process.pid!) - r0) / Math.max(1, ok.length);
+    const loadCpu = (selfCpuMs() - g0) / Math.max(1, ok.length);
+    const postgresCpu = (pgCpu() - p0) / Math.max(1, ok.length);
+    const machine = machineShare(m0, machineCpuMs(), ok.length);
     // The POST's own latency: sent → 202 (no due time in a closed loop), from the answers' arrival order.
     const lat = summarize(sent.filter((s) => s.status === 202).map((s) => s.doneAt - s.sentAt));
     const other = sent.filter((s) => s.status !== 202);
-    log(`${ok.length}/${sent.length} durable 202 in ${fmt(seconds, 2)} s → ${fmt(ok.length / seconds, 0)}/s; 202 latency p50 ${fmt(lat.p50, 1)} / p99 ${fmt(lat.p99, 1)} ms; CPU per 202: API ${fmt(apiCpu, 2)} ms, redis ${fmt(redisCpu, 2)} ms${other.length ? `; not 202: ${other.length} (${other[0]!.status} ${other[0]!.error ?? ''})`.slice(0, 300) : ''}`);
-    summary = { maxBatch: maxBatch ?? 'default', db: args.db, n: sent.length, accepted: ok.length, concurrency, perSec: round(ok.length / seconds, 0), p50Ms: round(lat.p50, 1), p99Ms: round(lat.p99, 1), apiCpuMs: round(apiCpu, 2), redisCpuMs: round(redisCpu, 2) };
+    log(`${ok.length}/${sent.length} durable 202 in ${fmt(seconds, 2)} s → ${fmt(ok.length / seconds, 0)}/s; 202 latency p50 ${fmt(lat.p50, 1)} / p99 ${fmt(lat.p99, 1)} ms; CPU per 202: API ${fmt(apiCpu, 2)} ms, redis ${fmt(redisCpu, 2)} ms${Number.isNaN(postgresCpu) ? '' : `, PostgreSQL ${fmt(postgresCpu, 2)} ms`}, load generator ${fmt(loadCpu, 2)} ms; ${machineNote(machine, '202')}${other.length ? `; not 202: ${other.length} (${other[0]!.status} ${other[0]!.error ?? ''})`.slice(0, 300) : ''}`);
+    summary = { maxBatch: maxBatch ?? 'default', db: args.db, n: sent.length, accepted: ok.length, concurrency, perSec: round(ok.length / seconds, 0), p50Ms: round(lat.p50, 1), p99Ms: round(lat.p99, 1), apiCpuMs: round(apiCpu, 2), redisCpuMs: round(redisCpu, 2), postgresCpuMs: round(postgresCpu, 2), loadGeneratorCpuMs: round(loadCpu, 2), machineBusyPct: round(machine.busyPct, 0), machineCpuMs: round(machine.msPerUnit, 2), machineCeilingPerSec: round(machine.ceiling, 0) };
   } finally {
     await svc.stop();
   }

@@ -44,6 +44,28 @@ export function cpuMs(pid: number): number {
 }
 
 /**
+ * CPU ms of the whole machine so far, from /proc/stat's first line (USER_HZ = 100): `busy` what every process and the
+ * kernel used on all cores (steal counted as busy: time the cores were not ours), `all` that plus idle and iowait.
+ * NaN where /proc/stat cannot be read.
+ */
+export function machineCpuMs(): { busy: number; all: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy: busy * 10, all: (busy + idle + iowait) * 10 };
+  } catch {
+    return { busy: NaN, all: NaN };
+  }
+}
+
+/** user+system CPU ms of this process: the load generator (and stand-ins a bench runs in-process). */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
  * CPU ms of a PostgreSQL server so far: the postmaster's own time, the time of the children it has reaped
  * (connections closed since) and that of every live child (backends, WAL writer, checkpointer …). Needs the
  * postmaster's pid (first line of postmaster.pid) and a /proc that shows other users' processes.

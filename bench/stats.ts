@@ -1,4 +1,5 @@
 /** Small statistics and timing helpers. */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 export interface Summary {
@@ -35,4 +36,28 @@ export function round(v: number, digits = 1): number {
 
 export function fmt(v: number, digits = 1): string {
   return Number.isFinite(v) ? round(v, digits).toFixed(digits) : '—';
+}
+
+export interface MachineShare {
+  cores: number;
+  /** How busy the machine's cores were over the step, % of all of them. */
+  busyPct: number;
+  /** CPU ms the whole machine (every process, the load generator and the kernel included) spent per unit. */
+  msPerUnit: number;
+  /** The rate that CPU cost allows when every core does nothing else: cores × 1000 / msPerUnit. */
+  ceiling: number;
+}
+
+/**
+ * The whole machine over a step (two machineCpuMs() readings) per unit of work done in it. On a machine that is
+ * nearly all busy, `ceiling` is close to the rate measured: more speed needs less CPU per unit or more cores.
+ */
+export function machineShare(a: { busy: number; all: number }, b: { busy: number; all: number }, units: number, cores = os.cpus().length): MachineShare {
+  const busy = b.busy - a.busy;
+  const msPerUnit = busy / Math.max(1, units);
+  return { cores, busyPct: (100 * busy) / (b.all - a.all), msPerUnit, ceiling: (cores * 1000) / msPerUnit };
+}
+
+export function machineNote(m: MachineShare, unit: string): string {
+  return `machine ${fmt(m.busyPct, 0)} % busy (${m.cores} cores), ${fmt(m.msPerUnit, 2)} ms of its CPU per ${unit} → ≈ ${fmt(m.ceiling, 0)}/s at most on its cores`;
 }
