@@ -3,11 +3,13 @@
  * PostgreSQL, Redis master + replica + 3 sentinels, API and worker processes), every filing from a new enterprise.
  * One cluster, grown step by step:
  *   1. intake with 1 API, then with 2 APIs: a burst of durable 202s (each sent after its row committed), no worker
- *      running, so the APIs have the CPU to themselves and the filings wait as a backlog;
+ *      running, so the APIs have the CPU to themselves and the filings wait as a backlog (each API warmed up with
+ *      INTAKE_WARMUP filings first);
  *   2. certificates/s with 1 worker process, then with 2: approvals per second over a fixed window while the backlog
  *      lasts (after a few seconds of warm-up for each);
  *   3. p99 submit→approved in an open loop at --rate (50/s unless given) over 2 APIs and 2 workers.
- * Prints a table, the machine's load average before and after, and `BENCH_JSON {...}`.
+ * Prints a table, the machine's load average before and after, the whole machine's CPU per unit of each step (every
+ * process: how far these cores allow a goal), and `BENCH_JSON {...}`.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,7 @@ import pg from 'pg';
 import { startLocalCluster, type LocalCluster } from '../src/cluster/local-cluster.js';
 import { startSyntheticSources } from '../test/support/synthetic-sources.js';
 import type { BenchArgs } from './args.js';
+import { INTAKE_WARMUP } from './intake.js';
 import { post, prepare, Subjects, type Prepared, type Sent } from './city.js';
 import { cpuMs, machineCpuMs, postgresCpuMs, SECRET, selfCpuMs } from './processes.js';
 import { fmt, machineNote, machineShare, round, sleep, summarize, type MachineShare } from './stats.js';
@@ -72,7 +75,7 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
   const backlogFloor = (n: number) => PER_WORKER_CAP * (n * (warmS + windowS) + (n - 1) * STARTUP_S);
   const TOP_UP_ROUNDS = 4;
   // What the rounds may send at most: each round sends what is missing, and the workers eat less than the intake adds.
-  const total = 2 * intakeN + latN + 100 + 2 * (backlogFloor(1) + backlogFloor(2));
+  const total = 2 * intakeN + 2 * INTAKE_WARMUP + latN + 100 + 2 * (backlogFloor(1) + backlogFloor(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'miaopi-bench-cluster-'));
   chmodSync(dir, 0o755);
   const sources = await startSyntheticSources(total, seed, 120_000);
@@ -102,11 +105,11 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
     // ---- 1. intake
     const intake: Array<{ apis: number; accepted: number; sent: number; perSec: number; apiCpuMs: number; postgresCpuMs: number; loadCpuMs: number; machine: MachineShare }> = [];
     const api1 = cluster.apis[0]!.url!;
-    await burstOver([api1], await prepare(subjects, 50), 16);
+    await burstOver([api1], await prepare(subjects, INTAKE_WARMUP), 64);
     for (const apis of [1, 2]) {
       if (apis === 2) {
         const a2 = await cluster.addApi();
-        await burstOver([a2.url!], await prepare(subjects, 50), 16);
+        await burstOver([a2.url!], await prepare(subjects, INTAKE_WARMUP), 64);
       }
       const bases = cluster.apis.slice(0, apis).map((a) => a.url!);
       const filings = await prepare(subjects, intakeN);
