@@ -86,6 +86,8 @@ export async function runClusterBench(args: BenchArgs, log: (m: string) => void)
       apis: 1,
       workers: 0,
       dir: path.join(dir, 'cluster'),
+      // The built code, as the main bench and production run it (`npm run bench` builds first), not src/ through tsx.
+      code: 'dist',
       env: { ...sources.env, AUTH_JWT_SECRET: SECRET, CERTS_DIR: path.join(dir, 'certs'), WORKER_CONCURRENCY: String(concurrency), VERIFY_RATE_LIMIT: '0' },
       log: (l) => log(`[cluster] ${l}`),
     });

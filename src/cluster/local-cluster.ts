@@ -31,6 +31,11 @@ export interface LocalClusterOptions {
   restart?: boolean;
   /** How long an API or worker process may take to come up at start (default 180 s; it logs at LOG_LEVEL info). */
   readyTimeoutMs?: number;
+  /**
+   * What API and worker processes run: the built `dist/` (what production runs; benchmarks) or `src/` through tsx
+   * (no build step). Default: whatever this module was loaded from.
+   */
+  code?: 'dist' | 'source';
 }
 
 export interface ClusterProcess {
@@ -221,8 +226,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     };
     const env = (extra: Record<string, string> = {}) => ({ ...baseEnv, ...extra });
 
-    // API and worker processes: from src/ with tsx when this runs from src/, from dist/ otherwise.
-    const fromSource = import.meta.url.endsWith('.ts');
+    // API and worker processes: from src/ with tsx when this runs from src/ (unless told otherwise), from dist/ otherwise.
+    const fromSource = (opts.code ?? (import.meta.url.endsWith('.ts') ? 'source' : 'dist')) === 'source';
     const entry = (role: 'api' | 'worker') =>
       fromSource ? ['--import', 'tsx', path.join(REPO_ROOT, 'src', role === 'api' ? 'server.ts' : 'worker.ts')] : [path.join(REPO_ROOT, 'dist', role === 'api' ? 'server.js' : 'worker.js')];
     const READY = { api: 'api listening', worker: 'worker started' } as const;
