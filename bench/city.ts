@@ -5,9 +5,9 @@
  * distinct one); a long run (RSS of the API and the worker across many filings).
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { signDevToken } from '../src/http/dev-token.js';
+import { httpRequest } from '../src/net/http-request.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../src/standins/synthetic.js';
 import { cpuMs, postgresCpuMs, rssMb, SECRET, type Service } from './processes.js';
 import { sleep, summarize, type Summary } from './stats.js';
@@ -70,52 +70,24 @@ export async function prepareRepeated(subjects: Subjects, n: number): Promise<{ 
 export const sending = { idempotencyKeys: true };
 
 /**
- * Connections kept open per API, as a portal's backend would hold them. node:http, not fetch: undici's fetch cost the
- * load generator ~1 ms of CPU per POST (`npm run bench -- intake` prints it), as much as the API's intake, on the same
- * cores as the service.
+ * One filing as the portal sends it: with a new Idempotency-Key (DESIGN.md §6), which the intake claims and keeps.
+ * Over the service's own node:http client with kept-alive connections (src/net/http-request.ts), not fetch: undici's
+ * fetch cost the load generator ~1 ms of CPU per POST, as much as the API's intake, on the service's cores.
  */
-const agents = new Map<string, http.Agent>();
-function agentFor(origin: string): http.Agent {
-  let a = agents.get(origin);
-  if (!a) agents.set(origin, (a = new http.Agent({ keepAlive: true, maxSockets: 256 })));
-  return a;
-}
-
-/** One filing as the portal sends it: with a new Idempotency-Key (DESIGN.md §6), which the intake claims and keeps. */
-export function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
+export async function post(base: string, p: Prepared, dueAt: number): Promise<Sent> {
   const sentAt = Date.now();
-  const url = new URL('/v1/applications', base);
-  const body = Buffer.from(p.body);
-  return new Promise<Sent>((resolve) => {
-    const fail = (err: unknown) => resolve({ dueAt, sentAt, doneAt: Date.now(), status: 0, id: null, error: String(err) });
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent: agentFor(url.origin),
-        headers: {
-          authorization: `Bearer ${p.token}`,
-          'content-type': 'application/json',
-          'content-length': body.length,
-          ...(sending.idempotencyKeys ? { 'idempotency-key': randomUUID() } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', fail);
-        res.on('end', () => {
-          const doneAt = Date.now();
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode === 202) resolve({ dueAt, sentAt, doneAt, status: 202, id: (JSON.parse(text) as { id: string }).id, error: null });
-          else resolve({ dueAt, sentAt, doneAt, status: res.statusCode ?? 0, id: null, error: text.slice(0, 200) });
-        });
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
-    req.on('error', fail);
-    req.end(body);
+  const r = await httpRequest(new URL('/v1/applications', base), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json', ...(sending.idempotencyKeys ? { 'idempotency-key': randomUUID() } : {}) },
+    body: p.body,
+    timeoutMs: 30_000,
+    maxBytes: 1 << 20,
   });
+  const doneAt = Date.now();
+  if (!r.ok) return { dueAt, sentAt, doneAt, status: 0, id: null, error: r.error };
+  const text = r.response.body.toString('utf8');
+  if (r.response.status === 202) return { dueAt, sentAt, doneAt, status: 202, id: (JSON.parse(text) as { id: string }).id, error: null };
+  return { dueAt, sentAt, doneAt, status: r.response.status, id: null, error: text.slice(0, 200) };
 }
 
 /** Open loop: filing i is due at t0 + i/rate whatever the answers did; latency counts from the due time. */
