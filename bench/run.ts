@@ -6,6 +6,7 @@
  *
  *   npm run bench -- [--db sqlite|postgres] [--rate 50] [--seconds 10] [--burst 1500] [--bursts 3] [--soak 20000]
  *                    [--warmup 2000] [--workers 1] [--concurrency N] [--profile] [--no-micro] [--no-idempotency-keys] [--quick]
+ *   (--profile with BENCH_KEEP_PROFILE=1 keeps the .cpuprofile files and prints where, for DevTools or a script)
  *   npm run bench -- catalog
  *   npm run bench -- templates      (official e-form template fill only, bench/templates.ts)
  *   npm run bench -- intake [--db sqlite|postgres] [--burst N] [--concurrency C] [--profile]   (durable 202s alone, bench/intake.ts)
@@ -68,6 +69,11 @@ function perFiling(a: CpuSnapshot, b: CpuSnapshot, n: number) {
   return { worker: d('workers'), api: d('api'), redis: d('redis'), sources: d('sources'), postgres: d('postgres') };
 }
 
+/** "worker 9.13, API 0.92, redis 0.40, data sources 0.23[, PostgreSQL server …]" (CPU ms per filing). */
+function cpuNote(cpu: ReturnType<typeof perFiling>): string {
+  return `worker ${fmt(cpu.worker, 2)}, API ${fmt(cpu.api, 2)}, redis ${fmt(cpu.redis, 2)}, data sources ${fmt(cpu.sources, 2)}${Number.isNaN(cpu.postgres) ? '' : `, PostgreSQL server ${fmt(cpu.postgres, 2)}`}`;
+}
+
 const median = (xs: readonly number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
 
 function medianCpu(xs: ReadonlyArray<ReturnType<typeof perFiling>>): ReturnType<typeof perFiling> {
@@ -119,9 +125,15 @@ async function main(): Promise<void> {
     const nLat = Math.round(args.rate * args.seconds);
     since = new Date().toISOString();
     log(`latency: open loop ${args.rate}/s × ${args.seconds} s, ${nLat} new enterprises …`);
-    sent = await openLoop(svc.base, await prepare(subjects, nLat), args.rate);
+    const latPrepared = await prepare(subjects, nLat);
+    const latC0 = cpuSnapshot(svc);
+    const latM0 = machineCpuMs();
+    sent = await openLoop(svc.base, latPrepared, args.rate);
     const lat = await results(svc, sent, since, await drain(svc, drainMs(nLat)));
-    log(`latency: ${outcome(lat)}; submit→approved p50 ${fmt(lat.latency.p50, 0)} / p95 ${fmt(lat.latency.p95, 0)} / p99 ${fmt(lat.latency.p99, 0)} ms`);
+    // What each filing costs at a steady rate, where nothing is shared with the filings around it (bursts batch).
+    const latCpu = perFiling(latC0, cpuSnapshot(svc), lat.approved);
+    const latMachine = machineShare(latM0, machineCpuMs(), lat.approved);
+    log(`latency: ${outcome(lat)}; submit→approved p50 ${fmt(lat.latency.p50, 0)} / p95 ${fmt(lat.latency.p95, 0)} / p99 ${fmt(lat.latency.p99, 0)} ms; CPU ms per approved filing: ${cpuNote(latCpu)}; ${machineNote(latMachine, 'approved filing')}`);
     for (const s of lat.samples) log(`  ${s}`);
 
     // ---- throughput: bursts of distinct enterprises; the figures are the medians of the bursts (each printed), as
@@ -139,7 +151,7 @@ async function main(): Promise<void> {
       const cpu = perFiling(c0, cpuSnapshot(svc), r.approved);
       const machine = machineShare(m0, machineCpuMs(), r.approved);
       tps.push({ r, cpu, machine });
-      log(`throughput${of}: ${outcome(r)}; ${fmt(r.certsPerSec, 1)} certificates/s over ${fmt(r.spanS, 2)} s; CPU ms per approved filing: worker ${fmt(cpu.worker, 2)}, API ${fmt(cpu.api, 2)}, redis ${fmt(cpu.redis, 2)}, data sources ${fmt(cpu.sources, 2)}${Number.isNaN(cpu.postgres) ? '' : `, PostgreSQL server ${fmt(cpu.postgres, 2)}`}; ${machineNote(machine, 'approved filing')}`);
+      log(`throughput${of}: ${outcome(r)}; ${fmt(r.certsPerSec, 1)} certificates/s over ${fmt(r.spanS, 2)} s; CPU ms per approved filing: ${cpuNote(cpu)}; ${machineNote(machine, 'approved filing')}`);
       for (const x of r.samples) log(`  ${x}`);
     }
     const tp = burstSummary(tps.map((t) => t.r));
@@ -212,6 +224,11 @@ async function main(): Promise<void> {
       fmt(tpMachine.msPerUnit, 2),
       `${fmt(tpMachine.busyPct, 0)} % busy → ≈ ${fmt(tpMachine.ceiling, 0)}/s at most on ${tpMachine.cores} cores; 150/s needs ≤ ${fmt((tpMachine.cores * 1000) / 150, 1)} ms`,
     ]);
+    rows.push([
+      `  at ${args.rate}/s open loop instead: worker / API / whole machine CPU ms per filing`,
+      `${fmt(latCpu.worker, 2)} / ${fmt(latCpu.api, 2)} / ${fmt(latMachine.msPerUnit, 2)}`,
+      'each filing alone: nothing batched, caches cold between filings',
+    ]);
     // The database server's share (all of it: this bench is its only client while it runs, as far as it knows).
     if (!Number.isNaN(tpCpu.postgres)) rows.push(['  PostgreSQL server CPU ms per filing (postmaster and all its processes)', fmt(tpCpu.postgres, 2), '']);
     if (rss) {
@@ -243,7 +260,8 @@ async function main(): Promise<void> {
       console.log('  top functions (self time):');
       for (const f of apiProf.byFunction) console.log(`  ${f.fn.slice(0, 70).padEnd(70)} ${fmt(f.ms / n, 3).padStart(7)} ms/filing`);
     }
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    if (profileDir && process.env.BENCH_KEEP_PROFILE) console.log(`profiles kept in ${profileDir}`);
+    else if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     console.log('');
     const json = {
       db: args.db,
@@ -251,7 +269,7 @@ async function main(): Promise<void> {
       concurrency,
       quick: args.quick,
       distinct: {
-        latency: { rate: args.rate, n: lat.sent, approved: lat.approved, p50: round(lat.latency.p50, 0), p95: round(lat.latency.p95, 0), p99: round(lat.latency.p99, 0) },
+        latency: { rate: args.rate, n: lat.sent, approved: lat.approved, p50: round(lat.latency.p50, 0), p95: round(lat.latency.p95, 0), p99: round(lat.latency.p99, 0), workerCpuMs: round(latCpu.worker, 2), apiCpuMs: round(latCpu.api, 2), machineCpuMs: round(latMachine.msPerUnit, 2) },
         bursts: tps.map((t) => ({ certsPerSec: round(t.r.certsPerSec, 1), workerCpuMs: round(t.cpu.worker, 2), machineCpuMs: round(t.machine.msPerUnit, 2), machineBusyPct: round(t.machine.busyPct, 0) })),
         burst: { n: tp.sent, approved: tp.approved, certsPerSec: round(tp.certsPerSec, 1), workerCpuMs: round(tpCpu.worker, 2), apiCpuMs: round(tpCpu.api, 2), redisCpuMs: round(tpCpu.redis, 2), ...(Number.isNaN(tpCpu.postgres) ? {} : { postgresCpuMs: round(tpCpu.postgres, 2) }) },
         rss: rss && { filings: args.soak, rate: rss.rate, approved: rss.soak.approved, api: [round(rss.apiWarm, 0), round(rss.apiMin, 0), round(rss.apiMax, 0), round(rss.apiEnd, 0)], worker: [round(rss.workerWarm, 0), round(rss.workerMin, 0), round(rss.workerMax, 0), round(rss.workerEnd, 0)], flat: rss.flat },
