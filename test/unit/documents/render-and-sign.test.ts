@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCertificate, renderForm } from '../../../src/documents/pdf/certificate-pdf.js';
@@ -66,7 +67,49 @@ describe('renderForm', () => {
     const text = await pdfText(writeTemp(tmp.dir, 'long-form.pdf', await signPdf(pdf, await applicantSealSigner(pki, content.applicant))));
     expect(text).toContain('字段60');
   });
+
+  it('sets a table at the largest type size that keeps it on one page, size by size, and flows it at 11 pt when none does', async () => {
+    // renderForm measures each size (a pass that draws nothing) before it draws the one that fits: this pins that
+    // the measured and the drawn layouts agree — a disagreement skips a size or lets the size grow with the rows.
+    const forms: Array<{ rows: number; pages: number; size: number }> = [];
+    for (let rows = 12; rows <= 30; rows++) {
+      const content = formContent();
+      content.rows = Array.from({ length: rows }, (_, i) => ({ label: `字段${i + 1}`, value: `值${i + 1}` }));
+      const pdf = await renderForm(content, META);
+      forms.push({ rows, pages: (await PDFDocument.load(pdf)).getPageCount(), size: bodyTypeSize(pdf) });
+    }
+    const onePage = forms.filter((f) => f.pages === 1);
+    const flowed = forms.filter((f) => f.pages > 1);
+    expect(new Set(onePage.map((f) => f.size))).toEqual(new Set([11, 10.5, 10, 9.5, 9]));
+    const order = [11, 10.5, 10, 9.5, 9];
+    for (let i = 1; i < onePage.length; i++) {
+      const step = order.indexOf(onePage[i]!.size) - order.indexOf(onePage[i - 1]!.size);
+      expect(step, `${onePage[i - 1]!.rows} → ${onePage[i]!.rows} rows: ${onePage[i - 1]!.size} → ${onePage[i]!.size} pt`).toBeGreaterThanOrEqual(0);
+      expect(step).toBeLessThanOrEqual(1);
+    }
+    expect(flowed.length).toBeGreaterThan(0);
+    expect(Math.min(...flowed.map((f) => f.rows))).toBe(Math.max(...onePage.map((f) => f.rows)) + 1);
+    for (const f of flowed) expect(f.size).toBe(11);
+  });
 });
+
+/** The type size a form's rows are set in: the size its pages' content streams select most often. */
+function bodyTypeSize(pdf: Uint8Array): number {
+  const bytes = Buffer.from(pdf);
+  const s = bytes.toString('latin1');
+  const count = new Map<number, number>();
+  for (const m of s.matchAll(/\/Filter \/FlateDecode \/Length (\d+)|\/Length (\d+) \/Filter \/FlateDecode/g)) {
+    const start = s.indexOf('stream\n', m.index) + 'stream\n'.length;
+    let text: string;
+    try {
+      text = inflateSync(bytes.subarray(start, start + Number(m[1] ?? m[2]))).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const t of text.matchAll(/\/F1 ([\d.]+) Tf/g)) count.set(Number(t[1]), (count.get(Number(t[1])) ?? 0) + 1);
+  }
+  return [...count].sort((a, b) => b[1] - a[1])[0]![0];
+}
 
 describe('signPdf', () => {
   it('leaves its input untouched and returns a file of the same length', async () => {
