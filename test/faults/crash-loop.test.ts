@@ -8,8 +8,15 @@ import type { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvableFilings, eventually, postFiling, startFaultBed, type FaultBed } from '../support/processes.js';
 
-/** lockDuration 30 s + stalledInterval 30 s, and slack for a busy machine. */
+/**
+ * From the new worker being ready to BullMQ's `stalled` event: the stalled check runs at most once per
+ * stalledInterval (30 s) across ALL workers (the `stalled-check` key the killed worker set still gates the new
+ * one's first check), and a job is reported only by the check after the one that saw it active — so two intervals,
+ * 60 s, in the worst phase — and slack for a busy machine. Counted from readiness: a slow start-up is not a stall.
+ */
 const STALL_TIMEOUT_MS = 80_000;
+/** For each attempt to start (the new worker's own readiness is bounded by `spawnService`, 30 s). */
+const START_TIMEOUT_MS = 60_000;
 /** The worker's reconciler: a row unchanged for 30 s is enqueued again on its next pass (every 10 s). */
 const RECONCILE_MS = 15_000;
 
@@ -26,17 +33,34 @@ describe('a job whose worker is SIGKILLed mid-job twice (postgres)', () => {
     await bed?.close();
   });
 
-  function nextStall(id: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no stalled event for ${id} within ${STALL_TIMEOUT_MS} ms`)), STALL_TIMEOUT_MS);
-      const on = ({ jobId }: { jobId: string }) => {
-        if (jobId !== id) return;
-        clearTimeout(timer);
-        events.off('stalled', on);
-        resolve();
-      };
-      events.on('stalled', on);
-    });
+  /**
+   * Listens for the job's next `stalled` event from now on (so none is missed while a worker starts); `within(ms)`
+   * bounds the wait from the moment it is called.
+   */
+  function nextStall(id: string): { within(ms: number): Promise<void> } {
+    let seen = false;
+    let wake: (() => void) | undefined;
+    const on = ({ jobId }: { jobId: string }) => {
+      if (jobId !== id) return;
+      seen = true;
+      events.off('stalled', on);
+      wake?.();
+    };
+    events.on('stalled', on);
+    return {
+      within: (ms) =>
+        new Promise<void>((resolve, reject) => {
+          if (seen) return resolve();
+          const timer = setTimeout(() => {
+            events.off('stalled', on);
+            reject(new Error(`no stalled event for ${id} within ${ms} ms of the new worker being ready`));
+          }, ms);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        }),
+    };
   }
 
   it('ends the filing visibly (decided or failed), never stuck in processing', async () => {
@@ -50,12 +74,17 @@ describe('a job whose worker is SIGKILLed mid-job twice (postgres)', () => {
     const attempts = async () => (await bed.store.applications.get(id))?.attempts ?? 0;
 
     let worker = bed.worker(1);
+    const waits: string[] = [];
     for (let crash = 1; crash <= 2; crash++) {
-      await eventually(`attempt ${crash} to start`, async () => ((await attempts()) >= crash ? true : undefined), STALL_TIMEOUT_MS, 50);
+      await eventually(`attempt ${crash} to start`, async () => ((await attempts()) >= crash ? true : undefined), START_TIMEOUT_MS, 50);
       const stalled = nextStall(id);
+      const killed = Date.now();
       await worker.stop('SIGKILL');
       worker = bed.worker(1);
-      await stalled;
+      await worker.ready;
+      const ready = Date.now();
+      await stalled.within(STALL_TIMEOUT_MS);
+      waits.push(`kill ${crash}: worker ready after ${ready - killed} ms, stalled ${Date.now() - ready} ms later`);
     }
     bed.sources.setMode('population', 'ok');
     const failedJob = await eventually('BullMQ to give up on the job', async () => {
@@ -72,11 +101,11 @@ describe('a job whose worker is SIGKILLed mid-job twice (postgres)', () => {
     }
     console.log(
       `FAULT crash-loop: job failed by BullMQ after 2 stalls ("${failedJob.failedReason}"); application status ${row?.status}, ` +
-        `${row?.attempts} attempts, last error ${JSON.stringify(row?.lastError)}`,
+        `${row?.attempts} attempts, last error ${JSON.stringify(row?.lastError)}; ${waits.join('; ')}`,
     );
     expect(row?.status, 'the filing is stuck: its failed job blocks the reconciler and nobody recorded the failure').toMatch(
       /^(approved|rejected|manual_review|failed)$/,
     );
     await worker.stop('SIGTERM');
-  }, 2 * STALL_TIMEOUT_MS + RECONCILE_MS + 60_000);
+  }, 2 * (START_TIMEOUT_MS + 30_000 + STALL_TIMEOUT_MS) + RECONCILE_MS + 60_000);
 });
