@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { signDevToken } from '../src/http/dev-token.js';
 import { httpRequest } from '../src/net/http-request.js';
 import { grainFilingOf, syntheticEnterprise, SHENYANG_COUNTIES } from '../src/standins/synthetic.js';
-import { cpuMs, postgresCpuMs, rssMb, SECRET, type Service } from './processes.js';
+import { cpuMs, postgresCpuMs, rssMb, rssOf, SECRET, type Service } from './processes.js';
 import { sleep, summarize, type Summary } from './stats.js';
 
 export interface Sent {
@@ -201,6 +201,9 @@ export function cpuSnapshot(svc: Service): CpuSnapshot {
 export interface RssTrace {
   api: number[];
   worker: number[];
+  /** The file-backed part of each sample (`rssOf`). */
+  apiFile: number[];
+  workerFile: number[];
   /** Filings accepted at each sample. */
   progress: number[];
 }
@@ -211,14 +214,18 @@ export interface RssTrace {
  */
 export async function soak(svc: Service, subjects: Subjects, n: number, rate: number, log: (m: string) => void): Promise<{ trace: RssTrace; sent: Sent[]; since: string }> {
   const since = new Date().toISOString();
-  const trace: RssTrace = { api: [], worker: [], progress: [] };
+  const trace: RssTrace = { api: [], worker: [], apiFile: [], workerFile: [], progress: [] };
   const chunk = Math.max(100, Math.round(rate * 10));
   const all: Sent[] = [];
   let accepted = 0;
   const sampler = setInterval(() => {
-    trace.api.push(rssMb(svc.api.pid));
+    const api = rssOf(svc.api.pid);
+    trace.api.push(api.rss);
+    trace.apiFile.push(api.file);
     // The largest worker's RSS: with several worker processes, any one growing shows.
-    trace.worker.push(Math.max(...svc.workers.map((w) => rssMb(w.pid))));
+    const worker = svc.workers.map((w) => rssOf(w.pid)).reduce((a, b) => (b.rss > a.rss ? b : a));
+    trace.worker.push(worker.rss);
+    trace.workerFile.push(worker.file);
     trace.progress.push(accepted);
   }, 1000);
   try {

@@ -106,11 +106,21 @@ export function localPostmasterPid(dataDirectory: string | null): number | null 
 
 /** Resident set size in MB from /proc. */
 export function rssMb(pid: number): number {
+  return rssOf(pid).rss;
+}
+
+/**
+ * Resident set size in MB and its file-backed part (`RssFile`: pages of mapped files — the program's code and
+ * libraries, and the SQLite database, which the service maps with `mmap_size` — shared with the page cache and
+ * dropped when a mapping is replaced, unlike the anonymous memory where a leak would show).
+ */
+export function rssOf(pid: number): { rss: number; file: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, file: kb('RssFile') / 1024 };
   } catch {
-    return NaN;
+    return { rss: NaN, file: NaN };
   }
 }
 

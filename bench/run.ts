@@ -190,8 +190,13 @@ async function main(): Promise<void> {
       const a = stats(s.trace.api);
       const w = stats(s.trace.worker);
       const within = (x: { warm: number; min: number; max: number }) => x.max <= x.warm * 1.2 && x.min >= x.warm * 0.8;
+      for (const x of soakRes.samples) log(`  ${x}`);
+      // The shape, not only the range: a spike that falls back reads differently from growth.
+      const tenths = (xs: number[]) => Array.from({ length: 10 }, (_, i) => Math.max(...xs.slice(Math.floor((i * xs.length) / 10), Math.floor(((i + 1) * xs.length) / 10)).filter(Number.isFinite))).map((x) => fmt(x, 0)).join(' ');
+      log(`  RSS MB, the largest sample of each tenth of the run: API ${tenths(s.trace.api)}; worker ${tenths(s.trace.worker)}`);
+      log(`  of which file-backed (code, libraries, the mapped SQLite file): API ${tenths(s.trace.apiFile)}; worker ${tenths(s.trace.workerFile)}`);
       rss = { apiWarm: a.warm, apiMin: a.min, apiMax: a.max, apiEnd: a.end, workerWarm: w.warm, workerMin: w.min, workerMax: w.max, workerEnd: w.end, flat: within(a) && within(w), soak: soakRes, rate };
-      log(`soak: ${outcome(soakRes)}; RSS API ${fmt(a.warm, 0)} MB at 10 % → ${fmt(a.min, 0)}–${fmt(a.max, 0)} MB after, ${fmt(a.end, 0)} at the end; worker ${fmt(w.warm, 0)} → ${fmt(w.min, 0)}–${fmt(w.max, 0)}, ${fmt(w.end, 0)}`);
+      log(`soak: ${outcome(soakRes)} (${fmt(soakRes.certsPerSec, 1)} certificates/s, first submit → last approved); RSS API ${fmt(a.warm, 0)} MB at 10 % → ${fmt(a.min, 0)}–${fmt(a.max, 0)} MB after, ${fmt(a.end, 0)} at the end; worker ${fmt(w.warm, 0)} → ${fmt(w.min, 0)}–${fmt(w.max, 0)}, ${fmt(w.end, 0)}`);
     }
 
     await svc.stop();
