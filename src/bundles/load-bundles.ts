@@ -10,6 +10,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { answerCombinations, answersValidator, canonicalJson, createFormAjv, type AnswersValidator, type Catalog, type LoadedMatter } from '../catalog/load-catalog.js';
 import { boundedValidator, unboundedPlaces } from '../catalog/bounded-schema.js';
+import { pointerSegment } from '../catalog/form-templates.js';
 import { resolveSituation } from '../pipeline/resolve-situation.js';
 import type { BundleDef, BundleMemberDef } from './types.js';
 
@@ -110,8 +111,8 @@ export function checkBundle(
     });
     for (const [k, v] of Object.entries(m.appliesWhen ?? {})) {
       const q = questions.get(k);
-      if (!q) say(`${at}/appliesWhen/${k}`, `unknown question "${k}"`);
-      else if (!q.options.includes(v)) say(`${at}/appliesWhen/${k}`, `"${v}" is not an option of ${k} (${q.options.join('/')})`);
+      if (!q) say(`${at}/appliesWhen/${pointerSegment(k)}`, `unknown question "${k}"`);
+      else if (!q.options.includes(v)) say(`${at}/appliesWhen/${pointerSegment(k)}`, `"${v}" is not an option of ${k} (${q.options.join('/')})`);
     }
     if (m.publishesTo !== undefined) {
       if (!opts.sourceIds.has(m.publishesTo)) say(`${at}/publishesTo`, `unknown data source "${m.publishesTo}" (not in rules/data-sources.yaml)`);

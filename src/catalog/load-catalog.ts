@@ -11,7 +11,7 @@ import { parseDocument } from 'yaml';
 import { isValidIdNumber, isValidUscc } from '../domain/identifiers.js';
 import { operators } from '../domain/operators.js';
 import { boundedValidator, unboundedPlaces } from './bounded-schema.js';
-import { pinTemplateDigest, templateFileSha256, templateRefProblems } from './form-templates.js';
+import { pinTemplateDigest, pointerSegment, templateFileSha256, templateRefProblems } from './form-templates.js';
 import type { Condition, ConditionTree, Lookup, MatterDef, Question } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -45,7 +45,7 @@ export function answersValidator(questions: Question[]): AnswersValidator {
       for (const [k, v] of Object.entries(data)) {
         const allowed = options.get(k);
         if (!allowed) errors.push({ instancePath: '', keyword: 'additionalProperties', message: 'must NOT have additional properties', params: { additionalProperty: k } });
-        else if (!allowed.includes(v as string)) errors.push({ instancePath: `/${k}`, keyword: 'enum', message: 'must be equal to one of the allowed values', params: { allowedValues: allowed } });
+        else if (!allowed.includes(v as string)) errors.push({ instancePath: `/${pointerSegment(k)}`, keyword: 'enum', message: 'must be equal to one of the allowed values', params: { allowedValues: allowed } });
       }
     }
     fn.errors = errors.length > 0 ? errors : null;
@@ -189,8 +189,8 @@ export function checkMatter(
   def.questions.forEach((q, i) => {
     for (const [k, v] of Object.entries(q.askWhen ?? {})) {
       const earlier = def.questions.slice(0, i).find((x) => x.id === k);
-      if (!earlier) say(`/questions/${i}/askWhen/${k}`, `askWhen must name an earlier question, not "${k}"`);
-      else if (!earlier.options.includes(v)) say(`/questions/${i}/askWhen/${k}`, `"${v}" is not an option of ${k} (${earlier.options.join('/')})`);
+      if (!earlier) say(`/questions/${i}/askWhen/${pointerSegment(k)}`, `askWhen must name an earlier question, not "${k}"`);
+      else if (!earlier.options.includes(v)) say(`/questions/${i}/askWhen/${pointerSegment(k)}`, `"${v}" is not an option of ${k} (${earlier.options.join('/')})`);
     }
   });
 
@@ -199,8 +199,8 @@ export function checkMatter(
   def.situations.forEach((s, i) => {
     for (const [q, v] of Object.entries(s.when)) {
       const question = def.questions.find((x) => x.id === q);
-      if (!question) say(`/situations/${i}/when/${q}`, `unknown question "${q}"`);
-      else if (!question.options.includes(v)) say(`/situations/${i}/when/${q}`, `"${v}" is not an option of ${q} (${question.options.join('/')})`);
+      if (!question) say(`/situations/${i}/when/${pointerSegment(q)}`, `unknown question "${q}"`);
+      else if (!question.options.includes(v)) say(`/situations/${i}/when/${pointerSegment(q)}`, `"${v}" is not an option of ${q} (${question.options.join('/')})`);
     }
     const same = def.situations.findIndex((o) => canonicalJson(o.when) === canonicalJson(s.when));
     if (same < i) say(`/situations/${i}/when`, `duplicate situation: "${s.id}" has the same answers as "${def.situations[same]!.id}"`);
@@ -311,7 +311,7 @@ export function checkMatter(
     else if (l.forEach || lookupRoot(def.lookups, l) !== 'applicant') say(`${at}/lookup`, `lookup "${af.lookup}" must be keyed from the applicant alone (guidance has no form yet)`);
     for (const [k, v] of Object.entries(af.when ?? {})) {
       const other = def.questions.find((x) => x.id === k);
-      if (!other || !other.options.includes(v)) say(`${at}/when/${k}`, `unknown question or option "${k}=${v}"`);
+      if (!other || !other.options.includes(v)) say(`${at}/when/${pointerSegment(k)}`, `unknown question or option "${k}=${v}"`);
     }
     af.cases.forEach((c, j) => {
       if (!KNOWN_OPERATORS.has(c.operator)) say(`${at}/cases/${j}/operator`, `unknown operator "${c.operator}"`);
@@ -324,8 +324,8 @@ export function checkMatter(
   def.followUps?.forEach((f, i) => {
     for (const [k, vs] of Object.entries(f.answers ?? {})) {
       const q = def.questions.find((x) => x.id === k);
-      if (!q) say(`/followUps/${i}/answers/${k}`, `unknown question "${k}"`);
-      else vs.forEach((v, j) => !q.options.includes(v) && say(`/followUps/${i}/answers/${k}/${j}`, `"${v}" is not an option of ${k}`));
+      if (!q) say(`/followUps/${i}/answers/${pointerSegment(k)}`, `unknown question "${k}"`);
+      else vs.forEach((v, j) => !q.options.includes(v) && say(`/followUps/${i}/answers/${pointerSegment(k)}/${j}`, `"${v}" is not an option of ${k}`));
     }
     f.config?.forEach((k, j) => !configKeys.has(k) && say(`/followUps/${i}/config/${j}`, `unknown config key "${k}"`));
   });
@@ -401,7 +401,7 @@ export function configRefs(value: unknown, p: string): Array<[string, string]> {
     const o = value as Record<string, unknown>;
     const keys = Object.keys(o);
     if (keys.length === 1 && keys[0] === 'config' && typeof o.config === 'string') return [[o.config, `${p}/config`]];
-    return Object.entries(o).flatMap(([k, v]) => configRefs(v, `${p}/${k}`));
+    return Object.entries(o).flatMap(([k, v]) => configRefs(v, `${p}/${pointerSegment(k)}`));
   }
   return [];
 }

@@ -47,6 +47,8 @@ describe('catalog loader', () => {
     ['answers that select two situations', grainText.replace('when: { filingType: 变更 }', 'when: { storageSource: 自有 }'), 'select more than one situation: S1, S4'],
     ['answers no situation covers', grainText.replace("  - id: S4\n    name: 变更备案\n    when: { filingType: 变更 }\n", ''), 'no situation covers the answers filingType=变更'],
     ['an option that does not exist', grainText.replace('when: { filingType: 变更 }', 'when: { filingType: 注销 }'), '"注销" is not an option of filingType'],
+    // A key holding "~" or "/" is escaped in the pointer (RFC 6901: ~0, ~1), found by test/fuzz/catalog-loader.test.ts.
+    ['an unknown question named with ~ and /', grainText.replace('when: { filingType: 变更 }', "when: { 'a/b~c': 变更 }"), '/situations/3/when/a~1b~0c: unknown question "a/b~c"'],
     ['a duplicate rule id', grainText.replace('- id: entity-active', '- id: entity-registered'), 'duplicate id "entity-registered"'],
     ['a form schema that does not compile', grainText.replace('format: id-number', 'format: id-numbr'), '/form: form schema does not compile'],
     ['a test case whose form breaks the schema', grainText.replace("contactPhone: '13800000000'", 'contactPhone: 12'), '/tests/0/form'],
