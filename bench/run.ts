@@ -206,7 +206,11 @@ async function main(): Promise<void> {
       const within = (x: { warm: number; min: number; max: number }) => x.max <= x.warm * 1.2 && x.min >= x.warm * 0.8;
       for (const x of soakRes.samples) log(`  ${x}`);
       // The shape, not only the range: a spike that falls back reads differently from growth.
-      const tenths = (xs: number[]) => Array.from({ length: 10 }, (_, i) => Math.max(...xs.slice(Math.floor((i * xs.length) / 10), Math.floor(((i + 1) * xs.length) / 10)).filter(Number.isFinite))).map((x) => fmt(x, 0)).join(' ');
+      // (Fewer than ten samples in a short soak: each sample is its own part.)
+      const tenths = (xs: number[]) => {
+        const n = Math.min(10, xs.length);
+        return Array.from({ length: n }, (_, i) => Math.max(...xs.slice(Math.floor((i * xs.length) / n), Math.floor(((i + 1) * xs.length) / n)).filter(Number.isFinite))).map((x) => fmt(x, 0)).join(' ');
+      };
       log(`  RSS MB, the largest sample of each tenth of the run: API ${tenths(s.trace.api)}; worker ${tenths(s.trace.worker)}`);
       log(`  of which file-backed (code, libraries, the mapped SQLite file): API ${tenths(s.trace.apiFile)}; worker ${tenths(s.trace.workerFile)}`);
       rss = { apiWarm: a.warm, apiMin: a.min, apiMax: a.max, apiEnd: a.end, workerWarm: w.warm, workerMin: w.min, workerMax: w.max, workerEnd: w.end, flat: within(a) && within(w), soak: soakRes, rate };

@@ -5,11 +5,13 @@
  * `failed` with its error — and not stay `processing` forever behind a failed job that blocks the reconciler.
  */
 import type { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvableFilings, eventually, postFiling, startFaultBed, type FaultBed } from '../support/processes.js';
+import { QUEUE_PREFIX } from '../../src/redis.js';
+import { approvableFilings, eventually, postFiling, startFaultBed, type FaultBed, type ServiceProcess } from '../support/processes.js';
 
 /**
- * From the new worker being ready to BullMQ's `stalled` event: the stalled check runs at most once per
+ * From the new worker being ready to the job's stall: the stalled check runs at most once per
  * stalledInterval (30 s) across ALL workers (the `stalled-check` key the killed worker set still gates the new
  * one's first check), and a job is reported only by the check after the one that saw it active — so two intervals,
  * 60 s, in the worst phase — and slack for a busy machine. Counted from readiness: a slow start-up is not a stall.
@@ -23,45 +25,70 @@ const RECONCILE_MS = 15_000;
 describe('a job whose worker is SIGKILLed mid-job twice (postgres)', () => {
   let bed: FaultBed;
   let events: QueueEvents;
+  /** The test's own connection to the bed's Redis, to read BullMQ's keys. */
+  let redis: Redis;
+  let key: (t: string) => string;
 
   beforeAll(async () => {
     bed = await startFaultBed({ backend: 'postgres' });
     events = await bed.queueEvents();
+    redis = new Redis({ host: '127.0.0.1', port: bed.redisPort });
+    key = (t: string) => `${QUEUE_PREFIX}:${bed.queueName}:${t}`;
   }, 60_000);
 
   afterAll(async () => {
+    redis?.disconnect();
     await bed?.close();
   });
 
   /**
-   * Listens for the job's next `stalled` event from now on (so none is missed while a worker starts); `within(ms)`
-   * bounds the wait from the moment it is called.
+   * Waits for the job's `n`th stall, from now on: BullMQ's `stalled` event, or the job's stalled count (`stc`, which
+   * the same script increments) reaching `n` — the filing's fate is the subject here, not the event's delivery, and
+   * which of the two came first is reported. `within(ms)` bounds the wait from the moment it is called.
    */
-  function nextStall(id: string): { within(ms: number): Promise<void> } {
+  function nextStall(id: string, n: number): { within(ms: number): Promise<'event' | 'count'> } {
     let seen = false;
-    let wake: (() => void) | undefined;
     const on = ({ jobId }: { jobId: string }) => {
       if (jobId !== id) return;
       seen = true;
       events.off('stalled', on);
-      wake?.();
     };
     events.on('stalled', on);
     return {
-      within: (ms) =>
-        new Promise<void>((resolve, reject) => {
-          if (seen) return resolve();
-          const timer = setTimeout(() => {
-            events.off('stalled', on);
-            reject(new Error(`no stalled event for ${id} within ${ms} ms of the new worker being ready`));
-          }, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        }),
+      async within(ms) {
+        const until = Date.now() + ms;
+        try {
+          for (;;) {
+            if (seen) return 'event';
+            if (Number((await redis.hget(key(id), 'stc')) ?? 0) >= n) return 'count';
+            if (Date.now() > until) throw new Error(`no stall ${n} of ${id} within ${ms} ms of the new worker being ready; ${await diagnose(id)}`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        } finally {
+          events.off('stalled', on);
+        }
+      },
     };
   }
+
+  /** What BullMQ's keys say about the job, for a failure message. */
+  async function diagnose(id: string): Promise<string> {
+    try {
+      const job = await bed.queue.getJob(id);
+      const [state, lockTtl, checkTtl, stalled, active, stc] = await Promise.all([
+        job?.getState(),
+        redis.pttl(key(`${id}:lock`)),
+        redis.pttl(key('stalled-check')),
+        redis.smembers(key('stalled')),
+        redis.lrange(key('active'), 0, -1),
+        redis.hget(key(id), 'stc'),
+      ]);
+      return `job state ${state}, lock pttl ${lockTtl}, stalled-check pttl ${checkTtl}, stalled set ${JSON.stringify(stalled)}, active ${JSON.stringify(active)}, stalled count ${stc}; worker (${worker?.running ? 'running' : 'not running'}) last lines:\n${worker?.tail(15)}`;
+    } catch (err) {
+      return `(diagnosis failed: ${String(err)})`;
+    }
+  }
+  let worker: ServiceProcess | undefined;
 
   it('ends the filing visibly (decided or failed), never stuck in processing', async () => {
     // 人口库 hangs: every attempt runs for its 2 s timeout, which leaves time to kill the worker mid-job.
@@ -73,18 +100,18 @@ describe('a job whose worker is SIGKILLed mid-job twice (postgres)', () => {
     const id = res.body['id'] as string;
     const attempts = async () => (await bed.store.applications.get(id))?.attempts ?? 0;
 
-    let worker = bed.worker(1);
+    worker = bed.worker(1);
     const waits: string[] = [];
     for (let crash = 1; crash <= 2; crash++) {
       await eventually(`attempt ${crash} to start`, async () => ((await attempts()) >= crash ? true : undefined), START_TIMEOUT_MS, 50);
-      const stalled = nextStall(id);
+      const stalled = nextStall(id, crash);
       const killed = Date.now();
       await worker.stop('SIGKILL');
       worker = bed.worker(1);
       await worker.ready;
       const ready = Date.now();
-      await stalled.within(STALL_TIMEOUT_MS);
-      waits.push(`kill ${crash}: worker ready after ${ready - killed} ms, stalled ${Date.now() - ready} ms later`);
+      const by = await stalled.within(STALL_TIMEOUT_MS);
+      waits.push(`kill ${crash}: worker ready after ${ready - killed} ms, stalled ${Date.now() - ready} ms later (seen by ${by === 'event' ? 'the stalled event' : "the job's stalled count"})`);
     }
     bed.sources.setMode('population', 'ok');
     const failedJob = await eventually('BullMQ to give up on the job', async () => {
