@@ -10,7 +10,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { answerCombinations, answersValidator, canonicalJson, createFormAjv, type AnswersValidator, type Catalog, type LoadedMatter } from '../catalog/load-catalog.js';
 import { boundedValidator, unboundedPlaces } from '../catalog/bounded-schema.js';
-import { pointerSegment } from '../catalog/form-templates.js';
+import { pointerSegment } from '../domain/text.js';
 import { resolveSituation } from '../pipeline/resolve-situation.js';
 import type { BundleDef, BundleMemberDef } from './types.js';
 

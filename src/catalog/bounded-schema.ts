@@ -6,6 +6,7 @@
  * any request proportional to what the schema allows.
  */
 import type { ValidateFunction } from 'ajv';
+import { pointerSegment } from '../domain/text.js';
 
 type Schema = Record<string, unknown>;
 
@@ -21,9 +22,6 @@ function hasType(s: Schema, t: string): boolean {
   return s.type === t || (Array.isArray(s.type) && s.type.includes(t));
 }
 
-function esc(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /**
  * Where a schema lets a body grow without limit: an array schema without `maxItems`, a string schema without
@@ -44,7 +42,7 @@ export function unboundedPlaces(schema: unknown, at = '', opts: { strings?: bool
     }
     for (const k of SUBSCHEMA_MAPS) {
       const map = s[k];
-      if (isSchema(map)) for (const [name, x] of Object.entries(map)) walk(x, `${p}/${k}/${esc(name)}`);
+      if (isSchema(map)) for (const [name, x] of Object.entries(map)) walk(x, `${p}/${k}/${pointerSegment(name)}`);
     }
   };
   walk(schema, at);
@@ -107,7 +105,7 @@ export function boundsViolation(schema: unknown, data: unknown, at = ''): Bounds
     const props = isSchema(schema.properties) ? schema.properties : {};
     for (const k of keys) {
       const sub = Object.hasOwn(props, k) ? props[k] : schema.additionalProperties;
-      const v = boundsViolation(sub, data[k], `${at}/${esc(k)}`);
+      const v = boundsViolation(sub, data[k], `${at}/${pointerSegment(k)}`);
       if (v) return v;
     }
   }

@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { templateFields } from '../documents/pdf/template-form.js';
+import { pointerSegment } from '../domain/text.js';
 import type { MatterDef } from './types.js';
 
 /** Values a template field may take besides fields/form/answers: derived from the filing itself. */
@@ -21,11 +22,6 @@ export const DERIVED_VALUES: readonly string[] = [
   'application.statements',
   'situation.name',
 ];
-
-/** A JSON Pointer segment (RFC 6901): `~` → `~0`, `/` → `~1`. */
-export function pointerSegment(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /** The `from` path of one mapping. */
 export function mappingPath(v: string | { from: string }): string {

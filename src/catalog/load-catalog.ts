@@ -10,8 +10,9 @@ import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { isValidIdNumber, isValidUscc } from '../domain/identifiers.js';
 import { operators } from '../domain/operators.js';
+import { pointerSegment } from '../domain/text.js';
 import { boundedValidator, unboundedPlaces } from './bounded-schema.js';
-import { pinTemplateDigest, pointerSegment, templateFileSha256, templateRefProblems } from './form-templates.js';
+import { pinTemplateDigest, templateFileSha256, templateRefProblems } from './form-templates.js';
 import type { Condition, ConditionTree, Lookup, MatterDef, Question } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;

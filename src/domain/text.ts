@@ -53,7 +53,8 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function escapePointer(key: string): string {
+/** A JSON Pointer segment (RFC 6901): `~` → `~0`, `/` → `~1`. */
+export function pointerSegment(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -82,7 +83,7 @@ export function findInvalidText(value: unknown, at = '', maxNodes = 1_000_000): 
         const [k, child] = entries[i]!;
         const found = findUnprintable(k);
         if (found) return { path: p === '' ? '/' : p, message: `字段名${describe(found)}` };
-        stack.push([child, `${p}/${escapePointer(k)}`]);
+        stack.push([child, `${p}/${pointerSegment(k)}`]);
       }
     }
   }
