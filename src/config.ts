@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ensurePrivateDir } from './private-files.js';
 import { parseHostPorts, type RedisTopology } from './redis.js';
 import { parseSecretKey } from './store/secret-box.js';
+import { DEFAULT_JOB_LOCK_MS } from './queue/job-lock.js';
 
 export type SignatureSuite = 'intl' | 'gm';
 
@@ -69,6 +70,8 @@ export interface Config {
   /** Base URL per data-source id, from DATASOURCE_<ID>_URL. */
   dataSourceUrls: Record<string, string>;
   workerConcurrency: number;
+  /** BullMQ job lock of worker processes (JOB_LOCK_MS): a dead worker's jobs are handed on within ~1–2 locks. */
+  jobLockMs: number;
   /** Extra worker processes the launcher forks (npm start). */
   workerProcesses: number;
   /** Threads of a worker process that lay out and write unsigned PDFs (0 = on the main thread). */
@@ -557,6 +560,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     dataSourceUrls,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+    jobLockMs: int(env, 'JOB_LOCK_MS', DEFAULT_JOB_LOCK_MS, 5_000, 600_000),
     workerProcesses: int(env, 'WORKER_PROCESSES', defaultWorkerProcesses(databaseUrl ? 'postgres' : 'sqlite'), 1, 64),
     renderThreads: int(env, 'RENDER_THREADS', defaultRenderThreads(databaseUrl ? 'postgres' : 'sqlite'), 0, 16),
     logLevel: levelRaw as LogLevel,

@@ -7,6 +7,7 @@ import type { Deps } from './deps.js';
 import { QUEUE_PREFIX } from './redis.js';
 import { redisConnection } from './deps.js';
 import { JOB_ATTEMPTS, type ApplicationJob } from './queue/application-queue.js';
+import { jobLockOptions } from './queue/job-lock.js';
 import { startBundleRuntime, type BundleRuntime } from './bundles/bundle-runtime.js';
 import { runDueFollowUps } from './pipeline/follow-ups.js';
 import { recheckAwaiting } from './queue/await-recheck.js';
@@ -91,7 +92,7 @@ export function startWorkerRuntime(
         throw err;
       }
     },
-    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true },
+    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? deps.config.workerConcurrency, autorun: true, ...jobLockOptions(deps.config.jobLockMs) },
   );
   worker.on('error', (err: Error) => log.warn({ err: err.message }, 'worker error'));
   // A job whose worker died mid-job too often is failed by BullMQ's stall checker without running our processor;
@@ -122,6 +123,7 @@ export function startWorkerRuntime(
     { store: deps.store, webhooks: deps.config.webhooks, clock: deps.clock, log, queue: deps.webhookQueue, leases },
     hookConnection,
     webhookQueueName(deps.config.queueName),
+    { lockMs: deps.config.jobLockMs },
   );
   const issuedFeed = startIssuedFeed({
     store: deps.store,

@@ -8,6 +8,7 @@ import { applicationNumberPrefix } from '../domain/application-number.js';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
+import { jobLockOptions } from '../queue/job-lock.js';
 import type { Deps } from '../deps.js';
 import { PermanentFailure } from '../errors.js';
 import { emitBundleEvent } from '../webhooks/bundle-events.js';
@@ -61,7 +62,7 @@ export function startBundleRuntime(deps: Deps, connection: RedisClient, opts: { 
         throw err;
       }
     },
-    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? 2, autorun: true },
+    { connection, prefix: QUEUE_PREFIX, concurrency: opts.concurrency ?? 2, autorun: true, ...jobLockOptions(deps.config.jobLockMs) },
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'bundle worker error'));
 

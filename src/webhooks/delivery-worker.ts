@@ -7,6 +7,7 @@
 import { Worker } from 'bullmq';
 import { QUEUE_PREFIX, type RedisClient } from '../redis.js';
 import { leaseTtl, type PassLeases } from '../queue/pass-lease.js';
+import { jobLockOptions } from '../queue/job-lock.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { postEvent } from './post-event.js';
@@ -73,7 +74,7 @@ export function startDeliveryWorker(
   deps: DeliveryDeps & { queue: Pick<WebhookQueue, 'enqueue'>; leases?: PassLeases },
   connection: RedisClient,
   queueName: string,
-  opts: { concurrency?: number; sweepIntervalMs?: number; sweepAfterMs?: number } = {},
+  opts: { concurrency?: number; sweepIntervalMs?: number; sweepAfterMs?: number; lockMs?: number } = {},
 ): DeliveryWorker {
   const worker = new Worker<WebhookJob>(
     queueName,
@@ -87,6 +88,7 @@ export function startDeliveryWorker(
       prefix: QUEUE_PREFIX,
       concurrency: opts.concurrency ?? 8,
       autorun: true,
+      ...jobLockOptions(opts.lockMs),
       settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, deps.webhooks.retryBaseMs) },
     },
   );

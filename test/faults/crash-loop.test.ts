@@ -11,12 +11,13 @@ import { QUEUE_PREFIX } from '../../src/redis.js';
 import { approvableFilings, eventually, postFiling, startFaultBed, type FaultBed, type ServiceProcess } from '../support/processes.js';
 
 /**
- * From the new worker being ready to the job's stall: the stalled check runs at most once per
- * stalledInterval (30 s) across ALL workers (the `stalled-check` key the killed worker set still gates the new
- * one's first check), and a job is reported only by the check after the one that saw it active — so two intervals,
- * 60 s, in the worst phase — and slack for a busy machine. Counted from readiness: a slow start-up is not a stall.
+ * From the new worker being ready to the job's stall (src/queue/job-lock.ts, the default 15 s lock): the job was
+ * locked for 15 s when its attempt started, just before the kill; the stalled check runs at most once per 5 s across
+ * ALL workers (the `stalled-check` key the killed worker set still gates the new one's first check) and reports a job
+ * only on the check after one that saw it active — so ~15–20 s after the kill — and slack for a busy machine.
+ * Counted from readiness: a slow start-up is not a stall. (With BullMQ's defaults, 30 s and 30 s, this was 60 s.)
  */
-const STALL_TIMEOUT_MS = 80_000;
+const STALL_TIMEOUT_MS = 40_000;
 /** For each attempt to start (the new worker's own readiness is bounded by `spawnService`, 30 s). */
 const START_TIMEOUT_MS = 60_000;
 /** The worker's reconciler: a row unchanged for 30 s is enqueued again on its next pass (every 10 s). */

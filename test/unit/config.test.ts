@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { productionConfigProblems } from '../../src/production-check.js';
+import { jobLockOptions } from '../../src/queue/job-lock.js';
 
 /** PEM armour put together at run time: these are malformed placeholders, and no key-like text sits in the file. */
 const ARMOR = '-'.repeat(5);
@@ -31,6 +32,10 @@ describe('configuration', () => {
     expect(c.renderThreads).toBe(Math.max(0, Math.min(3, availableParallelism() - 1)));
     expect(loadConfig({ DATA_DIR: d, DATABASE_URL: 'postgres://u@db.example/miaopi' }, '/srv').renderThreads).toBe(0);
     expect(loadConfig({ DATA_DIR: d, RENDER_THREADS: '0' }, '/srv').renderThreads).toBe(0);
+    // A dead worker's jobs are handed on after a 15 s lock, checked every 5 s (src/queue/job-lock.ts); JOB_LOCK_MS overrides.
+    expect(c.jobLockMs).toBe(15_000);
+    expect(jobLockOptions(c.jobLockMs)).toEqual({ lockDuration: 15_000, stalledInterval: 5_000 });
+    expect(jobLockOptions(loadConfig({ DATA_DIR: d, JOB_LOCK_MS: '30000' }, '/srv').jobLockMs)).toEqual({ lockDuration: 30_000, stalledInterval: 10_000 });
   });
 
   it('keeps the dev secret across restarts so tokens stay valid', () => {
@@ -115,6 +120,8 @@ describe('signature suite (国密, issue 15)', () => {
 
   it('names the variable and what is expected when a value is wrong', () => {
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE: 'sm2' })).toThrow(/SIGNATURE_SUITE must be intl or gm, got "sm2"/);
+    expect(() => loadConfig({ DATA_DIR: dir(), JOB_LOCK_MS: '1000' })).toThrow(/JOB_LOCK_MS must be between 5000 and 600000, got 1000/);
+    expect(() => loadConfig({ DATA_DIR: dir(), JOB_LOCK_MS: '15s' })).toThrow(/JOB_LOCK_MS must be a whole number/);
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: 'grain=gm' })).toThrow(ConfigError);
     expect(() => loadConfig({ DATA_DIR: dir(), SIGNATURE_SUITE_BY_DEPARTMENT: '11210100MB0E12346R=rsa' })).toThrow(/SIGNATURE_SUITE_BY_DEPARTMENT must be intl or gm/);
   });
