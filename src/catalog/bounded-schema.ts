@@ -22,7 +22,6 @@ function hasType(s: Schema, t: string): boolean {
   return s.type === t || (Array.isArray(s.type) && s.type.includes(t));
 }
 
-
 /**
  * Where a schema lets a body grow without limit: an array schema without `maxItems`, a string schema without
  * `maxLength` (one fixed by `enum` or `const` is bounded already). Answers JSON Pointers into the schema.
